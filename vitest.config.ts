@@ -1,0 +1,28 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests need no cluster; integration tests share one real control plane per run, started
+// by the global setup of their project only.
+export default defineConfig({
+  test: {
+    reporters: ["default"],
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          pool: "forks",
+        },
+      },
+    ],
+  },
+});
