@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 // by the global setup of their project only.
 export default defineConfig({
   test: {
-    reporters: ["default"],
+    // The JSON report lets CI print a one-line summary that any log reader understands.
+    reporters: ["default", ["json", { outputFile: ".keygate/test-report.json" }]],
     projects: [
       {
         test: {

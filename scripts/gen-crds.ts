@@ -1,0 +1,15 @@
+// Writes crds/<plural>.<group>.yaml for every kind from the schemas in src/api.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { kinds } from "../src/api/kinds.js";
+import { renderCrd } from "../src/crdgen/render.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+for (const file of kinds.map(renderCrd)) {
+  const target = join(root, file.path);
+  await mkdir(dirname(target), { recursive: true });
+  await writeFile(target, file.content);
+  console.log(`wrote ${file.path}`);
+}

@@ -1,0 +1,5 @@
+import { accessKeyDefinition } from "./accesskey.js";
+import type { KindDefinition } from "./kind.js";
+
+// Every kind keygate serves; the CRD generator writes one file per entry.
+export const kinds: readonly KindDefinition[] = [accessKeyDefinition];

@@ -1,0 +1,64 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
+import { type ControlPlane, startControlPlane } from "../controlplane/harness.js";
+import { applyCrds } from "../controlplane/kubectl.js";
+import { CRDS_DIR } from "../paths.js";
+
+export interface DevOptions {
+  stateDir: string;
+  progress: (message: string) => void;
+}
+
+export interface DevInfo {
+  kubeconfig: string;
+  apiServer: string;
+  verifierUrl?: string;
+  pid: number;
+}
+
+export interface DevEnvironment {
+  info: DevInfo;
+  controlPlane: ControlPlane;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up everything `keygate dev` offers and writes dev.json last, so that a file watcher can
+ * take its presence as "ready".
+ */
+export async function startDev(options: DevOptions): Promise<DevEnvironment> {
+  const stateDir = resolve(options.stateDir);
+  const devJson = join(stateDir, "dev.json");
+  await mkdir(stateDir, { recursive: true });
+  await rm(devJson, { force: true });
+  const binaries = await ensureControlPlaneBinaries({ progress: options.progress });
+  const controlPlane = await startControlPlane({ stateDir, binaries, progress: options.progress });
+  try {
+    const applied = await applyCrds(binaries, controlPlane.kubeconfigPath, CRDS_DIR);
+    options.progress(`applied ${applied.length} CRD manifest(s) from ${CRDS_DIR}`);
+  } catch (error) {
+    await controlPlane.stop();
+    throw error;
+  }
+  const info: DevInfo = { kubeconfig: controlPlane.kubeconfigPath, apiServer: controlPlane.apiServerUrl, pid: process.pid };
+  await writeFile(devJson, `${JSON.stringify(info, null, 2)}\n`);
+  const stop = async (): Promise<void> => {
+    await rm(devJson, { force: true });
+    await controlPlane.stop();
+  };
+  return { info, controlPlane, stop };
+}
+
+export function howTo(env: DevEnvironment): string {
+  const kubectl = env.controlPlane.binaries.path("kubectl");
+  return [
+    "keygate dev is ready.",
+    `  API server:  ${env.info.apiServer}`,
+    `  kubeconfig:  ${env.info.kubeconfig}`,
+    "Try:",
+    `  ${kubectl} --kubeconfig ${env.info.kubeconfig} version`,
+    `  ${kubectl} --kubeconfig ${env.info.kubeconfig} get crds`,
+    "Press Ctrl-C to stop; everything started here is torn down.",
+  ].join("\n");
+}
