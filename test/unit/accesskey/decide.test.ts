@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import type { AccessKey } from "../../../src/api/accesskey.js";
+import { type AccessKeyObservation, decide, livingKeys } from "../../../src/accesskey/decide.js";
+import type { KeyRecord } from "../../../src/keystore/record.js";
+import { FINALIZER } from "../../../src/labels.js";
+
+const NOW = new Date("2026-11-22T12:00:00Z");
+const DAY = 24 * 60 * 60 * 1000;
+
+function key(name: string, overrides: Partial<AccessKey["spec"]> = {}, meta: Partial<AccessKey["metadata"]> = {}): AccessKey {
+  return {
+    apiVersion: "iam.keygate.dev/v1alpha1",
+    kind: "AccessKey",
+    metadata: {
+      name,
+      namespace: "team-a",
+      uid: `uid-${name}`,
+      creationTimestamp: `2026-11-22T10:00:0${name.length % 10}Z`,
+      finalizers: [FINALIZER],
+      generation: 1,
+      ...meta,
+    },
+    spec: { user: "alice", state: "Active", ...overrides },
+  };
+}
+
+function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    accessKeyId: "KGAKAAAAAAAAAAAAAAAA",
+    namespace: "team-a",
+    user: "alice",
+    ownerUid: "uid-k1",
+    state: "Active",
+    createdAt: "2026-11-22T10:00:00Z",
+    sealed: "kgs1.1.x.y.z",
+    ...overrides,
+  };
+}
+
+function observe(k: AccessKey, extra: Partial<AccessKeyObservation> = {}): AccessKeyObservation {
+  return { key: k, peers: [k], secret: "absent", now: NOW, recycleRetentionMs: 30 * DAY, ...extra };
+}
+
+describe("deciding the next step for an AccessKey", () => {
+  const cases: Array<[string, AccessKeyObservation, string, string?]> = [
+    ["a new key first gets the finalizer", observe(key("k1", {}, { finalizers: [] })), "addFinalizer"],
+    ["a key with the finalizer and no record generates one", observe(key("k1")), "generateRecord"],
+    ["a record without an issued Secret writes it", observe(key("k1"), { record: record() }), "writeSecret"],
+    [
+      "an owned Secret found after a crash is recorded as issued, not rewritten",
+      observe(key("k1"), { record: record(), secret: "owned" }),
+      "markIssued",
+    ],
+    [
+      "a foreign Secret is a conflict and is left alone",
+      observe(key("k1"), { record: record(), secret: "foreign" }),
+      "none",
+      "SecretConflict",
+    ],
+    [
+      "an issued Secret that was deleted is reported missing, never re-issued",
+      observe(key("k1"), { record: record({ issuedSecret: "k1-credentials" }) }),
+      "none",
+      "SecretMissing",
+    ],
+    [
+      "an issued, present Secret means the key is ready",
+      observe(key("k1"), { record: record({ issuedSecret: "k1-credentials" }), secret: "owned" }),
+      "none",
+      "Issued",
+    ],
+    [
+      "a spec state that differs from the record changes the record first",
+      observe(key("k1", { state: "Inactive" }), { record: record({ issuedSecret: "k1-credentials" }), secret: "owned" }),
+      "setRecordState",
+    ],
+    [
+      "an inactive key is ready but says it is inactive",
+      observe(key("k1", { state: "Inactive" }), {
+        record: record({ state: "Inactive", issuedSecret: "k1-credentials" }),
+        secret: "owned",
+      }),
+      "none",
+      "Inactive",
+    ],
+    [
+      "a deleted key with a record moves it to the recycle bin",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record() }),
+      "recycle",
+    ],
+    [
+      "a deleted key whose record is recycled lets go of its finalizer",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled" }) }),
+      "removeFinalizer",
+    ],
+    [
+      "a deleted key that never got a record lets go at once",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() })),
+      "removeFinalizer",
+    ],
+  ];
+  it.each(cases)("%s", (_name, obs, kind, reason) => {
+    const step = decide(obs);
+    expect(step.kind).toBe(kind);
+    if (reason) expect(step.kind === "none" && step.outcome.reason).toBe(reason);
+  });
+});
+
+describe("the two-key cap", () => {
+  const first = key("a1", {}, { creationTimestamp: "2026-11-22T10:00:01Z" });
+  const second = key("a2", {}, { creationTimestamp: "2026-11-22T10:00:02Z" });
+  const third = key("a3", {}, { creationTimestamp: "2026-11-22T10:00:03Z" });
+
+  it("lets the two oldest keys live and refuses the third with both names", () => {
+    const step = decide(observe(third, { peers: [third, second, first] }));
+    expect(step.kind).toBe("none");
+    if (step.kind !== "none") return;
+    expect(step.outcome.reason).toBe("KeyLimitExceeded");
+    expect(step.outcome.message).toContain("alice");
+    expect(step.outcome.message).toContain("a1 and a2");
+  });
+
+  it("breaks a creation-time tie by name, the same way on every replica", () => {
+    const x = key("x", {}, { creationTimestamp: "2026-11-22T10:00:00Z" });
+    const y = key("y", {}, { creationTimestamp: "2026-11-22T10:00:00Z" });
+    const z = key("z", {}, { creationTimestamp: "2026-11-22T10:00:00Z" });
+    expect(livingKeys([z, y, x]).map((k) => k.metadata.name)).toEqual(["x", "y"]);
+    expect(livingKeys([y, x, z]).map((k) => k.metadata.name)).toEqual(["x", "y"]);
+  });
+
+  it("does not count a key that is being deleted", () => {
+    const leaving = key("a1", {}, { creationTimestamp: "2026-11-22T10:00:01Z", deletionTimestamp: NOW.toISOString() });
+    expect(decide(observe(third, { peers: [leaving, second, third] })).kind).toBe("generateRecord");
+  });
+
+  it("never takes issuance away from a key that already has its record", () => {
+    const step = decide(observe(third, { peers: [first, second, third], record: record({ ownerUid: "uid-a3" }) }));
+    expect(step.kind).toBe("writeSecret");
+  });
+});
+
+describe("restoring from the recycle bin", () => {
+  const restoring = key("r1", { restoreFrom: "KGAKAAAAAAAAAAAAAAAA" });
+  const recycled = record({ state: "Recycled", recycledAt: "2026-11-20T12:00:00Z", ownerUid: "uid-old" });
+
+  it("claims a recycled record of the same user within the retention", () => {
+    const step = decide(observe(restoring, { restoreCandidate: recycled }));
+    expect(step).toEqual({ kind: "claimRecord", record: recycled });
+  });
+
+  const refusals: Array<[string, KeyRecord | undefined, RegExp]> = [
+    ["refuses an id that is not in the recycle bin at all", undefined, /no deleted key/],
+    ["refuses another user's key", { ...recycled, user: "bob" }, /no deleted key/],
+    ["refuses another namespace's key", { ...recycled, namespace: "team-b" }, /no deleted key/],
+    ["refuses a key that is still in use", { ...recycled, state: "Active" }, /still in use/],
+    ["refuses a key whose retention has ended", { ...recycled, recycledAt: "2026-10-01T00:00:00Z" }, /retention has ended/],
+  ];
+  it.each(refusals)("%s", (_name, candidate, message) => {
+    const step = decide(observe(restoring, { restoreCandidate: candidate }));
+    expect(step.kind).toBe("none");
+    if (step.kind === "none") {
+      expect(step.outcome.reason).toBe("RestoreFailed");
+      expect(step.outcome.message).toMatch(message);
+    }
+  });
+});
