@@ -111,3 +111,12 @@ export async function issueCertificate(
   });
   return { certPem: certificate.toString("pem"), keyPem: await privateKeyPem(keys.privateKey) };
 }
+
+/** Re-creates a CA from its PEM files, so certificates can be issued under a persisted CA. */
+export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
+  const certificate = new x509.X509Certificate(certPem);
+  const der = Buffer.from(keyPem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");
+  const privateKey = await webcrypto.subtle.importKey("pkcs8", der, ALGORITHM, true, ["sign"]);
+  const publicKey = await webcrypto.subtle.importKey("spki", certificate.publicKey.rawData, ALGORITHM, true, ["verify"]);
+  return { keys: { privateKey, publicKey }, certificate, certPem, keyPem };
+}

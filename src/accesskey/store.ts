@@ -1,0 +1,66 @@
+import * as k8s from "@kubernetes/client-node";
+import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "../keystore/record.js";
+
+export function isApiStatus(error: unknown, code: number): boolean {
+  return error instanceof k8s.ApiException && error.code === code;
+}
+
+/** Keystore records as Secrets of the operator namespace, always read from the API server. */
+export class RecordStore {
+  constructor(
+    private readonly core: k8s.CoreV1Api,
+    private readonly namespace: string,
+  ) {}
+
+  /** The record bound to an AccessKey uid: a consistent list, never a cache that may lag our own writes. */
+  async findByOwner(ownerUid: string): Promise<KeyRecord | undefined> {
+    const list = await this.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${RECORD_KIND_LABEL}=${ACCESS_KEY_RECORD},${RECORD_OWNER_LABEL}=${ownerUid}`,
+    });
+    const records = list.items.map(secretToRecord).filter((record) => record !== undefined);
+    // Bound records are written under the id's name only, so two would mean a tampered store.
+    if (records.length > 1) throw new Error(`keystore holds ${records.length} records for AccessKey uid ${ownerUid}`);
+    return records[0];
+  }
+
+  async get(accessKeyId: string): Promise<KeyRecord | undefined> {
+    try {
+      return secretToRecord(await this.core.readNamespacedSecret({ namespace: this.namespace, name: recordName(accessKeyId) }));
+    } catch (error) {
+      if (isApiStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    const list = await this.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${RECORD_KIND_LABEL}=${ACCESS_KEY_RECORD}`,
+    });
+    return list.items.map(secretToRecord).filter((record) => record !== undefined);
+  }
+
+  async create(record: KeyRecord): Promise<KeyRecord> {
+    const created = await this.core.createNamespacedSecret({ namespace: this.namespace, body: recordToSecret(record, this.namespace) });
+    return { ...record, resourceVersion: created.metadata?.resourceVersion };
+  }
+
+  /** Replaces a record; the resourceVersion it was read at makes a concurrent change a 409. */
+  async update(record: KeyRecord): Promise<KeyRecord> {
+    const updated = await this.core.replaceNamespacedSecret({
+      namespace: this.namespace,
+      name: recordName(record.accessKeyId),
+      body: recordToSecret(record, this.namespace),
+    });
+    return { ...record, resourceVersion: updated.metadata?.resourceVersion };
+  }
+
+  async delete(record: KeyRecord): Promise<void> {
+    await this.core.deleteNamespacedSecret({
+      namespace: this.namespace,
+      name: recordName(record.accessKeyId),
+      body: { preconditions: { resourceVersion: record.resourceVersion } },
+    });
+  }
+}

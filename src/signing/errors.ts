@@ -1,0 +1,45 @@
+// Denials are values: every check returns one of these instead of throwing, so a hostile request
+// can never turn into a 500. The vocabulary is AWS's for every scheme (clients and gateways already
+// know it), plus Alibaba's SignatureNonceUsed, which has no AWS equivalent.
+export const DENIAL_STATUS = {
+  MissingAuthenticationToken: 403,
+  AccessDenied: 403,
+  SignatureDoesNotMatch: 403,
+  InvalidAccessKeyId: 403,
+  InvalidClientTokenId: 403,
+  RequestTimeTooSkewed: 403,
+  ExpiredToken: 400,
+  IncompleteSignature: 400,
+  AuthorizationHeaderMalformed: 400,
+  AuthorizationQueryParametersError: 400,
+  InvalidArgument: 400,
+  XAmzContentSHA256Mismatch: 400,
+  RequestHeaderSectionTooLarge: 400,
+  // Alibaba answers a replayed nonce with 400: the request is well signed but not acceptable
+  // again, and a 403 would suggest to clients that their credentials are wrong.
+  SignatureNonceUsed: 400,
+  // S3's answer when a request needs a feature the server does not implement (chunk-signed
+  // streaming uploads): it tells the client to sign the payload another way.
+  NotImplemented: 501,
+  // The replay cache is full of live nonces: accepting more would mean forgetting some, which
+  // would let those requests be replayed.
+  ServiceUnavailable: 503,
+} as const;
+
+export type DenialCode = keyof typeof DENIAL_STATUS;
+
+export interface Denial {
+  readonly allowed: false;
+  readonly code: DenialCode;
+  readonly message: string;
+  readonly httpStatus: number;
+}
+
+/** Messages name headers and parameters, never their secret values. */
+export function deny(code: DenialCode, message: string): Denial {
+  return { allowed: false, code, message, httpStatus: DENIAL_STATUS[code] };
+}
+
+export function isDenial(value: unknown): value is Denial {
+  return typeof value === "object" && value !== null && (value as { allowed?: unknown }).allowed === false;
+}

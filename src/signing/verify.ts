@@ -1,0 +1,160 @@
+import { ACS3, parseAcs3Header } from "./acs3.js";
+import { splitAuthorization } from "./auth-header.js";
+import type { RequestView, Scheme, SignatureClaim } from "./claim.js";
+import { hmacSha256, signatureMatches } from "./digest.js";
+import { deny, isDenial, type Denial } from "./errors.js";
+import { HUAWEI_SDK, parseHuaweiHeader } from "./huawei.js";
+import type { NonceStore } from "./nonce-cache.js";
+import type { HeaderIndex, HttpRequestDescription } from "./request.js";
+import { hasPresignParameters, parseSigV4Header, parseSigV4Query, SIGV4 } from "./sigv4.js";
+import { MAX_SKEW_MS } from "./time.js";
+import { prepareRequest } from "./view.js";
+
+export type { Denial, DenialCode } from "./errors.js";
+export type { Scheme } from "./claim.js";
+
+/** Whatever the caller keeps per access key; the verifier only reads the secret and hands the rest back. */
+export interface KeyRecord {
+  readonly secret: string;
+}
+
+export interface VerifyDeps<K extends KeyRecord> {
+  /** The key behind an access key id; undefined when it does not exist or must not be used. */
+  lookup(accessKeyId: string): K | undefined;
+  /** Replay protection for schemes that sign a nonce (Alibaba). */
+  readonly nonces: NonceStore;
+}
+
+/**
+ * The signature is valid, fresh and covers everything security-relevant. Key state, token
+ * validity and policy are the caller's next checks, with `key` and `securityToken` in hand.
+ */
+export interface Verified<K> {
+  readonly allowed: true;
+  readonly scheme: Scheme;
+  readonly accessKeyId: string;
+  /** The caller's own record, secret included: log fields of this result, never the whole of it. */
+  readonly key: K;
+  readonly securityToken?: string;
+  readonly signedHeaders: readonly string[];
+  readonly presigned: boolean;
+  /** False when the body was not available or not signed (UNSIGNED-PAYLOAD): the backend must not trust it. */
+  readonly payloadVerified: boolean;
+  readonly requestTime: Date;
+  readonly expiresAt?: Date;
+  readonly region?: string;
+  readonly service?: string;
+}
+
+export type VerifyResult<K> = Verified<K> | Denial;
+
+const HEADER_PARSERS = new Map<string, (view: RequestView, rest: string) => SignatureClaim | Denial>([
+  [SIGV4, parseSigV4Header],
+  [ACS3, parseAcs3Header],
+  [HUAWEI_SDK, parseHuaweiHeader],
+]);
+
+/**
+ * Verifies a request signed by an AWS, Alibaba Cloud or Huawei Cloud SDK. Deny by default:
+ * every path that does not end in a matching signature returns a denial, and no input makes it
+ * throw.
+ */
+export function verifySignedRequest<K extends KeyRecord>(req: HttpRequestDescription, deps: VerifyDeps<K>, now: Date): VerifyResult<K> {
+  const nowMs = now.getTime();
+  const view = prepareRequest(req);
+  if (isDenial(view)) return view;
+  const claim = readClaim(view);
+  if (isDenial(claim)) return claim;
+  const problem = checkSignedHeaders(claim, view.headers) ?? checkTime(claim, nowMs);
+  if (problem) return problem;
+  const key = deps.lookup(claim.accessKeyId);
+  if (!key) return deny("InvalidAccessKeyId", "the access key id does not exist in our records");
+  const toSign = claim.stringToSign();
+  if (isDenial(toSign)) return toSign;
+  if (!signatureMatches(hmacSha256(claim.signingKey(key.secret), toSign.value), claim.signature)) {
+    return deny("SignatureDoesNotMatch", "the request signature does not match the signature calculated for it");
+  }
+  const replay = checkNonce(claim, deps.nonces, nowMs);
+  if (replay) return replay;
+  return verified(claim, key, toSign.payloadVerified);
+}
+
+/** Exactly one auth mechanism: one Authorization header, or presigned query parameters. */
+function readClaim(view: RequestView): SignatureClaim | Denial {
+  const authorization = view.headers.get("authorization") ?? [];
+  const presigned = hasPresignParameters(view.query);
+  if (authorization.length > 1) return deny("InvalidArgument", "only one Authorization header is allowed");
+  if (authorization.length === 1 && presigned) {
+    return deny("InvalidArgument", "only one auth mechanism is allowed: an Authorization header or X-Amz-* query parameters");
+  }
+  if (presigned) return parseSigV4Query(view);
+  const [value] = authorization;
+  if (value === undefined) return deny("MissingAuthenticationToken", "the request carries no signature");
+  const { algorithm, rest } = splitAuthorization(value);
+  const parse = HEADER_PARSERS.get(algorithm);
+  return parse ? parse(view, rest) : deny("AuthorizationHeaderMalformed", "the authorization algorithm is not supported");
+}
+
+const SECURITY_PREFIXES = ["x-amz-", "x-acs-", "x-sdk-"];
+const SECURITY_TOKENS = new Set(["x-amz-security-token", "x-acs-security-token", "x-security-token"]);
+
+/** Headers one of the three clouds acts on: present means signed, whatever the scheme. */
+function isSecurityHeader(name: string): boolean {
+  return SECURITY_TOKENS.has(name) || SECURITY_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+function shown(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+}
+
+/** Authorize on exactly what was signed. */
+function checkSignedHeaders(claim: SignatureClaim, headers: HeaderIndex): Denial | undefined {
+  const signed = new Set(claim.signedHeaders);
+  const required = claim.mustSign.find((name) => !signed.has(name));
+  if (required !== undefined) return deny("AccessDenied", `the ${required} header must be signed`);
+  const absent = claim.signedHeaders.find((name) => !headers.has(name));
+  if (absent !== undefined) return deny("SignatureDoesNotMatch", `signed header ${shown(absent)} is not in the request`);
+  const exposed = [...headers.keys()].find((name) => isSecurityHeader(name) && !signed.has(name));
+  if (exposed !== undefined) return deny("AccessDenied", `header ${shown(exposed)} is present but not signed`);
+  return undefined;
+}
+
+// Each test states what passes, so an invalid clock (NaN) fails closed instead of skipping it.
+function checkTime(claim: SignatureClaim, nowMs: number): Denial | undefined {
+  if (!(claim.requestTimeMs - nowMs <= MAX_SKEW_MS)) {
+    return deny("RequestTimeTooSkewed", "the request time is more than 15 minutes ahead of the server time");
+  }
+  if (claim.expiresAtMs !== undefined) {
+    return nowMs <= claim.expiresAtMs ? undefined : deny("AccessDenied", "the presigned request has expired");
+  }
+  if (!(nowMs - claim.requestTimeMs <= MAX_SKEW_MS)) {
+    return deny("RequestTimeTooSkewed", "the request time is more than 15 minutes behind the server time");
+  }
+  return undefined;
+}
+
+/** A nonce is remembered until its request would be too old to accept anyway. */
+function checkNonce(claim: SignatureClaim, nonces: NonceStore, nowMs: number): Denial | undefined {
+  if (claim.nonce === undefined) return undefined;
+  const verdict = nonces.remember(`${claim.accessKeyId}\n${claim.nonce}`, claim.requestTimeMs + MAX_SKEW_MS, nowMs);
+  if (verdict === "replayed") return deny("SignatureNonceUsed", "the signature nonce has already been used");
+  if (verdict === "full") return deny("ServiceUnavailable", "too many recent requests to track their nonces; retry later");
+  return undefined;
+}
+
+function verified<K>(claim: SignatureClaim, key: K, payloadVerified: boolean): Verified<K> {
+  return {
+    allowed: true,
+    scheme: claim.scheme,
+    accessKeyId: claim.accessKeyId,
+    key,
+    securityToken: claim.securityToken,
+    signedHeaders: claim.signedHeaders,
+    presigned: claim.presigned,
+    payloadVerified,
+    requestTime: new Date(claim.requestTimeMs),
+    expiresAt: claim.expiresAtMs === undefined ? undefined : new Date(claim.expiresAtMs),
+    region: claim.scope?.region,
+    service: claim.scope?.service,
+  };
+}

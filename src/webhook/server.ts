@@ -1,0 +1,113 @@
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { type AdmissionRequest, type AdmissionVerdict } from "./admission.js";
+
+export const ACCESS_KEY_WEBHOOK_PATH = "/validate/accesskeys";
+// An AdmissionReview carries two copies of one small object; anything much larger is hostile.
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type Admit = (request: AdmissionRequest) => Promise<AdmissionVerdict>;
+
+export interface ServingCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function reviewResponse(uid: string, verdict: AdmissionVerdict): unknown {
+  const status = verdict.allowed ? undefined : { code: 403, reason: "Forbidden", message: verdict.message ?? "denied" };
+  return {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    response: { uid, allowed: verdict.allowed, status },
+  };
+}
+
+function admissionRequest(body: Buffer): AdmissionRequest | undefined {
+  try {
+    const review = JSON.parse(body.toString("utf8")) as { request?: AdmissionRequest };
+    return typeof review.request?.uid === "string" ? review.request : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, admit: Admit, log: Logger): Promise<void> {
+  if (req.method !== "POST" || req.url !== ACCESS_KEY_WEBHOOK_PATH) {
+    send(res, 404, { error: "not found" });
+    return;
+  }
+  const request = admissionRequest(await readBody(req));
+  if (!request) {
+    send(res, 400, { error: "body must be an admission.k8s.io/v1 AdmissionReview with a request" });
+    return;
+  }
+  const verdict = await admit(request);
+  log.info(
+    { operation: request.operation, namespace: request.namespace, name: request.name, allowed: verdict.allowed },
+    "admission review",
+  );
+  send(res, 200, reviewResponse(request.uid, verdict));
+}
+
+/** The validating admission endpoint, over TLS; the certificate can be swapped while serving. */
+export class WebhookServer {
+  private readonly server: Server;
+
+  constructor(certificate: ServingCertificate, admit: Admit, log: Logger) {
+    this.server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+      handle(req, res, admit, log).catch((error: unknown) => {
+        const tooLarge = error instanceof BodyTooLarge;
+        log.warn({ err: tooLarge ? "body too large" : String(error) }, "admission review failed");
+        if (!res.headersSent) send(res, tooLarge ? 413 : 500, { error: tooLarge ? "body too large" : "internal error" });
+      });
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        resolve(typeof address === "object" && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  /** Renewal: new connections get the new certificate, nothing restarts. */
+  rotate(certificate: ServingCertificate): void {
+    this.server.setSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
