@@ -22,6 +22,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           pool: "forks",
+          // One operator at a time: its admission webhook registration is cluster-wide.
+          fileParallelism: false,
         },
       },
     ],

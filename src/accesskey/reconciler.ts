@@ -17,7 +17,7 @@ export const ACCESS_KEY_PLURAL = "accesskeys";
 
 export interface ObjectCache {
   get(namespace: string, name: string): k8s.KubernetesObject | undefined;
-  list(): k8s.KubernetesObject[];
+  list(): readonly k8s.KubernetesObject[];
 }
 
 export interface EventSink {

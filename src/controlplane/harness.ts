@@ -94,6 +94,9 @@ function controllerManagerArgs(pki: ControlPlanePki, kubeconfig: string, ports: 
     // aggregated ClusterRoles.
     "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller," +
       "serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller",
+    // Controllers act as their own service accounts, as in kubeadm clusters, so admission
+    // webhooks see the namespace controller and garbage collector under their real names.
+    "--use-service-account-credentials=true",
     `--root-ca-file=${pki.caFile}`,
     `--service-account-private-key-file=${pki.serviceAccountPrivateKeyFile}`,
     "--v=1",

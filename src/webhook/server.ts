@@ -58,7 +58,9 @@ function admissionRequest(body: Buffer): AdmissionRequest | undefined {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, admit: Admit, log: Logger): Promise<void> {
-  if (req.method !== "POST" || req.url !== ACCESS_KEY_WEBHOOK_PATH) {
+  // The API server appends ?timeout=…; only the path selects the handler.
+  const path = (req.url ?? "").split("?")[0];
+  if (req.method !== "POST" || path !== ACCESS_KEY_WEBHOOK_PATH) {
     send(res, 404, { error: "not found" });
     return;
   }

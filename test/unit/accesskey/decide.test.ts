@@ -164,3 +164,17 @@ describe("restoring from the recycle bin", () => {
     }
   });
 });
+
+describe("purging the recycle bin", () => {
+  const recycled = (recycledAt: string): KeyRecord => record({ state: "Recycled", recycledAt });
+
+  it("purges exactly the recycled records whose retention has ended", async () => {
+    const { dueForPurge, nextPurgeAt } = await import("../../../src/accesskey/purge.js");
+    const old = recycled("2026-10-01T00:00:00Z");
+    const fresh = recycled("2026-11-21T00:00:00Z");
+    const active = record();
+    expect(dueForPurge([old, fresh, active], NOW, 30 * DAY)).toEqual([old]);
+    expect(nextPurgeAt([fresh, active], 30 * DAY)).toBe(Date.parse("2026-11-21T00:00:00Z") + 30 * DAY);
+    expect(nextPurgeAt([active], 30 * DAY)).toBeUndefined();
+  });
+});

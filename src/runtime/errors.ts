@@ -1,0 +1,32 @@
+import { ApiException } from "@kubernetes/client-node";
+
+/** The HTTP status of a failed API call: ApiException from typed clients, statusCode from watches. */
+export function apiStatus(error: unknown): number | undefined {
+  if (error instanceof ApiException) return error.code;
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof statusCode === "number" ? statusCode : undefined;
+}
+
+function statusMessage(body: unknown): string | undefined {
+  const parsed: unknown = typeof body === "string" ? safeParse(body) : body;
+  const message = (parsed as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" ? message : undefined;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A one-line reason for logs. An ApiException's own message carries the whole response with its
+ * headers; the API server's Status message is what a reader needs.
+ */
+export function errorReason(error: unknown): string {
+  if (error instanceof ApiException) return statusMessage(error.body) ?? `HTTP ${error.code}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

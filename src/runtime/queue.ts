@@ -1,0 +1,173 @@
+import type { Logger } from "pino";
+import { type BackoffOptions, backoffDelay } from "./backoff.js";
+import { type Clock, systemClock } from "./clock.js";
+
+export interface ReconcileResult {
+  /** Run the key again after this delay (e.g. at a credential's expiry) instead of polling. */
+  requeueAfterMs?: number;
+}
+
+/** Reconciles one key; throwing or rejecting means "try again later, with backoff". */
+export type KeyHandler = (key: string) => Promise<ReconcileResult | void>;
+
+/** Told about every failed attempt; `attempt` counts consecutive failures of the key, from 1. */
+export type ErrorReporter = (key: string, error: unknown, attempt: number) => void;
+
+export interface WorkQueueOptions {
+  handler: KeyHandler;
+  onError: ErrorReporter;
+  logger: Logger;
+  /** How many keys are handled at once (default 1). One key never runs twice at once. */
+  concurrency?: number;
+  /** Per-key retry delays after failures (default 500 ms doubling up to 5 min). */
+  backoff?: Partial<BackoffOptions>;
+  clock?: Clock;
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 5 * 60_000 };
+
+type Outcome = { ok: true; result: ReconcileResult | void } | { ok: false; error: unknown };
+
+interface Delayed {
+  at: number;
+  cancel: () => void;
+}
+
+/**
+ * A work queue of `namespace/name` keys, as controllers use between informers and reconcilers:
+ * a key added many times runs once; a key added while it runs is marked dirty and runs again
+ * right after, never concurrently; failures retry with per-key exponential backoff.
+ */
+export class WorkQueue {
+  private readonly handler: KeyHandler;
+  private readonly onError: ErrorReporter;
+  private readonly logger: Logger;
+  private readonly concurrency: number;
+  private readonly backoff: BackoffOptions;
+  private readonly clock: Clock;
+  /** Keys waiting for a worker, oldest first. */
+  private readonly ready: string[] = [];
+  /** Keys that must run (again): those in `ready` and those added while processing. */
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Map<string, Promise<void>>();
+  private readonly delayed = new Map<string, Delayed>();
+  private readonly failures = new Map<string, number>();
+  private drained: Promise<void> | undefined;
+
+  constructor(options: WorkQueueOptions) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    }
+    this.handler = options.handler;
+    this.onError = options.onError;
+    this.logger = options.logger;
+    this.concurrency = concurrency;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.clock = options.clock ?? systemClock;
+  }
+
+  add(key: string): void {
+    if (this.drained !== undefined || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    // A key being processed is picked up again when its run ends (see settle).
+    if (this.processing.has(key)) return;
+    this.ready.push(key);
+    this.pump();
+  }
+
+  /** Adds the key after a delay; when several delays are pending for one key, the earliest wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.drained !== undefined) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.clock.now() + delayMs;
+    const pending = this.delayed.get(key);
+    if (pending !== undefined && pending.at <= at) return;
+    pending?.cancel();
+    const cancel = this.clock.after(delayMs, () => {
+      this.delayed.delete(key);
+      this.add(key);
+    });
+    this.delayed.set(key, { at, cancel });
+  }
+
+  /** Resets the key's backoff, as a success does. */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Keys waiting for a worker. */
+  depth(): number {
+    return this.ready.length;
+  }
+
+  /** Keys being handled right now. */
+  inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Drops pending and delayed keys, refuses new ones, and resolves once in-flight keys are done. */
+  shutdown(): Promise<void> {
+    this.drained ??= this.drain();
+    return this.drained;
+  }
+
+  private async drain(): Promise<void> {
+    for (const { cancel } of this.delayed.values()) cancel();
+    this.delayed.clear();
+    this.ready.length = 0;
+    this.dirty.clear();
+    await Promise.all(this.processing.values());
+  }
+
+  private pump(): void {
+    while (this.drained === undefined && this.processing.size < this.concurrency) {
+      const key = this.ready.shift();
+      if (key === undefined) return;
+      this.dirty.delete(key);
+      this.processing.set(key, this.process(key));
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    // The handler starts on a later tick, once pump() has recorded the key as processing, so a
+    // handler that re-adds its own key marks it dirty instead of starting a second run.
+    const outcome = await Promise.resolve(key)
+      .then(this.handler)
+      .then(
+        (result): Outcome => ({ ok: true, result }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      );
+    this.settle(key, outcome);
+  }
+
+  private settle(key: string, outcome: Outcome): void {
+    if (outcome.ok) {
+      this.failures.delete(key);
+      const requeueAfterMs = outcome.result ? outcome.result.requeueAfterMs : undefined;
+      if (requeueAfterMs !== undefined) this.addAfter(key, requeueAfterMs);
+    } else {
+      this.retry(key, outcome.error);
+    }
+    this.processing.delete(key);
+    if (this.dirty.has(key)) this.ready.push(key);
+    this.pump();
+  }
+
+  private retry(key: string, error: unknown): void {
+    const attempt = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, attempt);
+    try {
+      this.onError(key, error, attempt);
+    } catch (reporterError) {
+      // The reporter is the caller's; its failure must neither stop the queue nor hide the
+      // handler's error, so both are logged.
+      const handlerError = error instanceof Error ? error.message : String(error);
+      this.logger.error({ key, attempt, handlerError, err: reporterError }, "work queue error reporter threw");
+    }
+    this.addAfter(key, backoffDelay(this.backoff, attempt));
+  }
+}
