@@ -3,7 +3,29 @@ import { join, resolve } from "node:path";
 import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
 import { type ControlPlane, startControlPlane } from "../controlplane/harness.js";
 import { applyCrds } from "../controlplane/kubectl.js";
+import * as k8s from "@kubernetes/client-node";
+import { createLogger } from "../log.js";
+import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { CRDS_DIR } from "../paths.js";
+
+export const DEV_OPERATOR_NAMESPACE = "keygate-system";
+const RECYCLE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The operator as `keygate operator` runs it, in this process, its webhook on loopback. */
+async function startDevOperator(kubeconfigPath: string): Promise<RunningOperator> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: DEV_OPERATOR_NAMESPACE } } });
+  return startOperator({
+    kc,
+    namespace: DEV_OPERATOR_NAMESPACE,
+    identity: "keygate-dev",
+    webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
+    recycleRetentionMs: RECYCLE_RETENTION_MS,
+    leaderElection: true,
+    log: createLogger(),
+  });
+}
 
 export interface DevOptions {
   stateDir: string;
@@ -34,9 +56,12 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   await rm(devJson, { force: true });
   const binaries = await ensureControlPlaneBinaries({ progress: options.progress });
   const controlPlane = await startControlPlane({ stateDir, binaries, progress: options.progress });
+  let operator: RunningOperator;
   try {
     const applied = await applyCrds(binaries, controlPlane.kubeconfigPath, CRDS_DIR);
     options.progress(`applied ${applied.length} CRD manifest(s) from ${CRDS_DIR}`);
+    operator = await startDevOperator(controlPlane.kubeconfigPath);
+    options.progress(`operator running, admission webhook on https://127.0.0.1:${operator.webhookPort}`);
   } catch (error) {
     await controlPlane.stop();
     throw error;
@@ -45,6 +70,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   await writeFile(devJson, `${JSON.stringify(info, null, 2)}\n`);
   const stop = async (): Promise<void> => {
     await rm(devJson, { force: true });
+    await operator.stop();
     await controlPlane.stop();
   };
   return { info, controlPlane, stop };

@@ -31,20 +31,33 @@ export interface TestOperator {
  * namespace and a clock the test can move; its webhook is served on 127.0.0.1 and registered
  * with the real API server.
  */
-export async function startTestOperator(options: { retentionMs?: number } = {}): Promise<TestOperator> {
-  const kc = kubeConfig();
+export interface TestOperatorOptions {
+  retentionMs?: number;
+  /** Join an existing operator namespace (a second replica) instead of creating one. */
+  namespace?: string;
+  identity?: string;
+  leaderElection?: boolean;
+}
+
+export async function createOperatorNamespace(): Promise<string> {
   const namespace = `keygate-system-${randomBytes(3).toString("hex")}`;
-  await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  await kubeConfig().makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  return namespace;
+}
+
+export async function startTestOperator(options: TestOperatorOptions = {}): Promise<TestOperator> {
+  const kc = kubeConfig();
+  const namespace = options.namespace ?? (await createOperatorNamespace());
   const logs = new LogCapture();
   const log = pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, logs);
   let offset = 0;
   const operator = await startOperator({
     kc,
     namespace,
-    identity: `test-${process.pid}`,
+    identity: options.identity ?? `test-${process.pid}`,
     webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
     recycleRetentionMs: options.retentionMs ?? 30 * 24 * 60 * 60 * 1000,
-    leaderElection: false,
+    leaderElection: options.leaderElection ?? false,
     clock: { now: () => Date.now() + offset, after: (ms, callback) => {
       const handle = setTimeout(callback, ms);
       return () => clearTimeout(handle);

@@ -1,0 +1,68 @@
+import { hostname } from "node:os";
+import * as k8s from "@kubernetes/client-node";
+import { parseDuration } from "../duration.js";
+import { createLogger } from "../log.js";
+import { type RunningOperator, startOperator } from "../operator/operator.js";
+
+export interface OperatorCommandOptions {
+  kubeconfig?: string;
+  namespace: string;
+  identity: string;
+  webhookHost: string;
+  webhookPort: string;
+  webhookService?: string;
+  webhookServicePort: string;
+  webhookPublicHost?: string;
+  recycleRetention: string;
+  leaderElection: boolean;
+}
+
+export const OPERATOR_DEFAULTS = {
+  namespace: process.env.POD_NAMESPACE ?? "keygate-system",
+  identity: process.env.POD_NAME ?? hostname(),
+  webhookHost: "0.0.0.0",
+  webhookPort: "9443",
+  webhookServicePort: "443",
+  recycleRetention: "30d",
+};
+
+export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  // loadFromDefault covers KUBECONFIG, ~/.kube/config and the in-cluster service account.
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+function port(text: string, field: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${field}: "${text}" is not a port (0-65535)`);
+  return value;
+}
+
+// Fault injection for the crash-safety test: dies the hard way right after a keystore write.
+function faultHook(): (() => void) | undefined {
+  if (process.env.KEYGATE_FAULT !== "after-record-write") return undefined;
+  return () => process.kill(process.pid, "SIGKILL");
+}
+
+export function runOperatorFromOptions(options: OperatorCommandOptions): Promise<RunningOperator> {
+  const webhookPort = port(options.webhookPort, "--webhook-port");
+  return startOperator({
+    kc: loadKubeConfig(options.kubeconfig),
+    namespace: options.namespace,
+    identity: options.identity,
+    webhook: {
+      host: options.webhookHost,
+      port: webhookPort,
+      publicHost: options.webhookPublicHost,
+      service: options.webhookService
+        ? { name: options.webhookService, port: port(options.webhookServicePort, "--webhook-service-port") }
+        : undefined,
+    },
+    recycleRetentionMs: parseDuration(options.recycleRetention, "--recycle-retention"),
+    leaderElection: options.leaderElection,
+    log: createLogger(),
+    afterRecordWrite: faultHook(),
+  });
+}
