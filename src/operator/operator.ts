@@ -59,6 +59,47 @@ function eventSink(recorder: EventRecorder): EventSink {
   };
 }
 
+/**
+ * Campaigns for the Lease for as long as the operator runs. An elector is done once its
+ * leadership ends (the API server unreachable past the renew deadline, say); a replica then
+ * campaigns again with a fresh one rather than stay up as a follower forever.
+ */
+class Campaign {
+  private elector?: LeaderElector;
+  private stopping = false;
+  private readonly running: Promise<void>;
+
+  constructor(
+    private readonly options: OperatorOptions,
+    private readonly clock: Clock,
+    private readonly callbacks: { lead: () => void; follow: () => Promise<void> },
+  ) {
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    const { kc, namespace, identity, log } = this.options;
+    while (!this.stopping) {
+      this.elector = new LeaderElector({
+        api: kc.makeApiClient(k8s.CoordinationV1Api),
+        namespace,
+        name: LEASE_NAME,
+        identity,
+        logger: log,
+        clock: this.clock,
+      });
+      await this.elector.run({ onStartedLeading: this.callbacks.lead, onStoppedLeading: this.callbacks.follow });
+      if (!this.stopping) log.warn({ identity }, "leadership ended; campaigning again");
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.elector?.stop();
+    await this.running;
+  }
+}
+
 interface Controllers {
   keys: Informer<k8s.KubernetesObject>;
   issuedSecrets: Informer<k8s.V1Secret>;
@@ -150,26 +191,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     queue = undefined;
   };
 
-  const elector = options.leaderElection
-    ? new LeaderElector({
-        api: kc.makeApiClient(k8s.CoordinationV1Api),
-        namespace,
-        name: LEASE_NAME,
-        identity: options.identity,
-        logger: log,
-        clock,
-      })
-    : undefined;
-  const campaign = elector?.run({ onStartedLeading: lead, onStoppedLeading: follow });
-  if (!elector) lead();
+  const campaign = options.leaderElection ? new Campaign(options, clock, { lead, follow }) : undefined;
+  if (!campaign) lead();
 
   return {
     webhookPort,
     registerWebhook: () => webhook.register(),
     unregisterWebhook: () => webhook.unregister(),
     stop: async () => {
-      await (elector ? elector.stop() : follow());
-      await campaign;
+      await (campaign ? campaign.stop() : follow());
       await webhook.stop();
       await Promise.all([controllers.keys.stop(), controllers.issuedSecrets.stop()]);
     },

@@ -10,10 +10,9 @@ export function keyOf(name: { namespace?: string; name: string }): string {
   return name.namespace ? `${name.namespace}/${name.name}` : name.name;
 }
 
-/** The key of an object as an informer hands it over; undefined when it has no name yet. */
-export function objectKey(object: KubernetesObject): string | undefined {
-  const name = object.metadata?.name;
-  return name === undefined ? undefined : keyOf({ namespace: object.metadata?.namespace, name });
+/** The key of an object as an informer hands it over (the API server always sends a name). */
+export function objectKey(object: KubernetesObject): string {
+  return keyOf({ namespace: object.metadata?.namespace, name: object.metadata?.name ?? "" });
 }
 
 /** Splits a key back; the namespace is empty for a cluster-scoped object. */

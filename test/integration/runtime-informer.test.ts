@@ -10,10 +10,10 @@ const LABEL = "runtime.keygate.dev/test";
 const SELECTED = { [LABEL]: "yes" };
 const FAST_BACKOFF = { baseMs: 100, capMs: 1000 };
 
-async function eventually<T>(check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -131,7 +131,8 @@ describe("Informer against a real API server", () => {
       await createSecret("s1-after", SELECTED);
       await createSecret("s1-other");
       await eventually(() => (events.includes("add s1-after") ? true : undefined));
-      await ns.core.patchNamespacedSecret({ namespace: ns.name, name: "s1-after", body: { stringData: { v: "2" } } });
+      const patch = [{ op: "replace", path: "/data/v", value: Buffer.from("2").toString("base64") }];
+      await ns.core.patchNamespacedSecret({ namespace: ns.name, name: "s1-after", body: patch });
       await eventually(() => (events.includes("update s1-after") ? true : undefined));
       await ns.core.deleteNamespacedSecret({ namespace: ns.name, name: "s1-after" });
       await eventually(() => (events.includes("delete s1-after") ? true : undefined));
@@ -235,7 +236,7 @@ describe("Informer over a custom resource", () => {
     await extensions.deleteCustomResourceDefinition({ name: crdName });
   });
 
-  it("lists through CustomObjectsApi and sees a new object, even when started before the CRD is served", async () => {
+  it("lists and watches a custom resource whose CRD was created just before it started", async () => {
     await extensions.createCustomResourceDefinition({
       body: {
         metadata: { name: crdName },
@@ -264,6 +265,7 @@ describe("Informer over a custom resource", () => {
     informer.start();
     try {
       await informer.synced();
+      // Creating can fail with 404 until the new CRD is established.
       await eventually(
         () =>
           ns.custom
@@ -279,9 +281,7 @@ describe("Informer over a custom resource", () => {
               () => undefined,
             ),
         60_000,
-      ).catch((error: unknown) => {
-        throw error;
-      });
+      );
       await eventually(() => (events.includes("add g1") ? true : undefined));
       expect(informer.get(ns.name, "g1")?.metadata?.name).toBe("g1");
     } finally {
