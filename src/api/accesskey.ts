@@ -8,11 +8,9 @@ import { resourceSchema, timestamp } from "./meta.js";
 import { cidr, ipAddress } from "./network.js";
 import { parseResource, type ParseResult } from "./parse.js";
 import { checkDefaultSecretName, defaultSecretNameFits, secretName } from "./secret-name.js";
+import { iamUserName } from "./user.js";
 
 export const ACCESS_KEY_KIND = "AccessKey";
-
-// Cloud IAM user names: letters, digits and +=,.@_- , at most 64 characters.
-const IAM_USER_NAME = /^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$/;
 
 // Bounds the CEL cost of checking every entry at admission; generous for an allow-list.
 const MAX_SOURCE_CIDRS = 64;
@@ -28,11 +26,7 @@ const longTermAccessKeyId = z
 export const accessKeySpec = withKubernetes(
   z
     .strictObject({
-      user: z
-        .string()
-        .max(64)
-        .regex(IAM_USER_NAME, "must be 1-64 letters, digits or +=,.@_-, starting with a letter or digit")
-        .describe("IAM-style user, inside this namespace, that owns the key. Immutable."),
+      user: iamUserName.describe("IAM-style user, inside this namespace, that owns the key. Immutable."),
       state: accessKeyState
         .default("Active")
         .describe("Active keys verify requests, Inactive keys are refused. A key must be Inactive before it can be deleted."),
