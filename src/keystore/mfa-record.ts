@@ -1,0 +1,91 @@
+import type { V1Secret } from "@kubernetes/client-node";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import type { KekSet } from "./kek.js";
+import { RECORD_KIND_LABEL, RECORD_OWNER_LABEL } from "./record.js";
+import { open, seal } from "./seal.js";
+
+export const MFA_DEVICE_RECORD = "mfa-device";
+const PREFIX = "keystore.keygate.dev/";
+const SEALED_KEY = "sealed";
+
+/**
+ * The operator's copy of a virtual MFA device: its sealed seed and the binding and replay state
+ * every verifier replica shares. Updates carry the resourceVersion they were read at, so of two
+ * replicas accepting the same code at once, exactly one write succeeds.
+ */
+export interface MfaRecord {
+  ownerUid: string;
+  namespace: string;
+  user: string;
+  deviceName: string;
+  createdAt: string;
+  sealed: string;
+  bound: boolean;
+  boundAt?: string;
+  /** The last time step whose code was accepted; a code of this step or earlier never is again. */
+  lastAcceptedStep: number;
+  failedAttempts: number;
+  lockedUntil?: string;
+  /** The spec generation whose verification codes were last tried, so one try counts once. */
+  attemptedGeneration?: number;
+  lastAttemptMessage?: string;
+  issuedSecret?: string;
+  resourceVersion?: string;
+}
+
+export function mfaRecordName(ownerUid: string): string {
+  return `kgmfa-${ownerUid}`;
+}
+
+function aad(record: Pick<MfaRecord, "namespace" | "ownerUid">): string {
+  return `mfa-device/${record.namespace}/${record.ownerUid}`;
+}
+
+export function sealSeed(keks: KekSet, record: Pick<MfaRecord, "namespace" | "ownerUid">, seed: Buffer): string {
+  return seal(seed, keks.current, aad(record));
+}
+
+export function openSeed(keks: KekSet, record: MfaRecord): Buffer {
+  return open(record.sealed, keks.ring, aad(record));
+}
+
+// Everything but the seed is plain state, kept as one JSON annotation: one field to read and
+// write atomically with the resourceVersion.
+type StateFields = Omit<MfaRecord, "ownerUid" | "sealed" | "resourceVersion">;
+
+export function mfaRecordToSecret(record: MfaRecord, operatorNamespace: string): V1Secret {
+  const { ownerUid, sealed, resourceVersion, ...state } = record;
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name: mfaRecordName(ownerUid),
+      namespace: operatorNamespace,
+      resourceVersion,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_KIND_LABEL]: MFA_DEVICE_RECORD, [RECORD_OWNER_LABEL]: ownerUid },
+      annotations: { [`${PREFIX}state`]: JSON.stringify(state) },
+    },
+    data: { [SEALED_KEY]: Buffer.from(sealed, "utf8").toString("base64") },
+  };
+}
+
+function parseState(text: string | undefined): StateFields | undefined {
+  try {
+    const state = JSON.parse(text ?? "") as Partial<StateFields>;
+    const complete = typeof state.namespace === "string" && typeof state.user === "string" && typeof state.bound === "boolean";
+    return complete ? (state as StateFields) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function secretToMfaRecord(secret: V1Secret): MfaRecord | undefined {
+  const metadata = secret.metadata ?? {};
+  const labels = metadata.labels ?? {};
+  const ownerUid = labels[RECORD_OWNER_LABEL];
+  const sealed = (secret.data ?? {})[SEALED_KEY];
+  const state = parseState((metadata.annotations ?? {})[`${PREFIX}state`]);
+  if (labels[RECORD_KIND_LABEL] !== MFA_DEVICE_RECORD || !ownerUid || !sealed || !state) return undefined;
+  return { ...state, ownerUid, sealed: Buffer.from(sealed, "base64").toString("utf8"), resourceVersion: metadata.resourceVersion };
+}
