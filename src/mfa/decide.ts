@@ -1,0 +1,130 @@
+import type { MfaDevice } from "../api/mfadevice.js";
+import { defaultSecretName } from "../api/secret-name.js";
+import type { MfaRecord } from "../keystore/mfa-record.js";
+import { FINALIZER } from "../labels.js";
+import { afterFailure, checkBindingCodes, lockedUntil } from "./binding.js";
+
+export const MAX_VIRTUAL_DEVICES_PER_USER = 1;
+
+export type SecretObservation = "absent" | "owned" | "foreign";
+
+export interface MfaObservation {
+  device: MfaDevice;
+  /** Every MfaDevice of the same namespace and user, this one included. */
+  peers: readonly MfaDevice[];
+  record?: MfaRecord;
+  /** The seed, opened from the record; only for checking binding codes. */
+  seed?: Buffer;
+  secret: SecretObservation;
+  now: Date;
+}
+
+export interface MfaOutcome {
+  ready: boolean;
+  reason: string;
+  message: string;
+}
+
+export type MfaStep =
+  | { kind: "addFinalizer" }
+  | { kind: "removeFinalizer" }
+  | { kind: "deleteRecord"; record: MfaRecord }
+  | { kind: "generateRecord" }
+  | { kind: "writeSecret"; record: MfaRecord; secretName: string }
+  | { kind: "updateRecord"; record: MfaRecord; event?: { type: "Normal" | "Warning"; reason: string; message: string } }
+  | { kind: "none"; outcome: MfaOutcome };
+
+export function mfaSecretName(device: MfaDevice): string {
+  return device.spec.secretName ?? defaultSecretName(device.metadata.name ?? "");
+}
+
+function none(ready: boolean, reason: string, message: string): MfaStep {
+  return { kind: "none", outcome: { ready, reason, message } };
+}
+
+function byAge(a: MfaDevice, b: MfaDevice): number {
+  const at = a.metadata.creationTimestamp ?? "";
+  const bt = b.metadata.creationTimestamp ?? "";
+  if (at !== bt) return at < bt ? -1 : 1;
+  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
+}
+
+/** The Virtual device a user may have: the oldest one not being deleted. */
+export function livingDevices(peers: readonly MfaDevice[]): MfaDevice[] {
+  return peers
+    .filter((peer) => peer.metadata.deletionTimestamp === undefined && peer.spec.type === "Virtual")
+    .sort(byAge)
+    .slice(0, MAX_VIRTUAL_DEVICES_PER_USER);
+}
+
+function decideSecret(obs: MfaObservation, record: MfaRecord): MfaStep | undefined {
+  const secretName = mfaSecretName(obs.device);
+  if (obs.secret === "foreign") {
+    return none(false, "SecretConflict", `Secret ${secretName} exists and was not created by keygate for this device; it is left untouched`);
+  }
+  if (record.issuedSecret !== undefined) return undefined;
+  if (obs.secret === "absent") return { kind: "writeSecret", record, secretName };
+  return { kind: "updateRecord", record: { ...record, issuedSecret: secretName } };
+}
+
+// One binding attempt per spec generation: re-reading the same wrong codes is not another try.
+function decideBinding(obs: MfaObservation, record: MfaRecord, seed: Buffer): MfaStep {
+  const nowMs = obs.now.getTime();
+  const generation = obs.device.metadata.generation ?? 0;
+  const verification = obs.device.spec.verification;
+  const locked = lockedUntil(record, nowMs);
+  if (locked) return none(false, "BindingLocked", `too many failed attempts: binding is locked until ${locked}`);
+  if (!verification) return none(false, "Pending", "waiting for two consecutive codes in spec.verification");
+  if (record.attemptedGeneration === generation) {
+    return none(false, "BindingFailed", record.lastAttemptMessage ?? "the codes in spec.verification were refused");
+  }
+  const check = checkBindingCodes(seed, verification, nowMs, record.lastAcceptedStep);
+  if (check.ok) {
+    const bound: MfaRecord = {
+      ...record,
+      bound: true,
+      boundAt: obs.now.toISOString(),
+      lastAcceptedStep: check.step,
+      failedAttempts: 0,
+      lockedUntil: undefined,
+      attemptedGeneration: generation,
+      lastAttemptMessage: undefined,
+    };
+    const message = `device ${obs.device.spec.deviceName} bound`;
+    return { kind: "updateRecord", record: bound, event: { type: "Normal", reason: "Bound", message } };
+  }
+  const failed: MfaRecord = {
+    ...record,
+    ...afterFailure(record, nowMs),
+    attemptedGeneration: generation,
+    lastAttemptMessage: check.message,
+  };
+  return { kind: "updateRecord", record: failed, event: { type: "Warning", reason: "BindingFailed", message: check.message } };
+}
+
+function decideDeletion(obs: MfaObservation): MfaStep {
+  const hasFinalizer = (obs.device.metadata.finalizers ?? []).includes(FINALIZER);
+  if (!hasFinalizer) return none(false, "Deleting", "the device is being deleted");
+  return obs.record ? { kind: "deleteRecord", record: obs.record } : { kind: "removeFinalizer" };
+}
+
+// At most one Virtual device per user: the oldest wins, whatever order events arrive in.
+function decideIssuance(obs: MfaObservation): MfaStep {
+  const living = livingDevices(obs.peers);
+  if (living.some((peer) => peer.metadata.uid === obs.device.metadata.uid)) return { kind: "generateRecord" };
+  const holder = living[0]?.metadata.name ?? "";
+  return none(false, "DeviceLimitExceeded", `user ${obs.device.spec.user} already has a virtual MFA device (${holder}); delete it first`);
+}
+
+/** The next step for an MfaDevice, one check at a time, as for AccessKeys. */
+export function decideMfa(obs: MfaObservation): MfaStep {
+  if (obs.device.metadata.deletionTimestamp) return decideDeletion(obs);
+  if (!(obs.device.metadata.finalizers ?? []).includes(FINALIZER)) return { kind: "addFinalizer" };
+  const record = obs.record;
+  if (!record) return decideIssuance(obs);
+  const secretStep = decideSecret(obs, record);
+  if (secretStep) return secretStep;
+  if (record.bound) return none(true, "Bound", `device ${obs.device.spec.deviceName} is bound`);
+  if (!obs.seed) return none(false, "Pending", "the seed could not be read");
+  return decideBinding(obs, record, obs.seed);
+}
