@@ -2,9 +2,9 @@ import type { AccessKey, AccessKeyState } from "../api/accesskey.js";
 import { defaultSecretName } from "../api/secret-name.js";
 import type { KeyRecord } from "../keystore/record.js";
 import { FINALIZER } from "../labels.js";
+import type { SecretObservation } from "../operator/kube.js";
 import { MAX_KEYS_PER_USER, Reason } from "./reasons.js";
 
-export type SecretObservation = "absent" | "owned" | "foreign";
 
 /** Everything one reconcile of an AccessKey looks at, gathered from caches and the API. */
 export interface AccessKeyObservation {

@@ -53,12 +53,3 @@ export function buildIssuedSecret(target: IssuedSecretTarget, pair: KeyPair): V1
     stringData: issuedSecretData(pair),
   };
 }
-
-/** Ours means both: our label, and a controller reference to exactly this owner (by uid). */
-export function isOwnedSecret(secret: V1Secret, ownerUid: string): boolean {
-  const labelled = secret.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
-  const controlled = (secret.metadata?.ownerReferences ?? []).some(
-    (ref) => ref.uid === ownerUid && ref.controller === true,
-  );
-  return labelled && controlled;
-}

@@ -1,17 +1,18 @@
 import { isDeepStrictEqual } from "node:util";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ACCESS_KEY_KIND, type AccessKey, parseAccessKey } from "../api/accesskey.js";
-import { API_VERSION, GROUP, VERSION } from "../api/group.js";
+import { API_VERSION } from "../api/group.js";
 import { generateAccessKeyId, generateSecretAccessKey } from "../credentials/generate.js";
 import type { KekSet } from "../keystore/kek.js";
 import { type KeyRecord, openSecret, sealSecret } from "../keystore/record.js";
 import { FINALIZER } from "../labels.js";
-import { type AccessKeyObservation, decide, secretNameOf, type SecretObservation, type Step } from "./decide.js";
-import { buildIssuedSecret, isOwnedSecret } from "./issued-secret.js";
+import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../operator/kube.js";
+import { type AccessKeyObservation, decide, secretNameOf, type Step } from "./decide.js";
+import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
-import { isApiStatus, type RecordStore } from "./store.js";
+import type { RecordStore } from "./store.js";
 
 export const ACCESS_KEY_PLURAL = "accesskeys";
 
@@ -41,8 +42,6 @@ export interface AccessKeyReconcilerDeps {
 // Each step changes one thing; a reconcile applies steps until nothing is left or this bound is
 // hit (then it is simply queued again).
 const MAX_STEPS = 8;
-const MERGE_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
-const JSON_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.JsonPatch);
 
 function peersOf(cache: ObjectCache, key: AccessKey): AccessKey[] {
   return cache
@@ -53,12 +52,16 @@ function peersOf(cache: ObjectCache, key: AccessKey): AccessKey[] {
 }
 
 export class AccessKeyReconciler {
-  constructor(private readonly deps: AccessKeyReconcilerDeps) {}
+  private readonly kind: KindClient;
+
+  constructor(private readonly deps: AccessKeyReconcilerDeps) {
+    this.kind = new KindClient(deps.custom, ACCESS_KEY_PLURAL);
+  }
 
   /** Reconciles one AccessKey by `namespace/name` from the state of the world, whatever event fired. */
   async reconcile(namespace: string, name: string): Promise<void> {
     for (let steps = 0; steps < MAX_STEPS; steps++) {
-      const raw = await this.read(namespace, name);
+      const raw = await this.kind.read(namespace, name);
       if (!raw) return;
       const parsed = parseAccessKey(raw);
       if (!parsed.ok) {
@@ -76,22 +79,6 @@ export class AccessKeyReconciler {
     }
   }
 
-  // The live object, not the cache: a step we just applied must be visible to the next decision.
-  private async read(namespace: string, name: string): Promise<k8s.KubernetesObject | undefined> {
-    try {
-      return (await this.deps.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: ACCESS_KEY_PLURAL,
-        name,
-      })) as k8s.KubernetesObject;
-    } catch (error) {
-      if (isApiStatus(error, 404)) return undefined;
-      throw error;
-    }
-  }
-
   private async gather(key: AccessKey): Promise<AccessKeyObservation> {
     const uid = key.metadata.uid ?? "";
     const record = await this.deps.records.findByOwner(uid);
@@ -102,31 +89,18 @@ export class AccessKeyReconciler {
       peers: peersOf(this.deps.cache, key),
       record,
       restoreCandidate,
-      secret: await this.observeSecret(key, uid),
+      secret: await observeSecret(this.deps.core, key.metadata.namespace ?? "", secretNameOf(key), uid),
       now: this.deps.clock(),
       recycleRetentionMs: this.deps.recycleRetentionMs,
     };
   }
 
-  private async observeSecret(key: AccessKey, uid: string): Promise<SecretObservation> {
-    try {
-      const secret = await this.deps.core.readNamespacedSecret({
-        namespace: key.metadata.namespace ?? "",
-        name: secretNameOf(key),
-      });
-      return isOwnedSecret(secret, uid) ? "owned" : "foreign";
-    } catch (error) {
-      if (isApiStatus(error, 404)) return "absent";
-      throw error;
-    }
-  }
-
   private act(key: AccessKey, raw: k8s.KubernetesObject, step: Exclude<Step, { kind: "none" }>): Promise<void> {
     switch (step.kind) {
       case "addFinalizer":
-        return this.setFinalizers(raw, [...(key.metadata.finalizers ?? []), FINALIZER]);
+        return this.kind.setFinalizers(raw, [...(key.metadata.finalizers ?? []), FINALIZER]);
       case "removeFinalizer":
-        return this.setFinalizers(raw, (key.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+        return this.kind.setFinalizers(raw, (key.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
       case "generateRecord":
         return this.generateRecord(key);
       case "claimRecord":
@@ -144,26 +118,6 @@ export class AccessKeyReconciler {
     const record =
       step.kind === "setRecordState" ? { ...step.record, state: step.state } : { ...step.record, issuedSecret: step.secretName };
     await this.deps.records.update(record);
-  }
-
-  // JSON patch guarded by the resourceVersion it was decided on: a concurrent writer makes it fail
-  // with a conflict and the key is reconciled again, never a lost update.
-  private async setFinalizers(raw: k8s.KubernetesObject, finalizers: string[]): Promise<void> {
-    const { namespace = "", name = "", resourceVersion } = raw.metadata ?? {};
-    await this.deps.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: ACCESS_KEY_PLURAL,
-        name,
-        body: [
-          { op: "test", path: "/metadata/resourceVersion", value: resourceVersion },
-          { op: "add", path: "/metadata/finalizers", value: finalizers },
-        ],
-      },
-      JSON_PATCH,
-    );
   }
 
   // The record is written before the Secret: a crash in between leaves a record that the next
@@ -199,21 +153,9 @@ export class AccessKeyReconciler {
 
   private async writeSecret(key: AccessKey, raw: k8s.KubernetesObject, record: KeyRecord, secretName: string): Promise<void> {
     const namespace = key.metadata.namespace ?? "";
-    const owner: k8s.V1OwnerReference = {
-      apiVersion: API_VERSION,
-      kind: ACCESS_KEY_KIND,
-      name: key.metadata.name ?? "",
-      uid: key.metadata.uid ?? "",
-      controller: true,
-    };
+    const owner = controllerReference(API_VERSION, ACCESS_KEY_KIND, raw);
     const pair = { accessKeyId: record.accessKeyId, secretAccessKey: openSecret(this.deps.keks, record) };
-    try {
-      await this.deps.core.createNamespacedSecret({ namespace, body: buildIssuedSecret({ namespace, secretName, owner }, pair) });
-    } catch (error) {
-      // Someone created it meanwhile: the next decision looks at who owns it.
-      if (isApiStatus(error, 409)) return;
-      throw error;
-    }
+    if (!(await createOwnedSecret(this.deps.core, buildIssuedSecret({ namespace, secretName, owner }, pair)))) return;
     await this.deps.events.emit(raw, "Normal", Reason.Issued, `access key ${record.accessKeyId} issued into Secret ${secretName}`);
   }
 
@@ -228,18 +170,9 @@ export class AccessKeyReconciler {
     const previous = observation.key.status;
     // Written only when it changed, so resyncs and re-applies cost no write and no event.
     if (isDeepStrictEqual(previous ?? {}, status)) return;
-    const { namespace = "", name = "" } = raw.metadata ?? {};
-    await this.deps.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: ACCESS_KEY_PLURAL, name, body: { status: { ...nulls(previous), ...status } } },
-      MERGE_PATCH,
-    );
+    await this.kind.writeStatus(raw, previous, status);
     for (const event of transitionEvents(previous, status, step.outcome)) {
       await this.deps.events.emit(raw, event.type, event.reason, event.message);
     }
   }
-}
-
-// A merge patch removes a field only when it is sent as null.
-function nulls(previous: object | undefined): Record<string, null> {
-  return Object.fromEntries(Object.keys(previous ?? {}).map((field) => [field, null]));
 }

@@ -1,9 +1,6 @@
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
+import { isApiStatus } from "../operator/kube.js";
 import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "../keystore/record.js";
-
-export function isApiStatus(error: unknown, code: number): boolean {
-  return error instanceof k8s.ApiException && error.code === code;
-}
 
 /** Keystore records as Secrets of the operator namespace, always read from the API server. */
 export class RecordStore {

@@ -2,11 +2,11 @@ import type { MfaDevice } from "../api/mfadevice.js";
 import { defaultSecretName } from "../api/secret-name.js";
 import type { MfaRecord } from "../keystore/mfa-record.js";
 import { FINALIZER } from "../labels.js";
+import type { SecretObservation } from "../operator/kube.js";
 import { afterFailure, checkBindingCodes, lockedUntil } from "./binding.js";
 
 export const MAX_VIRTUAL_DEVICES_PER_USER = 1;
 
-export type SecretObservation = "absent" | "owned" | "foreign";
 
 export interface MfaObservation {
   device: MfaDevice;
