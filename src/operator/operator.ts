@@ -4,6 +4,10 @@ import { ACCESS_KEY_KIND } from "../api/accesskey.js";
 import { API_VERSION, GROUP, VERSION } from "../api/group.js";
 import { ACCESS_KEY_PLURAL, AccessKeyReconciler, type EventSink } from "../accesskey/reconciler.js";
 import { RecordStore } from "../accesskey/store.js";
+import { MFA_DEVICE_KIND } from "../api/mfadevice.js";
+import { MFA_DEVICE_LABEL } from "../mfa/issued-secret.js";
+import { MFA_DEVICE_PLURAL, MfaReconciler } from "../mfa/reconciler.js";
+import { MfaRecordStore } from "../mfa/store.js";
 import { loadOrCreateKek } from "../keystore/kek.js";
 import { ACCESS_KEY_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -100,37 +104,61 @@ class Campaign {
   }
 }
 
-interface Controllers {
-  keys: Informer<k8s.KubernetesObject>;
-  issuedSecrets: Informer<k8s.V1Secret>;
+type Reconcile = (namespace: string, name: string) => Promise<void>;
+
+/** One kind's controller: its cache of objects, and the label its issued Secrets carry. */
+interface Controller {
+  kind: string;
+  informer: Informer<k8s.KubernetesObject>;
+  secretLabel: string;
+  queue?: WorkQueue;
 }
 
-function startInformers(options: OperatorOptions, enqueue: (key: string) => void): Controllers {
+function kindInformer(options: OperatorOptions, plural: string, kind: string): Informer<k8s.KubernetesObject> {
   const { kc, log } = options;
-  const keys = new Informer<k8s.KubernetesObject>({
+  return new Informer<k8s.KubernetesObject>({
     kubeConfig: kc,
-    source: customResourceSource(kc, { group: GROUP, version: VERSION, plural: ACCESS_KEY_PLURAL, kind: ACCESS_KEY_KIND }),
+    source: customResourceSource(kc, { group: GROUP, version: VERSION, plural, kind }),
     logger: log,
   });
-  const onKey = (object: k8s.KubernetesObject): void => {
-    if (object.metadata?.name) enqueue(keyOf({ namespace: object.metadata.namespace, name: object.metadata.name }));
-  };
-  for (const event of ["add", "update", "delete"] as const) keys.on(event, onKey);
-  // An issued Secret maps back to its AccessKey, so deleting or editing it is noticed at once.
-  const issuedSecrets = new Informer<k8s.V1Secret>({
-    kubeConfig: kc,
-    source: builtinSource<k8s.V1Secret>(kc, { apiVersion: "v1", plural: "secrets", kind: "Secret" }),
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY},${ACCESS_KEY_LABEL}`,
-    logger: log,
-  });
+}
+
+function enqueueObject(controller: Controller, namespace: string | undefined, name: string | undefined): void {
+  if (name) controller.queue?.add(keyOf({ namespace, name }));
+}
+
+// Events only enqueue keys; an issued Secret maps back to its owner, so deleting or editing it
+// is noticed at once.
+function wire(controllers: readonly Controller[], issuedSecrets: Informer<k8s.V1Secret>): void {
+  for (const controller of controllers) {
+    const onObject = (object: k8s.KubernetesObject): void =>
+      enqueueObject(controller, object.metadata?.namespace, object.metadata?.name);
+    for (const event of ["add", "update", "delete"] as const) controller.informer.on(event, onObject);
+  }
   const onSecret = (secret: k8s.V1Secret): void => {
-    const owner = secret.metadata?.labels?.[ACCESS_KEY_LABEL];
-    if (owner) enqueue(keyOf({ namespace: secret.metadata?.namespace, name: owner }));
+    for (const controller of controllers) {
+      enqueueObject(controller, secret.metadata?.namespace, secret.metadata?.labels?.[controller.secretLabel]);
+    }
   };
   for (const event of ["add", "update", "delete"] as const) issuedSecrets.on(event, onSecret);
-  keys.start();
-  issuedSecrets.start();
-  return { keys, issuedSecrets };
+}
+
+function newQueue(controller: Controller, reconcile: Reconcile, options: OperatorOptions, clock: Clock): WorkQueue {
+  const { log } = options;
+  return new WorkQueue({
+    handler: async (key) => {
+      const { namespace = "", name } = splitKey(key);
+      await reconcile(namespace, name);
+    },
+    onError: (key, error, attempt) => {
+      // A conflict only means someone wrote first; the retry decides again from fresh state.
+      const level = apiStatus(error) === 409 ? "debug" : "warn";
+      log[level]({ kind: controller.kind, key, attempt, reason: errorReason(error) }, "reconcile failed; retrying");
+    },
+    logger: log,
+    concurrency: 4,
+    clock,
+  });
 }
 
 /**
@@ -142,53 +170,67 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const keks = await loadOrCreateKek(core, namespace);
-  let queue: WorkQueue | undefined;
-  const controllers = startInformers(options, (key) => queue?.add(key));
-  const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
+  const events = eventSink(new EventRecorder({ api: kc.makeApiClient(k8s.EventsV1Api), identity: options.identity, logger: log, clock }));
+  const keys: Controller = { kind: ACCESS_KEY_KIND, informer: kindInformer(options, ACCESS_KEY_PLURAL, ACCESS_KEY_KIND), secretLabel: ACCESS_KEY_LABEL };
+  const devices: Controller = { kind: MFA_DEVICE_KIND, informer: kindInformer(options, MFA_DEVICE_PLURAL, MFA_DEVICE_KIND), secretLabel: MFA_DEVICE_LABEL };
+  const controllers = [keys, devices];
+  const issuedSecrets = new Informer<k8s.V1Secret>({
+    kubeConfig: kc,
+    source: builtinSource<k8s.V1Secret>(kc, { apiVersion: "v1", plural: "secrets", kind: "Secret" }),
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
+    logger: log,
+  });
+  wire(controllers, issuedSecrets);
+  const informers = [keys.informer, devices.informer, issuedSecrets];
+  for (const informer of informers) informer.start();
+
   const records = new RecordStore(core, namespace);
-  const reconciler = new AccessKeyReconciler({
+  const accessKeys = new AccessKeyReconciler({
     core,
-    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    custom,
     records,
     keks,
-    cache: controllers.keys,
-    events: eventSink(new EventRecorder({ api: kc.makeApiClient(k8s.EventsV1Api), identity: options.identity, logger: log, clock })),
+    cache: keys.informer,
+    events,
     clock: now,
     recycleRetentionMs: options.recycleRetentionMs,
     log,
     afterRecordWrite: options.afterRecordWrite,
   });
+  const mfaDevices = new MfaReconciler({
+    core,
+    custom,
+    records: new MfaRecordStore(core, namespace),
+    keks,
+    cache: devices.informer,
+    events,
+    clock: now,
+    log,
+  });
+  const reconcilers = new Map<Controller, Reconcile>([
+    [keys, (ns, name) => accessKeys.reconcile(ns, name)],
+    [devices, (ns, name) => mfaDevices.reconcile(ns, name)],
+  ]);
   const purger = new RecyclePurger({ records, retentionMs: options.recycleRetentionMs, now, log });
 
-  await Promise.all([controllers.keys.synced(), controllers.issuedSecrets.synced()]);
-  const webhookPort = await webhook.start(controllers.keys, now);
+  await Promise.all(informers.map((informer) => informer.synced()));
+  const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
+  const webhookPort = await webhook.start({ keys: keys.informer, devices: devices.informer }, now);
 
   const lead = (): void => {
-    queue = new WorkQueue({
-      handler: async (key) => {
-        const { namespace: keyNamespace = "", name } = splitKey(key);
-        await reconciler.reconcile(keyNamespace, name);
-      },
-      onError: (key, error, attempt) => {
-        // A conflict only means someone wrote first; the retry decides again from fresh state.
-        const level = apiStatus(error) === 409 ? "debug" : "warn";
-        log[level]({ kind: ACCESS_KEY_KIND, key, attempt, reason: errorReason(error) }, "reconcile failed; retrying");
-      },
-      logger: log,
-      concurrency: 4,
-      clock,
-    });
-    for (const object of controllers.keys.list()) {
-      if (object.metadata?.name) queue.add(keyOf({ namespace: object.metadata.namespace, name: object.metadata.name }));
+    for (const [controller, reconcile] of reconcilers) {
+      controller.queue = newQueue(controller, reconcile, options, clock);
+      for (const object of controller.informer.list()) enqueueObject(controller, object.metadata?.namespace, object.metadata?.name);
     }
     purger.start();
     log.info({ identity: options.identity }, "leading: reconciling");
   };
   const follow = async (): Promise<void> => {
     purger.stop();
-    await queue?.shutdown();
-    queue = undefined;
+    await Promise.all(controllers.map((controller) => controller.queue?.shutdown() ?? Promise.resolve()));
+    for (const controller of controllers) controller.queue = undefined;
   };
 
   const campaign = options.leaderElection ? new Campaign(options, clock, { lead, follow }) : undefined;
@@ -201,7 +243,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     stop: async () => {
       await (campaign ? campaign.stop() : follow());
       await webhook.stop();
-      await Promise.all([controllers.keys.stop(), controllers.issuedSecrets.stop()]);
+      await Promise.all(informers.map((informer) => informer.stop()));
     },
   };
 }

@@ -1,12 +1,12 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { AccessKey } from "../api/accesskey.js";
-import { parseAccessKey } from "../api/accesskey.js";
+import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
+import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
 import type { Informer } from "../runtime/informer.js";
-import { type AdmissionContext, admitAccessKey } from "../webhook/admission.js";
+import { type AdmissionContext, admitAccessKey, admitMfaDevice } from "../webhook/admission.js";
 import { ensureWebhookCertificate, type ServingIdentity } from "../webhook/certificate.js";
 import { registerWebhook, WEBHOOK_CONFIGURATION_NAME, type WebhookEndpoint, webhookConfiguration } from "../webhook/registration.js";
-import { WebhookServer } from "../webhook/server.js";
+import { ACCESS_KEY_WEBHOOK_PATH, MFA_DEVICE_WEBHOOK_PATH, WebhookServer } from "../webhook/server.js";
 
 export interface WebhookOptions {
   host: string;
@@ -35,13 +35,24 @@ function endpointOf(options: WebhookOptions, namespace: string, port: number): W
   return { url: `https://${host.includes(":") ? `[${host}]` : host}:${port}` };
 }
 
-function admissionContext(core: k8s.CoreV1Api, keys: Informer<k8s.KubernetesObject>): AdmissionContext {
+/** The operator's caches the admission rules read: no API call but the namespace lookup. */
+export interface AdmissionCaches {
+  keys: Informer<k8s.KubernetesObject>;
+  devices: Informer<k8s.KubernetesObject>;
+}
+
+function admissionContext(core: k8s.CoreV1Api, caches: AdmissionCaches): AdmissionContext {
   return {
     keysOf: (namespace, user) =>
-      keys
+      caches.keys
         .list(namespace)
         .map((object) => parseAccessKey(object))
         .flatMap((result): AccessKey[] => (result.ok && result.value.spec.user === user ? [result.value] : [])),
+    devicesOf: (namespace, user) =>
+      caches.devices
+        .list(namespace)
+        .map((object) => parseMfaDevice(object))
+        .flatMap((result): MfaDevice[] => (result.ok && result.value.spec.user === user ? [result.value] : [])),
     namespaceTerminating: async (namespace) => {
       const found = await core.readNamespace({ name: namespace });
       return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
@@ -63,13 +74,17 @@ export class AdmissionWebhook {
     private readonly log: Logger,
   ) {}
 
-  async start(keys: Informer<k8s.KubernetesObject>, now: () => Date): Promise<number> {
+  async start(caches: AdmissionCaches, now: () => Date): Promise<number> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
     const identity = servingIdentity(this.options, this.namespace);
     const certificate = await ensureWebhookCertificate(core, this.namespace, identity, now());
     this.caPem = certificate.caPem;
-    const context = admissionContext(core, keys);
-    this.server = new WebhookServer(certificate, (request) => admitAccessKey(request, context), this.log);
+    const context = admissionContext(core, caches);
+    const routes = new Map([
+      [ACCESS_KEY_WEBHOOK_PATH, (request: Parameters<typeof admitAccessKey>[0]) => admitAccessKey(request, context)],
+      [MFA_DEVICE_WEBHOOK_PATH, (request: Parameters<typeof admitMfaDevice>[0]) => admitMfaDevice(request, context)],
+    ]);
+    this.server = new WebhookServer(certificate, routes, this.log);
     this.port = await this.server.listen(this.options.port, this.options.host);
     await this.register();
     this.renewTimer = setInterval(() => {

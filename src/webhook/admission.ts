@@ -1,6 +1,8 @@
 import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
 import { livingKeys } from "../accesskey/decide.js";
 import { MAX_KEYS_PER_USER } from "../accesskey/reasons.js";
+import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
+import { livingDevices } from "../mfa/decide.js";
 
 /** The part of an admission.k8s.io/v1 AdmissionRequest the AccessKey rules read. */
 export interface AdmissionRequest {
@@ -21,6 +23,8 @@ export interface AdmissionVerdict {
 export interface AdmissionContext {
   /** AccessKeys of a namespace and user, from the operator's cache. */
   keysOf(namespace: string, user: string): AccessKey[];
+  /** MfaDevices of a namespace and user, from the operator's cache. */
+  devicesOf(namespace: string, user: string): MfaDevice[];
   /** Whether the namespace is being deleted: its contents must then always be deletable. */
   namespaceTerminating(namespace: string): Promise<boolean>;
 }
@@ -73,4 +77,22 @@ export function admitAccessKey(request: AdmissionRequest, context: AdmissionCont
   if (request.operation === "CREATE") return Promise.resolve(admitCreate(request, context));
   if (request.operation === "DELETE") return admitDelete(request, context);
   return Promise.resolve(ALLOW);
+}
+
+/** The MfaDevice rule: at most one Virtual device per user, refused at apply time. */
+export function admitMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = request.operation === "CREATE" ? parseMfaDevice(request.object) : undefined;
+  if (!parsed?.ok || parsed.value.spec.type !== "Virtual") return Promise.resolve(ALLOW);
+  const device = parsed.value;
+  const namespace = request.namespace ?? device.metadata.namespace ?? "";
+  const existing = livingDevices(context.devicesOf(namespace, device.spec.user)).filter(
+    (peer) => peer.metadata.name !== device.metadata.name,
+  );
+  if (existing.length === 0) return Promise.resolve(ALLOW);
+  return Promise.resolve({
+    allowed: false,
+    message:
+      `user ${device.spec.user} already has a virtual MFA device (${existing.map((d) => d.metadata.name).join(", ")}) ` +
+      `in namespace ${namespace}; at most one per user. Delete it first to bind another.`,
+  });
 }

@@ -4,10 +4,14 @@ import type { Logger } from "pino";
 import { type AdmissionRequest, type AdmissionVerdict } from "./admission.js";
 
 export const ACCESS_KEY_WEBHOOK_PATH = "/validate/accesskeys";
+export const MFA_DEVICE_WEBHOOK_PATH = "/validate/mfadevices";
 // An AdmissionReview carries two copies of one small object; anything much larger is hostile.
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export type Admit = (request: AdmissionRequest) => Promise<AdmissionVerdict>;
+
+/** Admission handlers by URL path. */
+export type AdmitRoutes = ReadonlyMap<string, Admit>;
 
 export interface ServingCertificate {
   certPem: string;
@@ -57,10 +61,10 @@ function admissionRequest(body: Buffer): AdmissionRequest | undefined {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, admit: Admit, log: Logger): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, routes: AdmitRoutes, log: Logger): Promise<void> {
   // The API server appends ?timeout=…; only the path selects the handler.
-  const path = (req.url ?? "").split("?")[0];
-  if (req.method !== "POST" || path !== ACCESS_KEY_WEBHOOK_PATH) {
+  const admit = routes.get((req.url ?? "").split("?")[0] ?? "");
+  if (req.method !== "POST" || !admit) {
     send(res, 404, { error: "not found" });
     return;
   }
@@ -81,9 +85,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, admit: Admit, l
 export class WebhookServer {
   private readonly server: Server;
 
-  constructor(certificate: ServingCertificate, admit: Admit, log: Logger) {
+  constructor(certificate: ServingCertificate, routes: AdmitRoutes, log: Logger) {
     this.server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
-      handle(req, res, admit, log).catch((error: unknown) => {
+      handle(req, res, routes, log).catch((error: unknown) => {
         const tooLarge = error instanceof BodyTooLarge;
         log.warn({ err: tooLarge ? "body too large" : String(error) }, "admission review failed");
         if (!res.headersSent) send(res, tooLarge ? 413 : 500, { error: tooLarge ? "body too large" : "internal error" });

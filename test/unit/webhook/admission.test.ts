@@ -14,6 +14,7 @@ function key(name: string, user: string, state: "Active" | "Inactive" = "Active"
 function context(keys: AccessKey[], terminating = false): AdmissionContext {
   return {
     keysOf: (_namespace, user) => keys.filter((k) => k.spec.user === user),
+    devicesOf: () => [],
     namespaceTerminating: () => Promise.resolve(terminating),
   };
 }
