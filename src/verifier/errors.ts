@@ -1,0 +1,40 @@
+// Errors of the verifier's own API, as opposed to signature denials (src/signing/errors.ts):
+// the request to the verifier itself was wrong, or the verifier cannot answer yet. Values with
+// stable codes, like denials, so no input turns into a 500.
+export const API_ERROR_STATUS = {
+  InvalidRequest: 400,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  NoSuchEntity: 404,
+  EntityTooLarge: 413,
+  // Only for a bug: every input has an answer of its own.
+  InternalError: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+export interface ApiError {
+  readonly allowed: false;
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  readonly httpStatus: number;
+}
+
+/** Messages name fields and limits, never the values a caller sent. */
+export function apiError(code: ApiErrorCode, message: string): ApiError {
+  return { allowed: false, code, message, httpStatus: API_ERROR_STATUS[code] };
+}
+
+/** A malformed request description, naming the field at fault. */
+export function invalidField(field: string, problem: string): ApiError {
+  return apiError("InvalidRequest", `${field}: ${problem}`);
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return typeof value === "object" && value !== null && (value as { allowed?: unknown }).allowed === false;
+}
+
+/** A caller-chosen name, cut short so that a hostile one cannot flood a response or a log line. */
+export function shown(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+}

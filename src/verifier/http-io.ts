@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HeaderList } from "../signing/request.js";
+import { apiError, type ApiError } from "./errors.js";
+
+/** Node's rawHeaders (name, value, name, value, …): arrival order, repeats and spelling kept. */
+export function headerList(raw: readonly string[]): HeaderList {
+  const headers: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i] as string, raw[i + 1] as string]);
+  return headers;
+}
+
+export function forwardedFor(req: IncomingMessage): string[] {
+  // Node joins repeated X-Forwarded-For headers with ", ", which is what the list means anyway.
+  const value = req.headers["x-forwarded-for"];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function tooLarge(limit: number): ApiError {
+  return apiError("EntityTooLarge", `the request body is larger than ${limit} bytes`);
+}
+
+/**
+ * The whole body, up to `limit` bytes; undefined when the client went away. A declared length
+ * over the limit is refused before anything is read.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | ApiError | undefined> {
+  if (Number(req.headers["content-length"]) > limit) return Promise.resolve(tooLarge(limit));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (value: Buffer | ApiError | undefined): void => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    };
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) settle(tooLarge(limit));
+      else chunks.push(chunk);
+    });
+    req.on("end", () => settle(Buffer.concat(chunks, size)));
+    req.on("error", () => settle(undefined));
+    req.on("close", () => settle(undefined));
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** An answer that stops reading the request: what is left of an oversized body is not worth receiving. */
+export function sendAndClose(res: ServerResponse, status: number, body: unknown): void {
+  res.shouldKeepAlive = false;
+  sendJson(res, status, body, { connection: "close" });
+}

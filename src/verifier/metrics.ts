@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RecordState } from "../keystore/record.js";
+
+export type Endpoint = "verify" | "forward-auth" | "owner";
+
+export interface MetricSources {
+  keyCounts(): Record<RecordState, number>;
+  replayCacheSize(): number;
+  ready(): boolean;
+}
+
+// Sub-millisecond buckets: a verification is tens of microseconds of work, and the interesting
+// tail is what the event loop adds under load.
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** The verifier's Prometheus metrics, in a registry of its own so that two verifiers in one process do not collide. */
+export class VerifierMetrics {
+  readonly registry = new Registry();
+  private readonly verifications: Counter<"endpoint" | "scheme" | "code">;
+  private readonly latency: Histogram<"endpoint">;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    this.verifications = new Counter({
+      name: "keygate_verifier_verifications_total",
+      help: "Verification answers by endpoint, signature scheme (none when unrecognised) and result code (Allowed or the denial code).",
+      labelNames: ["endpoint", "scheme", "code"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "keygate_verifier_verification_duration_seconds",
+      help: "Time from a verification request's arrival to its answer.",
+      labelNames: ["endpoint"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: "keygate_verifier_index_keys",
+      help: "Keystore records in the verifier's in-memory index, by state.",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        for (const [state, count] of Object.entries(sources.keyCounts())) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: "keygate_verifier_replay_cache_entries",
+      help: "Signature nonces remembered to refuse replays.",
+      registers,
+      collect() {
+        this.set(sources.replayCacheSize());
+      },
+    });
+    new Gauge({
+      name: "keygate_verifier_index_ready",
+      help: "1 once the key index has synced, 0 before.",
+      registers,
+      collect() {
+        this.set(sources.ready() ? 1 : 0);
+      },
+    });
+  }
+
+  observe(endpoint: Endpoint, scheme: string, code: string, seconds: number): void {
+    this.verifications.inc({ endpoint, scheme, code });
+    this.latency.observe({ endpoint }, seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

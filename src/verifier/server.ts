@@ -1,0 +1,217 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Denial } from "../signing/errors.js";
+import { type HttpRequestDescription, splitRequestTarget } from "../signing/request.js";
+import { parseVerifyCall } from "./description.js";
+import { apiError, type ApiError, isApiError } from "./errors.js";
+import { describeForwarded, type Gateway, gatewayOf } from "./forward-auth.js";
+import { forwardedFor, headerList, readBody, sendAndClose, sendJson } from "./http-io.js";
+import { inNetworks, type Networks } from "./ip.js";
+import type { KeyOwner } from "./key-table.js";
+import type { LastUsedBatcher } from "./last-used.js";
+import type { Endpoint, VerifierMetrics } from "./metrics.js";
+import { schemeOf } from "./scheme.js";
+import { directClientIp, gatewayClientIp } from "./source-ip.js";
+import type { Allowed, Outcome, Verification } from "./verification.js";
+
+export interface ServerDeps {
+  readonly verification: Verification;
+  readonly owners: { owner(accessKeyId: string): KeyOwner | undefined };
+  readonly ready: () => boolean;
+  readonly metrics: VerifierMetrics;
+  readonly lastUsed: Pick<LastUsedBatcher, "record">;
+  readonly trustedProxies: Networks;
+  /** Callers whose `sourceIp` in /v1/verify is believed. */
+  readonly trustedCallers: Networks;
+  /** Largest request body the verifier reads (a described body is limited to the same, decoded). */
+  readonly maxBodyBytes: number;
+  readonly now: () => Date;
+  readonly log: Logger;
+}
+
+type Refusal = Denial | ApiError;
+
+const OWNER_PATH = /^\/v1\/access-keys\/([^/]+)\/owner$/;
+// A JSON description carries the body in base64 (4/3 larger) beside headers and the URL.
+const DESCRIPTION_OVERHEAD_BYTES = 256 * 1024;
+
+export const GATEWAY_HEADERS = {
+  namespace: "x-keygate-namespace",
+  user: "x-keygate-user",
+  accessKeyId: "x-keygate-access-key-id",
+  credentialType: "x-keygate-credential-type",
+  payloadVerified: "x-keygate-payload-verified",
+  errorCode: "x-keygate-error-code",
+} as const;
+
+function refusalBody(refusal: Refusal): unknown {
+  return { allowed: false, code: refusal.code, message: refusal.message };
+}
+
+function allowedBody(outcome: Allowed): unknown {
+  return { allowed: true, principal: outcome.principal, scheme: outcome.scheme, payloadVerified: outcome.payloadVerified };
+}
+
+/**
+ * Gateways act on the status alone: NGINX auth_request knows only 2xx, 401 and 403. So a request
+ * without any signature is 401, a retryable refusal 503, and every other refusal 403.
+ */
+function gatewayStatus(refusal: Refusal): number {
+  if (refusal.code === "MissingAuthenticationToken") return 401;
+  return refusal.httpStatus === 503 ? 503 : 403;
+}
+
+function elapsedSeconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+class Handler {
+  constructor(private readonly deps: ServerDeps) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.url ?? "";
+    const { rawPath } = splitRequestTarget(target);
+    if (rawPath === "/v1/verify") return this.allow(req, res, "POST") ? this.verify(req, res) : undefined;
+    const gateway = gatewayOf(rawPath);
+    if (gateway) return this.forwardAuth(req, res, gateway);
+    const owner = OWNER_PATH.exec(rawPath);
+    if (owner) return this.allow(req, res, "GET") ? this.owner(req, res, owner[1] ?? "") : undefined;
+    return this.probe(req, res, rawPath);
+  }
+
+  private async probe(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+    if (path === "/readyz") return sendJson(res, this.deps.ready() ? 200 : 503, { ready: this.deps.ready() });
+    if (path !== "/metrics") return sendJson(res, 404, refusalBody(apiError("NotFound", "no such endpoint")));
+    const text = await this.deps.metrics.text();
+    res.writeHead(200, { "content-type": this.deps.metrics.contentType });
+    res.end(text);
+  }
+
+  private allow(req: IncomingMessage, res: ServerResponse, method: string): boolean {
+    if (req.method === method) return true;
+    sendJson(res, 405, refusalBody(apiError("MethodNotAllowed", `use ${method}`)), { allow: method });
+    return false;
+  }
+
+  /** The body, or an answer already sent (undefined: nothing more to do). */
+  private async body(req: IncomingMessage, res: ServerResponse, limit: number, context: AnswerContext): Promise<Buffer | undefined> {
+    const body = await readBody(req, limit);
+    if (!isApiError(body)) return body;
+    this.count(context, body.code);
+    sendAndClose(res, body.httpStatus, refusalBody(body));
+    return undefined;
+  }
+
+  private async verify(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrival: AnswerContext = { endpoint: "verify", scheme: "none", start: process.hrtime.bigint() };
+    const text = await this.body(req, res, Math.ceil((this.deps.maxBodyBytes * 4) / 3) + DESCRIPTION_OVERHEAD_BYTES, arrival);
+    if (text === undefined) return;
+    const call = parseVerifyCall(text.toString("utf8"), this.deps.maxBodyBytes);
+    if (isApiError(call)) return this.refuse(res, arrival, call);
+    const caller = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
+    // The caller relays someone else's request: its own address says nothing about that client.
+    const trusted = caller !== undefined && inNetworks(this.deps.trustedCallers, caller);
+    const outcome = this.deps.verification.verify(call.request, trusted ? call.sourceIp : undefined);
+    const context = { ...arrival, scheme: schemeOf(call.request) };
+    if (!outcome.allowed) return this.refuse(res, context, outcome);
+    this.accepted(outcome, context);
+    sendJson(res, 200, allowedBody(outcome));
+  }
+
+  private async forwardAuth(req: IncomingMessage, res: ServerResponse, gateway: Gateway): Promise<void> {
+    const arrival: AnswerContext = { endpoint: "forward-auth", scheme: "none", start: process.hrtime.bigint() };
+    const body = await this.body(req, res, this.deps.maxBodyBytes, arrival);
+    if (body === undefined) return;
+    const headers = headerList(req.rawHeaders);
+    const auth = { method: req.method ?? "", target: req.url ?? "", headers, body: body.length > 0 ? body : undefined };
+    const described = describeForwarded(gateway, auth);
+    if (isApiError(described)) return this.refuse(res, arrival, described);
+    const client = gatewayClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
+    const outcome = this.deps.verification.verify(described, client);
+    const context = { ...arrival, scheme: schemeOf(described) };
+    if (!outcome.allowed) {
+      this.noteRefusal(context, outcome.code);
+      sendJson(res, gatewayStatus(outcome), refusalBody(outcome), { [GATEWAY_HEADERS.errorCode]: outcome.code });
+      return;
+    }
+    this.accepted(outcome, context);
+    res.writeHead(200, {
+      [GATEWAY_HEADERS.namespace]: outcome.principal.namespace,
+      [GATEWAY_HEADERS.user]: outcome.principal.user,
+      [GATEWAY_HEADERS.accessKeyId]: outcome.principal.accessKeyId,
+      [GATEWAY_HEADERS.credentialType]: outcome.principal.credentialType,
+      [GATEWAY_HEADERS.payloadVerified]: String(outcome.payloadVerified),
+      "content-length": 0,
+    });
+    res.end();
+  }
+
+  /** GetAccessKeyInfo: the request must itself be signed with a live key. */
+  private async owner(req: IncomingMessage, res: ServerResponse, accessKeyId: string): Promise<void> {
+    const arrival: AnswerContext = { endpoint: "owner", scheme: "none", start: process.hrtime.bigint() };
+    const body = await this.body(req, res, this.deps.maxBodyBytes, arrival);
+    if (body === undefined) return;
+    const request: HttpRequestDescription = {
+      method: req.method ?? "",
+      ...splitRequestTarget(req.url ?? ""),
+      headers: headerList(req.rawHeaders),
+      body,
+    };
+    const client = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
+    const outcome: Outcome = this.deps.verification.verify(request, client);
+    const context = { ...arrival, scheme: schemeOf(request) };
+    if (!outcome.allowed) return this.refuse(res, context, outcome);
+    this.accepted(outcome, context);
+    const owner = this.deps.owners.owner(accessKeyId);
+    if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "the keystore holds no access key with this id")));
+    sendJson(res, 200, owner);
+  }
+
+  private refuse(res: ServerResponse, context: AnswerContext, refusal: Refusal): void {
+    this.noteRefusal(context, refusal.code);
+    sendJson(res, refusal.httpStatus, refusalBody(refusal));
+  }
+
+  // Debug only: refusals are the normal answer to probing, and each one is counted anyway.
+  private noteRefusal(context: AnswerContext, code: string): void {
+    this.count(context, code);
+    this.deps.log.debug({ endpoint: context.endpoint, scheme: context.scheme, code }, "verification refused");
+  }
+
+  private accepted(outcome: Allowed, context: AnswerContext): void {
+    this.count(context, "Allowed");
+    this.deps.lastUsed.record(outcome.accessKey, {
+      time: this.deps.now().toISOString(),
+      service: outcome.service,
+      region: outcome.region,
+      sourceIP: outcome.sourceIp,
+    });
+  }
+
+  private count(context: AnswerContext, code: string): void {
+    this.deps.metrics.observe(context.endpoint, context.scheme, code, elapsedSeconds(context.start));
+  }
+}
+
+interface AnswerContext {
+  readonly endpoint: Endpoint;
+  readonly scheme: string;
+  readonly start: bigint;
+}
+
+/** The verifier's HTTP server; every route answers JSON with a stable code, and nothing it is sent makes it throw. */
+export function createVerifierServer(deps: ServerDeps): Server {
+  const handler = new Handler(deps);
+  const server = createServer({ maxHeaderSize: 96 * 1024, requestTimeout: 30_000 }, (req, res) => {
+    handler.handle(req, res).catch((error: unknown) => {
+      deps.log.error({ error: error instanceof Error ? error.message : String(error) }, "verifier request failed");
+      if (!res.headersSent) sendJson(res, 500, refusalBody(apiError("InternalError", "internal error")));
+      else res.destroy();
+    });
+  });
+  // Longer than the idle timeout of gateways' upstream pools (NGINX: 60 s), so the verifier is
+  // never the side that closes a connection a gateway is about to reuse.
+  server.keepAliveTimeout = 65_000;
+  return server;
+}

@@ -1,0 +1,129 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type Clock, systemClock } from "../runtime/clock.js";
+import { NonceCache } from "../signing/nonce-cache.js";
+import { KeyIndex } from "./index.js";
+import { type Networks, parseNetworks } from "./ip.js";
+import { LastUsedBatcher } from "./last-used.js";
+import { statusFlush } from "./last-used-patch.js";
+import { VerifierMetrics } from "./metrics.js";
+import { createVerifierServer } from "./server.js";
+import { Verification } from "./verification.js";
+
+export interface VerifierOptions {
+  readonly kc: k8s.KubeConfig;
+  /** Where the keystore records and the KEK live. */
+  readonly operatorNamespace: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** CIDRs (or addresses) of proxies whose X-Forwarded-For is believed; gateways using forward-auth belong here. */
+  readonly trustedProxies: readonly string[];
+  /** CIDRs (or addresses) of callers whose `sourceIp` in /v1/verify is believed. */
+  readonly trustedCallers: readonly string[];
+  /** Each AccessKey's status.lastUsed is written at most once per this interval. */
+  readonly lastUsedFlushMs: number;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Largest request body read or described (default 8 MiB). */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningVerifier {
+  readonly url: string;
+  readonly port: number;
+  /** Resolves once the key index has synced (rejects if stopped first). */
+  ready(): Promise<void>;
+  isReady(): boolean;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export class VerifierConfigError extends Error {
+  readonly code = "KG_ERR_VERIFIER_CONFIG";
+
+  constructor(message: string) {
+    super(message);
+    this.name = "VerifierConfigError";
+  }
+}
+
+function networks(option: string, entries: readonly string[]): Networks {
+  const parsed = parseNetworks(entries);
+  if (!parsed.ok) throw new VerifierConfigError(`${option}: ${JSON.stringify(parsed.entry)} is not an IP address or CIDR`);
+  return parsed.networks;
+}
+
+function positive(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new VerifierConfigError(`${option} must be a positive integer`);
+  return value;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Starts the verification service: the key index (watches), the HTTP API, and last-used
+ * batching. It answers /healthz at once and /readyz once the index has synced; until then
+ * verification requests are refused with ServiceUnavailable.
+ */
+export async function startVerifier(options: VerifierOptions): Promise<RunningVerifier> {
+  const trustedProxies = networks("trustedProxies", options.trustedProxies);
+  const trustedCallers = networks("trustedCallers", options.trustedCallers);
+  const intervalMs = positive("lastUsedFlushMs", options.lastUsedFlushMs);
+  const maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const { kc, log } = options;
+  const clock = options.clock ?? systemClock;
+  const now = (): Date => new Date(clock.now());
+  const index = new KeyIndex({ kc, operatorNamespace: options.operatorNamespace, log, clock });
+  const nonces = new NonceCache();
+  const flush = statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), index);
+  const lastUsed = new LastUsedBatcher({ intervalMs, clock, flush, log });
+  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => nonces.size, ready: () => index.isReady });
+  const server = createVerifierServer({
+    verification: new Verification(index, nonces, now),
+    owners: index,
+    ready: () => index.isReady,
+    metrics,
+    lastUsed,
+    trustedProxies,
+    trustedCallers,
+    maxBodyBytes,
+    now,
+    log,
+  });
+  const port = await listen(server, options.port, options.host).catch(async (error: unknown) => {
+    await index.stop();
+    throw error;
+  });
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  log.info({ url }, "verifier listening");
+  return {
+    url,
+    port,
+    ready: () => index.ready(),
+    isReady: () => index.isReady,
+    stop: async () => {
+      await close(server);
+      await lastUsed.stop();
+      await index.stop();
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signAcs3 } from "../../../src/signing/acs3.js";
+import { NonceCache } from "../../../src/signing/nonce-cache.js";
+import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
+import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { parseNetworks } from "../../../src/verifier/ip.js";
+import type { AccessKeyRef } from "../../../src/verifier/key-table.js";
+import type { LastUsed } from "../../../src/verifier/last-used.js";
+import { VerifierMetrics } from "../../../src/verifier/metrics.js";
+import { createVerifierServer } from "../../../src/verifier/server.js";
+import { Verification } from "../../../src/verifier/verification.js";
+import { httpSend, postVerify, targetOf, verifyBody } from "../../support/verifier-http.js";
+import { FakeKeys, KEY_ID, SECRET } from "./fake-keys.js";
+
+const MAX_BODY = 4096;
+const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
+const original: HttpRequestDescription = { method: "GET", rawPath: "/things/1", rawQuery: "view=full", headers: [["Host", "api.example.test"]] };
+
+function networks(...entries: string[]) {
+  const parsed = parseNetworks(entries);
+  if (!parsed.ok) throw new Error(parsed.entry);
+  return parsed.networks;
+}
+
+describe("the verifier's HTTP API, in-process", () => {
+  const keys = new FakeKeys();
+  const uses: Array<{ target: AccessKeyRef; usage: LastUsed }> = [];
+  const nonces = new NonceCache();
+  const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size, ready: () => keys.isReady });
+  let server: Server;
+  let url = "";
+
+  beforeAll(async () => {
+    server = createVerifierServer({
+      verification: new Verification(keys, nonces, () => new Date()),
+      owners: keys,
+      ready: () => keys.isReady,
+      metrics,
+      lastUsed: { record: (target, usage) => uses.push({ target, usage }) },
+      trustedProxies: networks("127.0.0.1"),
+      trustedCallers: networks("127.0.0.1"),
+      maxBodyBytes: MAX_BODY,
+      now: () => new Date(),
+      log: pino({ level: "silent" }),
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("answers /v1/verify with the principal and records the use with the asserted source address", async () => {
+    keys.set(KEY_ID, { cidrs: ["192.0.2.0/24"] });
+    const answer = await postVerify(url, verifyBody(signSigV4(original, aws, new Date()), "::ffff:192.0.2.44"));
+    keys.set(KEY_ID, {});
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({
+      allowed: true,
+      principal: { namespace: "team", user: "alice", accessKeyId: KEY_ID, credentialType: "AccessKey", mfaAuthenticated: false },
+      scheme: "AWS4-HMAC-SHA256",
+      payloadVerified: false,
+    });
+    expect(uses.at(-1)).toMatchObject({ target: { uid: "uid-alpha" }, usage: { service: "things", region: "eu-west-1", sourceIP: "192.0.2.44" } });
+  });
+
+  it("answers a denial with the cloud code and its status", async () => {
+    const forged = signSigV4(original, { ...aws, secret: "not-the-secret" }, new Date());
+    const answer = await postVerify(url, verifyBody(forged));
+    expect(answer.status).toBe(403);
+    expect(answer.json).toMatchObject({ allowed: false, code: "SignatureDoesNotMatch" });
+  });
+
+  it("answers a malformed description with 400 InvalidRequest naming the field", async () => {
+    const answer = await postVerify(url, { method: "GET", url: "/", headers: "Host: x" });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({ code: "InvalidRequest", message: expect.stringContaining("headers") as unknown });
+  });
+
+  it("refuses an oversized body with 413 before reading it", async () => {
+    const answer = await postVerify(url, { method: "GET", url: "/", headers: {}, body: Buffer.alloc(MAX_BODY * 100).toString("base64") });
+    expect(answer.status).toBe(413);
+    expect(answer.json).toMatchObject({ code: "EntityTooLarge" });
+  });
+
+  it("answers unknown routes and wrong methods with codes", async () => {
+    expect((await httpSend(url, { method: "GET", target: "/nope", headers: [["Host", "x"]] })).json).toMatchObject({ code: "NotFound" });
+    const wrong = await httpSend(url, { method: "GET", target: "/v1/verify", headers: [["Host", "x"]] });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe("POST");
+  });
+
+  it("passes NGINX auth_request with the principal in response headers", async () => {
+    const signed = signSigV4(original, aws, new Date());
+    const headers: HeaderList = [
+      ...signed.headers,
+      ["X-Original-Method", "GET"],
+      ["X-Original-URI", targetOf(signed)],
+      ["X-Forwarded-For", "198.51.100.9"],
+    ];
+    const answer = await httpSend(url, { method: "GET", target: "/v1/forward-auth/nginx", headers });
+    expect(answer.status).toBe(200);
+    expect(answer.headers).toMatchObject({
+      "x-keygate-namespace": "team",
+      "x-keygate-user": "alice",
+      "x-keygate-access-key-id": KEY_ID,
+      "x-keygate-payload-verified": "false",
+    });
+    expect(uses.at(-1)?.usage.sourceIP).toBe("198.51.100.9");
+  });
+
+  it("answers a gateway 401 without a signature and 403 with a bad one, with the code in a header", async () => {
+    const headers: HeaderList = [["Host", "api.example.test"], ["X-Original-Method", "GET"], ["X-Original-URI", "/"]];
+    const missing = await httpSend(url, { method: "GET", target: "/v1/forward-auth/nginx", headers });
+    expect(missing.status).toBe(401);
+    expect(missing.headers["x-keygate-error-code"]).toBe("MissingAuthenticationToken");
+    const signed = signSigV4(original, aws, new Date());
+    const tampered: HeaderList = [...signed.headers, ["X-Original-Method", "DELETE"], ["X-Original-URI", targetOf(signed)]];
+    const bad = await httpSend(url, { method: "GET", target: "/v1/forward-auth/nginx", headers: tampered });
+    expect(bad.status).toBe(403);
+    expect(bad.headers["x-keygate-error-code"]).toBe("SignatureDoesNotMatch");
+  });
+
+  it("verifies a body Envoy forwards to the ext_authz service", async () => {
+    const body = Buffer.from('{"name":"x"}');
+    const signed = signAcs3({ ...original, method: "POST", headers: [...original.headers, ["Content-Type", "application/json"]], body }, { accessKeyId: KEY_ID, secret: SECRET }, new Date());
+    const answer = await httpSend(url, { method: "POST", target: `/v1/forward-auth/envoy${targetOf(signed)}`, headers: signed.headers, body });
+    expect(answer.status).toBe(200);
+    expect(answer.headers["x-keygate-payload-verified"]).toBe("true");
+  });
+
+  it("tells a key's owner only to a validly signed request", async () => {
+    const host = new URL(url).host;
+    const lookup: HttpRequestDescription = { method: "GET", rawPath: `/v1/access-keys/${KEY_ID}/owner`, rawQuery: "", headers: [["Host", host]] };
+    const unsigned = await httpSend(url, { method: "GET", target: lookup.rawPath, headers: lookup.headers });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.json).toMatchObject({ code: "MissingAuthenticationToken" });
+    const signed = signSigV4(lookup, { ...aws, service: "sts" }, new Date());
+    const answer = await httpSend(url, { method: "GET", target: lookup.rawPath, headers: signed.headers });
+    expect(answer.json).toEqual({ accessKeyId: KEY_ID, namespace: "team", user: "alice" });
+    const unknown = { ...lookup, rawPath: "/v1/access-keys/KGAKNOPENOPENOPENOPE/owner" };
+    const none = await httpSend(url, { method: "GET", target: unknown.rawPath, headers: signSigV4(unknown, aws, new Date()).headers });
+    expect(none.status).toBe(404);
+    expect(none.json).toMatchObject({ code: "NoSuchEntity" });
+  });
+
+  it("serves health, readiness and metrics", async () => {
+    const get = (target: string) => httpSend(url, { method: "GET", target, headers: [["Host", "x"]] });
+    expect((await get("/healthz")).status).toBe(200);
+    keys.isReady = false;
+    expect((await get("/readyz")).status).toBe(503);
+    keys.isReady = true;
+    expect((await get("/readyz")).status).toBe(200);
+    const text = (await get("/metrics")).text;
+    expect(text).toMatch(/keygate_verifier_verifications_total\{endpoint="verify",scheme="AWS4-HMAC-SHA256",code="Allowed"\} 1/);
+    expect(text).toMatch(/keygate_verifier_verifications_total\{endpoint="forward-auth",scheme="none",code="MissingAuthenticationToken"\} 1/);
+    expect(text).toContain("keygate_verifier_verification_duration_seconds_bucket");
+    expect(text).toContain('keygate_verifier_index_keys{state="Active"} 1');
+    expect(text).toContain("keygate_verifier_replay_cache_entries 1");
+  });
+});

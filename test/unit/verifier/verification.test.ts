@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { signAcs3 } from "../../../src/signing/acs3.js";
+import { signHuawei } from "../../../src/signing/huawei.js";
+import { NonceCache } from "../../../src/signing/nonce-cache.js";
+import type { HttpRequestDescription } from "../../../src/signing/request.js";
+import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { parseClientIp } from "../../../src/verifier/ip.js";
+import { Verification } from "../../../src/verifier/verification.js";
+import { FakeKeys, KEY_ID, type KeyShape, SECRET } from "./fake-keys.js";
+
+const NOW = new Date("2024-05-01T12:00:00Z");
+const base: HttpRequestDescription = { method: "GET", rawPath: "/things", rawQuery: "a=1", headers: [["Host", "api.example.test"]] };
+const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
+
+function verifier(shape: KeyShape = {}): { keys: FakeKeys; verification: Verification } {
+  const keys = new FakeKeys(shape);
+  return { keys, verification: new Verification(keys, new NonceCache(), () => NOW) };
+}
+
+function ip(text: string) {
+  return parseClientIp(text) ?? (() => { throw new Error(text); })();
+}
+
+describe("verification after the signature", () => {
+  it.each([
+    ["AWS4-HMAC-SHA256", signSigV4(base, aws, NOW)],
+    ["AWS4-HMAC-SHA256", signSigV4(base, { ...aws, presignExpires: 300 }, NOW)],
+    ["ACS3-HMAC-SHA256", signAcs3(base, { accessKeyId: KEY_ID, secret: SECRET }, NOW)],
+    ["SDK-HMAC-SHA256", signHuawei(base, { accessKeyId: KEY_ID, secret: SECRET }, NOW)],
+  ])("allows a genuine %s request and names its principal", (scheme, request) => {
+    const outcome = verifier().verification.verify(request, undefined);
+    expect(outcome).toMatchObject({
+      allowed: true,
+      scheme,
+      principal: { namespace: "team", user: "alice", accessKeyId: KEY_ID, credentialType: "AccessKey", mfaAuthenticated: false },
+      accessKey: { uid: "uid-alpha" },
+    });
+  });
+
+  it("reports the SigV4 credential scope for last-used", () => {
+    expect(verifier().verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({
+      service: "things",
+      region: "eu-west-1",
+      sourceIp: "10.0.0.1",
+    });
+  });
+
+  it("refuses every request until the index has synced", () => {
+    const { keys, verification } = verifier();
+    keys.isReady = false;
+    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "ServiceUnavailable", httpStatus: 503 });
+  });
+
+  it("refuses an inactive key, but only to someone holding its secret", () => {
+    const { verification } = verifier({ active: false });
+    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "InvalidClientTokenId", httpStatus: 403 });
+    const forged = signSigV4(base, { ...aws, secret: "wrong" }, NOW);
+    expect(verification.verify(forged, undefined)).toMatchObject({ code: "SignatureDoesNotMatch" });
+  });
+
+  it("refuses an unknown key with InvalidAccessKeyId", () => {
+    const request = signSigV4(base, { ...aws, accessKeyId: "KGAKUNKNOWNUNKNOWNUN" }, NOW);
+    expect(verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidAccessKeyId", httpStatus: 403 });
+  });
+
+  it("refuses a session token sent with a long-term key", () => {
+    const request = signSigV4(base, { ...aws, sessionToken: "token" }, NOW);
+    expect(verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidClientTokenId" });
+  });
+
+  it.each([
+    ["inside the policy", "10.1.2.3", true],
+    ["IPv4-mapped inside the policy", "::ffff:10.1.2.3", true],
+    ["IPv6 inside the policy", "2001:db8::7", true],
+    ["outside the policy", "10.2.0.1", false],
+    ["IPv6 outside the policy", "2001:db9::7", false],
+  ])("applies allowedSourceCIDRs to a client %s", (_name, address, allowed) => {
+    const { verification } = verifier({ cidrs: ["10.1.0.0/16", "2001:db8::/32"] });
+    const outcome = verification.verify(signSigV4(base, aws, NOW), ip(address));
+    expect(outcome.allowed ? "allowed" : outcome.code).toBe(allowed ? "allowed" : "AccessDenied");
+  });
+
+  it("refuses a key with a network policy when the client address is unknown", () => {
+    const { verification } = verifier({ cidrs: ["0.0.0.0/0"] });
+    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({
+      code: "AccessDenied",
+      message: expect.stringContaining("unknown") as unknown,
+    });
+  });
+
+  it("lets an empty policy allow no address at all", () => {
+    const { verification } = verifier({ cidrs: [] });
+    expect(verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({ code: "AccessDenied" });
+  });
+});
