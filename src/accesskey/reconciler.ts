@@ -170,7 +170,7 @@ export class AccessKeyReconciler {
     const previous = observation.key.status;
     // Written only when it changed, so resyncs and re-applies cost no write and no event.
     if (isDeepStrictEqual(previous ?? {}, status)) return;
-    await this.kind.writeStatus(raw, previous, status);
+    await this.kind.writeStatus(raw, previous, status, ["lastUsed"]);
     for (const event of transitionEvents(previous, status, step.outcome)) {
       await this.deps.events.emit(raw, event.type, event.reason, event.message);
     }

@@ -2,7 +2,13 @@ import { Command } from "commander";
 import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
 import { CONTROL_PLANE_BINARIES, ETCD_VERSION, KUBERNETES_VERSION } from "../controlplane/versions.js";
 import { howTo, startDev } from "../dev/dev.js";
-import { OPERATOR_DEFAULTS, type OperatorCommandOptions, runOperatorFromOptions } from "./operator-command.js";
+import {
+  OPERATOR_DEFAULTS,
+  type OperatorCommandOptions,
+  runOperatorFromOptions,
+  runVerifierFromOptions,
+  type VerifierCommandOptions,
+} from "./operator-command.js";
 
 function progress(message: string): void {
   process.stderr.write(`keygate: ${message}\n`);
@@ -33,9 +39,28 @@ async function runDev(options: { stateDir: string }): Promise<void> {
   stopOnSignal(() => env.stop());
 }
 
-async function runOperator(options: OperatorCommandOptions): Promise<void> {
+// The operator serves the verification API as well; `keygate verifier` scales that part alone.
+async function runOperator(options: OperatorCommandOptions & VerifierCommandOptions): Promise<void> {
   const operator = await runOperatorFromOptions(options);
-  stopOnSignal(() => operator.stop());
+  const verifier = await runVerifierFromOptions(options);
+  stopOnSignal(async () => {
+    await verifier.stop();
+    await operator.stop();
+  });
+}
+
+async function runVerifier(options: VerifierCommandOptions): Promise<void> {
+  const verifier = await runVerifierFromOptions(options);
+  stopOnSignal(() => verifier.stop());
+}
+
+function verifierOptions(command: Command): Command {
+  return command
+    .option("--verifier-host <host>", "address the verification API listens on", OPERATOR_DEFAULTS.verifierHost)
+    .option("--verifier-port <port>", "port of the verification API, /healthz, /readyz and /metrics", OPERATOR_DEFAULTS.verifierPort)
+    .option("--trusted-proxies <cidrs>", "comma-separated proxies whose X-Forwarded-For is believed", OPERATOR_DEFAULTS.trustedProxies)
+    .option("--trusted-callers <cidrs>", "comma-separated callers whose sourceIp in /v1/verify is believed", OPERATOR_DEFAULTS.trustedCallers)
+    .option("--last-used-interval <duration>", "how often a key's last use is written to its status", OPERATOR_DEFAULTS.lastUsedInterval);
 }
 
 async function runControlPlane(): Promise<void> {
@@ -53,9 +78,8 @@ export function buildProgram(): Command {
     .description("run a local control plane with keygate's CRDs installed, until interrupted")
     .option("--state-dir <dir>", "where the control plane keeps its state", ".keygate/dev")
     .action(runDev);
-  program
-    .command("operator")
-    .description("run the operator: controllers, admission webhook (and, later, the verifier)")
+  verifierOptions(program.command("operator"))
+    .description("run the operator: controllers, admission webhook and the verification API")
     .option("--kubeconfig <path>", "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
     .option("--namespace <ns>", "the operator's namespace (KEK, keystore, lease)", OPERATOR_DEFAULTS.namespace)
     .option("--identity <name>", "this replica's name for leader election", OPERATOR_DEFAULTS.identity)
@@ -67,6 +91,11 @@ export function buildProgram(): Command {
     .option("--recycle-retention <duration>", "how long deleted keys stay restorable", OPERATOR_DEFAULTS.recycleRetention)
     .option("--no-leader-election", "reconcile without electing a leader (a single replica)")
     .action(runOperator);
+  verifierOptions(program.command("verifier"))
+    .description("run only the verification API (scale it out apart from the operator)")
+    .option("--kubeconfig <path>", "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--namespace <ns>", "the operator's namespace, where the keystore lives", OPERATOR_DEFAULTS.namespace)
+    .action(runVerifier);
   program
     .command("control-plane")
     .description("provide etcd, kube-apiserver, kube-controller-manager and kubectl (built on first use) and print their paths")

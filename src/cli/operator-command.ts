@@ -3,6 +3,7 @@ import * as k8s from "@kubernetes/client-node";
 import { parseDuration } from "../duration.js";
 import { createLogger } from "../log.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
+import { type RunningVerifier, startVerifier } from "../verifier/verifier.js";
 
 export interface OperatorCommandOptions {
   kubeconfig?: string;
@@ -17,6 +18,16 @@ export interface OperatorCommandOptions {
   leaderElection: boolean;
 }
 
+export interface VerifierCommandOptions {
+  kubeconfig?: string;
+  namespace: string;
+  verifierHost: string;
+  verifierPort: string;
+  trustedProxies: string;
+  trustedCallers: string;
+  lastUsedInterval: string;
+}
+
 export const OPERATOR_DEFAULTS = {
   namespace: process.env.POD_NAMESPACE ?? "keygate-system",
   identity: process.env.POD_NAME ?? hostname(),
@@ -24,7 +35,32 @@ export const OPERATOR_DEFAULTS = {
   webhookPort: "9443",
   webhookServicePort: "443",
   recycleRetention: "30d",
+  verifierHost: "0.0.0.0",
+  verifierPort: "8080",
+  trustedProxies: "",
+  trustedCallers: "",
+  lastUsedInterval: "60s",
 };
+
+function list(text: string): string[] {
+  return text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+}
+
+export function runVerifierFromOptions(options: VerifierCommandOptions): Promise<RunningVerifier> {
+  return startVerifier({
+    kc: loadKubeConfig(options.kubeconfig),
+    operatorNamespace: options.namespace,
+    host: options.verifierHost,
+    port: port(options.verifierPort, "--verifier-port"),
+    trustedProxies: list(options.trustedProxies),
+    trustedCallers: list(options.trustedCallers),
+    lastUsedFlushMs: parseDuration(options.lastUsedInterval, "--last-used-interval"),
+    log: createLogger(),
+  });
+}
 
 export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();

@@ -7,6 +7,7 @@ import * as k8s from "@kubernetes/client-node";
 import { createLogger } from "../log.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { CRDS_DIR } from "../paths.js";
+import { type RunningVerifier, startVerifier } from "../verifier/verifier.js";
 
 export const DEV_OPERATOR_NAMESPACE = "keygate-system";
 const RECYCLE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -23,6 +24,21 @@ async function startDevOperator(kubeconfigPath: string): Promise<RunningOperator
     webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
     recycleRetentionMs: RECYCLE_RETENTION_MS,
     leaderElection: true,
+    log: createLogger(),
+  });
+}
+
+async function startDevVerifier(kubeconfigPath: string): Promise<RunningVerifier> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return startVerifier({
+    kc,
+    operatorNamespace: DEV_OPERATOR_NAMESPACE,
+    host: "127.0.0.1",
+    port: 0,
+    trustedProxies: [],
+    trustedCallers: [],
+    lastUsedFlushMs: 5_000,
     log: createLogger(),
   });
 }
@@ -56,21 +72,34 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   await rm(devJson, { force: true });
   const binaries = await ensureControlPlaneBinaries({ progress: options.progress });
   const controlPlane = await startControlPlane({ stateDir, binaries, progress: options.progress });
-  let operator: RunningOperator;
+  let operator: RunningOperator | undefined;
+  let verifier: RunningVerifier | undefined;
   try {
     const applied = await applyCrds(binaries, controlPlane.kubeconfigPath, CRDS_DIR);
     options.progress(`applied ${applied.length} CRD manifest(s) from ${CRDS_DIR}`);
     operator = await startDevOperator(controlPlane.kubeconfigPath);
     options.progress(`operator running, admission webhook on https://127.0.0.1:${operator.webhookPort}`);
+    verifier = await startDevVerifier(controlPlane.kubeconfigPath);
+    await verifier.ready();
+    options.progress(`verifier ready at ${verifier.url}`);
   } catch (error) {
+    await verifier?.stop();
+    await operator?.stop();
     await controlPlane.stop();
     throw error;
   }
-  const info: DevInfo = { kubeconfig: controlPlane.kubeconfigPath, apiServer: controlPlane.apiServerUrl, pid: process.pid };
+  const running = { operator, verifier };
+  const info: DevInfo = {
+    kubeconfig: controlPlane.kubeconfigPath,
+    apiServer: controlPlane.apiServerUrl,
+    verifierUrl: running.verifier.url,
+    pid: process.pid,
+  };
   await writeFile(devJson, `${JSON.stringify(info, null, 2)}\n`);
   const stop = async (): Promise<void> => {
     await rm(devJson, { force: true });
-    await operator.stop();
+    await running.verifier.stop();
+    await running.operator.stop();
     await controlPlane.stop();
   };
   return { info, controlPlane, stop };
@@ -82,6 +111,7 @@ export function howTo(env: DevEnvironment): string {
     "keygate dev is ready.",
     `  API server:  ${env.info.apiServer}`,
     `  kubeconfig:  ${env.info.kubeconfig}`,
+    `  verifier:    ${env.info.verifierUrl ?? ""}`,
     "Try:",
     `  ${kubectl} --kubeconfig ${env.info.kubeconfig} version`,
     `  ${kubectl} --kubeconfig ${env.info.kubeconfig} get crds`,

@@ -52,12 +52,24 @@ export class KindClient {
     );
   }
 
-  /** Replaces status with `status`: a merge patch removes a field only when sent as null. */
-  async writeStatus(raw: k8s.KubernetesObject, previous: object | undefined, status: object): Promise<void> {
+  /**
+   * Replaces status with `status` (a merge patch removes a field only when sent as null). Fields
+   * in `othersOwn` that already exist are someone else's to update (the verifier's last use) and
+   * are left out of the patch, so an older copy read here never overwrites a newer one.
+   */
+  async writeStatus(
+    raw: k8s.KubernetesObject,
+    previous: Record<string, unknown> | undefined,
+    status: Record<string, unknown>,
+    othersOwn: readonly string[] = [],
+  ): Promise<void> {
     const { namespace = "", name = "" } = raw.metadata ?? {};
-    const cleared = Object.fromEntries(Object.keys(previous ?? {}).map((field) => [field, null]));
+    const theirs = new Set(othersOwn.filter((field) => previous?.[field] !== undefined));
+    const ours = (field: string): boolean => !theirs.has(field);
+    const cleared = Object.fromEntries(Object.keys(previous ?? {}).filter(ours).map((field) => [field, null]));
+    const patch = Object.fromEntries(Object.entries(status).filter(([field]) => ours(field)));
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body: { status: { ...cleared, ...status } } },
+      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body: { status: { ...cleared, ...patch } } },
       MERGE_PATCH,
     );
   }
