@@ -1,5 +1,12 @@
 import type * as k8s from "@kubernetes/client-node";
-import { type MfaRecord, mfaRecordName, mfaRecordToSecret, secretToMfaRecord } from "../keystore/mfa-record.js";
+import {
+  MFA_DEVICE_RECORD,
+  type MfaRecord,
+  mfaRecordName,
+  mfaRecordToSecret,
+  secretToMfaRecord,
+} from "../keystore/mfa-record.js";
+import { RECORD_KIND_LABEL } from "../keystore/record.js";
 import { isApiStatus } from "../operator/kube.js";
 
 /** MFA device records in the operator namespace, read from the API server, written with resourceVersion. */
@@ -16,6 +23,17 @@ export class MfaRecordStore {
       if (isApiStatus(error, 404)) return undefined;
       throw error;
     }
+  }
+
+  /** The bound devices of a user, read consistently (MFA checks are rare; correctness first). */
+  async bound(namespace: string, user: string): Promise<MfaRecord[]> {
+    const list = await this.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${RECORD_KIND_LABEL}=${MFA_DEVICE_RECORD}`,
+    });
+    return list.items
+      .map(secretToMfaRecord)
+      .filter((record): record is MfaRecord => record?.namespace === namespace && record.user === user && record.bound);
   }
 
   /** Creates the record; one created meanwhile (a retried reconcile) is returned instead. */

@@ -3,6 +3,7 @@
 // stable codes, like denials, so no input turns into a 500.
 export const API_ERROR_STATUS = {
   InvalidRequest: 400,
+  AccessDenied: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
   NoSuchEntity: 404,

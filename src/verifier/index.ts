@@ -77,6 +77,11 @@ export class KeyIndex {
     return this.synced;
   }
 
+  /** The KEK ring once loaded; MFA seeds are opened with it. */
+  kekSet(): KekSet | undefined {
+    return this.keks;
+  }
+
   lookup(accessKeyId: string): IndexedKey | undefined {
     return this.table.lookup(accessKeyId);
   }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RecordState } from "../keystore/record.js";
 
-export type Endpoint = "verify" | "forward-auth" | "owner";
+export type Endpoint = "verify" | "forward-auth" | "owner" | "mfa";
 
 export interface MetricSources {
   keyCounts(): Record<RecordState, number>;

@@ -13,9 +13,12 @@ import type { Endpoint, VerifierMetrics } from "./metrics.js";
 import { schemeOf } from "./scheme.js";
 import { directClientIp, gatewayClientIp } from "./source-ip.js";
 import type { Allowed, Outcome, Verification } from "./verification.js";
+import type { MfaChecker } from "./mfa.js";
+import { parseMfaCall } from "./mfa-call.js";
 
 export interface ServerDeps {
   readonly verification: Verification;
+  readonly mfa: Pick<MfaChecker, "verify">;
   readonly owners: { owner(accessKeyId: string): KeyOwner | undefined };
   readonly ready: () => boolean;
   readonly metrics: VerifierMetrics;
@@ -74,6 +77,7 @@ class Handler {
     if (rawPath === "/v1/verify") return this.allow(req, res, "POST") ? this.verify(req, res) : undefined;
     const gateway = gatewayOf(rawPath);
     if (gateway) return this.forwardAuth(req, res, gateway);
+    if (rawPath === "/v1/mfa/verify") return this.allow(req, res, "POST") ? this.mfaVerify(req, res) : undefined;
     const owner = OWNER_PATH.exec(rawPath);
     if (owner) return this.allow(req, res, "GET") ? this.owner(req, res, owner[1] ?? "") : undefined;
     return this.probe(req, res, rawPath);
@@ -147,11 +151,15 @@ class Handler {
     res.end();
   }
 
-  /** GetAccessKeyInfo: the request must itself be signed with a live key. */
-  private async owner(req: IncomingMessage, res: ServerResponse, accessKeyId: string): Promise<void> {
-    const arrival: AnswerContext = { endpoint: "owner", scheme: "none", start: process.hrtime.bigint() };
+  /** This request itself, authenticated by its own signature; undefined once a refusal is sent. */
+  private async authenticated(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: Endpoint,
+  ): Promise<{ outcome: Allowed; body: Buffer } | undefined> {
+    const arrival: AnswerContext = { endpoint, scheme: "none", start: process.hrtime.bigint() };
     const body = await this.body(req, res, this.deps.maxBodyBytes, arrival);
-    if (body === undefined) return;
+    if (body === undefined) return undefined;
     const request: HttpRequestDescription = {
       method: req.method ?? "",
       ...splitRequestTarget(req.url ?? ""),
@@ -161,8 +169,31 @@ class Handler {
     const client = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
     const outcome: Outcome = this.deps.verification.verify(request, client);
     const context = { ...arrival, scheme: schemeOf(request) };
-    if (!outcome.allowed) return this.refuse(res, context, outcome);
+    if (!outcome.allowed) {
+      this.refuse(res, context, outcome);
+      return undefined;
+    }
     this.accepted(outcome, context);
+    return { outcome, body };
+  }
+
+  /** TOTP check for a user of the caller's own namespace (the namespace is the account). */
+  private async mfaVerify(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const caller = await this.authenticated(req, res, "mfa");
+    if (!caller) return;
+    const call = parseMfaCall(caller.body.toString("utf8"));
+    if (isApiError(call)) return sendJson(res, call.httpStatus, refusalBody(call));
+    if (call.namespace !== caller.outcome.principal.namespace) {
+      return sendJson(res, 403, refusalBody(apiError("AccessDenied", "MFA codes can be checked only by a key of the same namespace")));
+    }
+    const answer = await this.deps.mfa.verify(call.namespace, call.user, call.code);
+    if (answer.valid || answer.code !== "MfaLocked") return sendJson(res, 200, answer);
+    sendJson(res, 429, { valid: false, code: answer.code }, { "retry-after": String(answer.retryAfterSeconds) });
+  }
+
+  /** GetAccessKeyInfo: the request must itself be signed with a live key. */
+  private async owner(req: IncomingMessage, res: ServerResponse, accessKeyId: string): Promise<void> {
+    if (!(await this.authenticated(req, res, "owner"))) return;
     const owner = this.deps.owners.owner(accessKeyId);
     if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "the keystore holds no access key with this id")));
     sendJson(res, 200, owner);

@@ -9,6 +9,8 @@ import { type Networks, parseNetworks } from "./ip.js";
 import { LastUsedBatcher } from "./last-used.js";
 import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
+import { MfaChecker } from "./mfa.js";
+import { MfaRecordStore } from "../mfa/store.js";
 import { createVerifierServer } from "./server.js";
 import { Verification } from "./verification.js";
 
@@ -97,8 +99,15 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const flush = statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), index);
   const lastUsed = new LastUsedBatcher({ intervalMs, clock, flush, log });
   const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => nonces.size, ready: () => index.isReady });
+  const mfa = new MfaChecker({
+    records: new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace),
+    keks: () => index.kekSet(),
+    now,
+    log,
+  });
   const server = createVerifierServer({
     verification: new Verification(index, nonces, now),
+    mfa,
     owners: index,
     ready: () => index.isReady,
     metrics,

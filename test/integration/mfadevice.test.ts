@@ -4,9 +4,12 @@ import { generateSync } from "otplib";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mfaRecordName } from "../../src/keystore/mfa-record.js";
-import { apply, readSecretData } from "../support/accesskeys.js";
-import { kubectl, useNamespace } from "../support/cluster.js";
+import { signSigV4 } from "../../src/signing/sigv4.js";
+import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
+import { kubeConfig, kubectl, useNamespace } from "../support/cluster.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { type HttpAnswer, httpSend } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
 const jsQR = jsQRModule.default;
@@ -34,16 +37,42 @@ function codeAt(secret: string, unixMs: number): string {
 describe("MfaDevice (virtual) against the real API server", () => {
   const ns = useNamespace("mfa");
   let op: TestOperator;
+  let verifier: RunningVerifier;
   let seed = "";
+  let callerKey = { id: "", secret: "" };
 
   beforeAll(async () => {
     op = await startTestOperator();
+    verifier = await startVerifier({
+      kc: kubeConfig(),
+      operatorNamespace: op.namespace,
+      host: "127.0.0.1",
+      port: 0,
+      trustedProxies: [],
+      trustedCallers: [],
+      lastUsedFlushMs: 60_000,
+      log: op.log,
+    });
+    await verifier.ready();
   });
 
   afterAll(async () => {
     expect(op.logs.text()).not.toContain(seed);
+    await verifier.stop();
     await op.operator.stop();
   });
+
+  // In-cluster services call the MFA API with a request signed by a key of the same namespace.
+  function mfaVerify(key: { id: string; secret: string }, body: object): Promise<HttpAnswer> {
+    const host = new URL(verifier.url).host;
+    const payload = Buffer.from(JSON.stringify(body));
+    const signed = signSigV4(
+      { method: "POST", rawPath: "/v1/mfa/verify", rawQuery: "", headers: [["Host", host], ["Content-Type", "application/json"]], body: payload },
+      { accessKeyId: key.id, secret: key.secret, region: "local", service: "mfa" },
+      new Date(),
+    );
+    return httpSend(verifier.url, { method: "POST", target: "/v1/mfa/verify", headers: signed.headers, body: payload });
+  }
 
   async function read(name: string): Promise<DeviceObject> {
     return (await ns.custom.getNamespacedCustomObject({
@@ -88,6 +117,52 @@ describe("MfaDevice (virtual) against the real API server", () => {
     expect(stdout).toMatch(/alice\s+Virtual\s+alice-phone\s+true/);
   });
 
+  it("verifies a current code once, refuses its reuse, and lets exactly one of two racing requests win", async () => {
+    await apply(ns, [manifest("caller", { user: "svc" })]);
+    await waitForReason(ns, "caller", "Issued");
+    const data = (await readSecretData(ns, "caller-credentials")) ?? {};
+    callerKey = { id: data.accessKeyId ?? "", secret: data.secretAccessKey ?? "" };
+    await waitFor("the verifier to know the caller's key", async () =>
+      (await mfaVerify(callerKey, { namespace: ns.name, user: "nobody", code: "123456" })).status === 200 ? true : undefined,
+    );
+    // Binding used the current step; the next step's code is the first one verification may accept.
+    const next = codeAt(seed, Date.now() + 30_000);
+    const racing = await Promise.all([
+      mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: next }),
+      mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: next }),
+    ]);
+    const verdicts = racing.map((answer) => JSON.stringify(answer.json)).sort();
+    expect(verdicts).toEqual(['{"valid":false,"code":"CodeReused"}', '{"valid":true}']);
+    const again = await mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: next });
+    expect(again.json).toEqual({ valid: false, code: "CodeReused" });
+  });
+
+  it("answers 403 to a caller of another namespace and 400 naming a malformed field", async () => {
+    const other = await mfaVerify(callerKey, { namespace: "someone-else", user: "alice", code: "123456" });
+    expect([other.status, other.json.code]).toEqual([403, "AccessDenied"]);
+    const malformed = await mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: "12" });
+    expect([malformed.status, malformed.json.code]).toEqual([400, "InvalidRequest"]);
+    expect(String(malformed.json.message)).toContain("code");
+    const unsigned = await httpSend(verifier.url, {
+      method: "POST",
+      target: "/v1/mfa/verify",
+      headers: [["Host", new URL(verifier.url).host]],
+      body: Buffer.from("{}"),
+    });
+    expect(unsigned.status).toBe(403);
+  });
+
+  it("locks the user's device after five failures, with Retry-After", async () => {
+    // The two reused codes above were failures one and two.
+    for (let i = 0; i < 3; i++) {
+      const wrong = await mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: String(900000 + i) });
+      expect(wrong.json).toEqual({ valid: false, code: "InvalidCode" });
+    }
+    const locked = await mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: codeAt(seed, Date.now()) });
+    expect([locked.status, locked.json.code]).toEqual([429, "MfaLocked"]);
+    expect(Number(locked.headers["retry-after"])).toBeGreaterThan(240);
+  });
+
   it("denies a second virtual device for the same user at admission", async () => {
     const error = await apply(ns, [device("tablet", { user: "alice", deviceName: "alice-tablet" })]).then(
       () => "",
@@ -123,5 +198,7 @@ describe("MfaDevice (virtual) against the real API server", () => {
       .readNamespacedSecret({ namespace: op.namespace, name: mfaRecordName(uid) })
       .then(() => false, (e: unknown) => e instanceof k8s.ApiException && e.code === 404);
     expect(gone).toBe(true);
+    const answer = await mfaVerify(callerKey, { namespace: ns.name, user: "alice", code: codeAt(seed, Date.now()) });
+    expect(answer.json).toEqual({ valid: false, code: "MfaDeviceNotFound" });
   });
 });

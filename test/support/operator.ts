@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { REDACTED_PATHS } from "../../src/log.js";
 import { type RunningOperator, startOperator } from "../../src/operator/operator.js";
 import { kubeConfig } from "./cluster.js";
@@ -22,6 +22,8 @@ export interface TestOperator {
   operator: RunningOperator;
   namespace: string;
   logs: LogCapture;
+  /** The logger writing into `logs`, for components started beside the operator. */
+  log: Logger;
   /** Moves the operator's clock forward, for retention and expiry tests. */
   advance(ms: number): void;
 }
@@ -64,5 +66,5 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     } },
     log,
   });
-  return { operator, namespace, logs, advance: (ms) => (offset += ms) };
+  return { operator, namespace, logs, log, advance: (ms) => (offset += ms) };
 }

@@ -37,6 +37,7 @@ describe("the verifier's HTTP API, in-process", () => {
     server = createVerifierServer({
       verification: new Verification(keys, nonces, () => new Date()),
       owners: keys,
+      mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
       ready: () => keys.isReady,
       metrics,
       lastUsed: { record: (target, usage) => uses.push({ target, usage }) },

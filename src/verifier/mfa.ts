@@ -1,0 +1,60 @@
+import type { Logger } from "pino";
+import type { KekSet } from "../keystore/kek.js";
+import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
+import { afterFailure, checkCode, lockedUntil } from "../mfa/binding.js";
+import type { MfaRecordStore } from "../mfa/store.js";
+import { isApiStatus } from "../operator/kube.js";
+
+export type MfaAnswer =
+  | { valid: true }
+  | { valid: false; code: "MfaDeviceNotFound" | "InvalidCode" | "CodeReused" }
+  | { valid: false; code: "MfaLocked"; retryAfterSeconds: number };
+
+export interface MfaCheckerOptions {
+  records: MfaRecordStore;
+  keks: () => KekSet | undefined;
+  now: () => Date;
+  log: Logger;
+}
+
+// Every decision is written with the resourceVersion it was made on; a conflict means another
+// request (on any replica) changed the record first, so the check runs again on fresh state.
+const MAX_ATTEMPTS = 5;
+
+/**
+ * TOTP checks for bound virtual devices, shared by every verifier replica through the keystore
+ * record: a code is accepted once, two racing requests with one code get exactly one "valid",
+ * and five failures lock the user's device for five minutes.
+ */
+export class MfaChecker {
+  constructor(private readonly options: MfaCheckerOptions) {}
+
+  async verify(namespace: string, user: string, code: string): Promise<MfaAnswer> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const [record] = await this.options.records.bound(namespace, user);
+      if (!record) return { valid: false, code: "MfaDeviceNotFound" };
+      try {
+        return await this.decide(record, code);
+      } catch (error) {
+        if (!isApiStatus(error, 409)) throw error;
+      }
+    }
+    throw new Error("the MFA record kept changing under concurrent checks");
+  }
+
+  private async decide(record: MfaRecord, code: string): Promise<MfaAnswer> {
+    const nowMs = this.options.now().getTime();
+    const locked = lockedUntil(record, nowMs);
+    if (locked) return { valid: false, code: "MfaLocked", retryAfterSeconds: Math.ceil((Date.parse(locked) - nowMs) / 1000) };
+    const keks = this.options.keks();
+    if (!keks) throw new Error("the key-encryption key is not loaded yet");
+    const check = checkCode(openSeed(keks, record), code, nowMs, record.lastAcceptedStep);
+    if (check.ok) {
+      await this.options.records.update({ ...record, lastAcceptedStep: check.step, failedAttempts: 0, lockedUntil: undefined });
+      return { valid: true };
+    }
+    await this.options.records.update({ ...record, ...afterFailure(record, nowMs) });
+    this.options.log.info({ namespace: record.namespace, user: record.user, reason: check.reason }, "MFA code refused");
+    return { valid: false, code: check.reason === "CodeReused" ? "CodeReused" : "InvalidCode" };
+  }
+}
