@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { KekSet } from "../keystore/kek.js";
 import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
-import { afterFailure, checkCode, lockedUntil } from "../mfa/binding.js";
-import type { MfaRecordStore } from "../mfa/store.js";
 import { isApiStatus } from "../operator/kube.js";
+import { afterFailure, checkCode, lockedUntil } from "./binding.js";
+import type { MfaRecordStore } from "./store.js";
 
 export type MfaAnswer =
   | { valid: true }
@@ -29,9 +29,11 @@ const MAX_ATTEMPTS = 5;
 export class MfaChecker {
   constructor(private readonly options: MfaCheckerOptions) {}
 
-  async verify(namespace: string, user: string, code: string): Promise<MfaAnswer> {
+  /** Checks a code of the user's bound device (the one named, when a name is given). */
+  async verify(namespace: string, user: string, code: string, deviceName?: string): Promise<MfaAnswer> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [record] = await this.options.records.bound(namespace, user);
+      const bound = await this.options.records.bound(namespace, user);
+      const record = bound.find((candidate) => deviceName === undefined || candidate.deviceName === deviceName);
       if (!record) return { valid: false, code: "MfaDeviceNotFound" };
       try {
         return await this.decide(record, code);
