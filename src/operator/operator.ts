@@ -8,6 +8,10 @@ import { MFA_DEVICE_KIND } from "../api/mfadevice.js";
 import { MFA_DEVICE_LABEL } from "../mfa/issued-secret.js";
 import { MFA_DEVICE_PLURAL, MfaReconciler } from "../mfa/reconciler.js";
 import { MfaRecordStore } from "../mfa/store.js";
+import { MfaChecker } from "../mfa/checker.js";
+import { TEMPORARY_CREDENTIAL_KIND } from "../api/temporarycredential.js";
+import { TEMPORARY_CREDENTIAL_LABEL } from "../temporary/issued-secret.js";
+import { TEMPORARY_CREDENTIAL_PLURAL, TemporaryCredentialReconciler } from "../temporary/reconciler.js";
 import { loadOrCreateKek } from "../keystore/kek.js";
 import { ACCESS_KEY_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -16,7 +20,7 @@ import { EventRecorder } from "../runtime/events.js";
 import { Informer } from "../runtime/informer.js";
 import { keyOf, splitKey } from "../runtime/keys.js";
 import { LeaderElector } from "../runtime/leader.js";
-import { WorkQueue } from "../runtime/queue.js";
+import { type ReconcileResult, WorkQueue } from "../runtime/queue.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
 import { RecyclePurger } from "./purger.js";
 import { AdmissionWebhook, type WebhookOptions } from "./webhook.js";
@@ -29,6 +33,10 @@ export interface OperatorOptions {
   identity: string;
   webhook: WebhookOptions;
   recycleRetentionMs: number;
+  /** Ceiling on a TemporaryCredential's durationSeconds; at most 129600 (default 86400). */
+  maxSessionSeconds?: number;
+  /** How long an expired TemporaryCredential stays before it is deleted (default 1 h). */
+  sessionRetentionMs?: number;
   leaderElection: boolean;
   log: Logger;
   clock?: Clock;
@@ -104,7 +112,19 @@ class Campaign {
   }
 }
 
-type Reconcile = (namespace: string, name: string) => Promise<void>;
+type Reconcile = (namespace: string, name: string) => Promise<ReconcileResult | void>;
+
+export const MAX_SESSION_SECONDS_LIMIT = 129_600;
+const DEFAULT_MAX_SESSION_SECONDS = 86_400;
+const DEFAULT_SESSION_RETENTION_MS = 60 * 60 * 1000;
+
+function maxSessionSeconds(options: OperatorOptions): number {
+  const value = options.maxSessionSeconds ?? DEFAULT_MAX_SESSION_SECONDS;
+  if (!Number.isInteger(value) || value < 900 || value > MAX_SESSION_SECONDS_LIMIT) {
+    throw new Error(`maximum session duration must be 900 to ${MAX_SESSION_SECONDS_LIMIT} seconds, not ${value}`);
+  }
+  return value;
+}
 
 /** One kind's controller: its cache of objects, and the label its issued Secrets carry. */
 interface Controller {
@@ -146,9 +166,9 @@ function wire(controllers: readonly Controller[], issuedSecrets: Informer<k8s.V1
 function newQueue(controller: Controller, reconcile: Reconcile, options: OperatorOptions, clock: Clock): WorkQueue {
   const { log } = options;
   return new WorkQueue({
-    handler: async (key) => {
+    handler: (key) => {
       const { namespace = "", name } = splitKey(key);
-      await reconcile(namespace, name);
+      return reconcile(namespace, name);
     },
     onError: (key, error, attempt) => {
       // A conflict only means someone wrote first; the retry decides again from fresh state.
@@ -167,6 +187,7 @@ function newQueue(controller: Controller, reconcile: Reconcile, options: Operato
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { kc, log, namespace } = options;
+  const sessionCeiling = maxSessionSeconds(options);
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -175,7 +196,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const events = eventSink(new EventRecorder({ api: kc.makeApiClient(k8s.EventsV1Api), identity: options.identity, logger: log, clock }));
   const keys: Controller = { kind: ACCESS_KEY_KIND, informer: kindInformer(options, ACCESS_KEY_PLURAL, ACCESS_KEY_KIND), secretLabel: ACCESS_KEY_LABEL };
   const devices: Controller = { kind: MFA_DEVICE_KIND, informer: kindInformer(options, MFA_DEVICE_PLURAL, MFA_DEVICE_KIND), secretLabel: MFA_DEVICE_LABEL };
-  const controllers = [keys, devices];
+  const sessions: Controller = {
+    kind: TEMPORARY_CREDENTIAL_KIND,
+    informer: kindInformer(options, TEMPORARY_CREDENTIAL_PLURAL, TEMPORARY_CREDENTIAL_KIND),
+    secretLabel: TEMPORARY_CREDENTIAL_LABEL,
+  };
+  const controllers = [keys, devices, sessions];
   const issuedSecrets = new Informer<k8s.V1Secret>({
     kubeConfig: kc,
     source: builtinSource<k8s.V1Secret>(kc, { apiVersion: "v1", plural: "secrets", kind: "Secret" }),
@@ -183,7 +209,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     logger: log,
   });
   wire(controllers, issuedSecrets);
-  const informers = [keys.informer, devices.informer, issuedSecrets];
+  const informers = [...controllers.map((controller) => controller.informer), issuedSecrets];
   for (const informer of informers) informer.start();
 
   const records = new RecordStore(core, namespace);
@@ -199,19 +225,32 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log,
     afterRecordWrite: options.afterRecordWrite,
   });
+  const mfaRecords = new MfaRecordStore(core, namespace);
   const mfaDevices = new MfaReconciler({
     core,
     custom,
-    records: new MfaRecordStore(core, namespace),
+    records: mfaRecords,
     keks,
     cache: devices.informer,
     events,
     clock: now,
     log,
   });
+  const temporaryCredentials = new TemporaryCredentialReconciler({
+    core,
+    custom,
+    keks,
+    mfa: new MfaChecker({ records: mfaRecords, keks: () => keks, now, log }),
+    events,
+    clock: now,
+    maxSessionSeconds: sessionCeiling,
+    retentionMs: options.sessionRetentionMs ?? DEFAULT_SESSION_RETENTION_MS,
+    log,
+  });
   const reconcilers = new Map<Controller, Reconcile>([
     [keys, (ns, name) => accessKeys.reconcile(ns, name)],
     [devices, (ns, name) => mfaDevices.reconcile(ns, name)],
+    [sessions, (ns, name) => temporaryCredentials.reconcile(ns, name)],
   ]);
   const purger = new RecyclePurger({ records, retentionMs: options.recycleRetentionMs, now, log });
 
