@@ -212,6 +212,7 @@ class Handler {
 
   private accepted(outcome: Allowed, context: AnswerContext): void {
     this.count(context, "Allowed");
+    if (!outcome.accessKey) return;
     this.deps.lastUsed.record(outcome.accessKey, {
       time: this.deps.now().toISOString(),
       service: outcome.service,

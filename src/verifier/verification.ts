@@ -2,12 +2,30 @@ import { deny, isDenial } from "../signing/errors.js";
 import type { NonceStore } from "../signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../signing/request.js";
 import { type Denial, type Scheme, type Verified, type VerifyDeps, verifySignedRequest } from "../signing/verify.js";
+import { accessKeyKind } from "../credentials/format.js";
+import type { KekSet } from "../keystore/kek.js";
+import type { SessionClaims } from "../temporary/token.js";
 import { type ClientIp, inNetworks } from "./ip.js";
 import type { AccessKeyRef, IndexedKey } from "./key-table.js";
+import { presentedToken, type SessionLookup, sessionClaims } from "./session.js";
 
 export interface KeyLookup {
   readonly isReady: boolean;
   lookup(accessKeyId: string): IndexedKey | undefined;
+  /** Temporary keys are not indexed: their secret travels sealed in their token. */
+  kekSet(): KekSet | undefined;
+}
+
+/** A temporary key, as its token describes it. */
+interface SessionKey {
+  readonly secret: string;
+  readonly session: SessionClaims;
+}
+
+type VerifiableKey = IndexedKey | SessionKey;
+
+function isSession(key: VerifiableKey): key is SessionKey {
+  return "session" in key;
 }
 
 export interface Principal {
@@ -25,7 +43,8 @@ export interface Allowed {
   readonly principal: Principal;
   /** False when the body was not available or not signed: the backend must not trust it. */
   readonly payloadVerified: boolean;
-  readonly accessKey: AccessKeyRef;
+  /** The AccessKey whose last use to record; none for temporary credentials. */
+  readonly accessKey?: AccessKeyRef;
   readonly service?: string;
   readonly region?: string;
   readonly sourceIp?: string;
@@ -55,6 +74,33 @@ function checkSourceIp(verified: Verified<IndexedKey>, clientIp: ClientIp | unde
   return inNetworks(networks, clientIp) ? undefined : deny("AccessDenied", "the client address is not in the access key's allowedSourceCIDRs");
 }
 
+/** A session verifies only with the token it was signed with, and only until its expiry. */
+function checkSession(verified: Verified<SessionKey>, presented: string | undefined, now: Date): Denial | undefined {
+  if (verified.securityToken === undefined || verified.securityToken !== presented) {
+    return deny("InvalidClientTokenId", "the security token must be sent, and signed, with a temporary access key");
+  }
+  if (now.getTime() >= verified.key.session.expiresAt) return deny("ExpiredToken", "the security token has expired");
+  return undefined;
+}
+
+function allowedSession(verified: Verified<SessionKey>): Allowed {
+  const { session } = verified.key;
+  return {
+    allowed: true,
+    scheme: verified.scheme,
+    principal: {
+      namespace: session.namespace,
+      user: session.user,
+      accessKeyId: session.accessKeyId,
+      credentialType: "TemporaryCredential",
+      mfaAuthenticated: session.mfaAuthenticated,
+    },
+    payloadVerified: verified.payloadVerified,
+    service: verified.service,
+    region: verified.region,
+  };
+}
+
 function allowed(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined): Allowed {
   const { key } = verified;
   return {
@@ -77,21 +123,46 @@ function allowed(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined)
 
 /** Signature first, then key state and policy: only a holder of the secret learns why a key is refused. */
 export class Verification {
-  private readonly deps: VerifyDeps<IndexedKey>;
-
   constructor(
     private readonly keys: KeyLookup,
-    nonces: NonceStore,
+    private readonly nonces: NonceStore,
     private readonly now: () => Date,
-  ) {
-    this.deps = { lookup: (accessKeyId) => keys.lookup(accessKeyId), nonces };
+  ) {}
+
+  private depsFor(presented: string | undefined, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
+    return { lookup: sessionAwareLookup(this.keys, presented, lookups), nonces: this.nonces };
   }
 
   verify(request: HttpRequestDescription, clientIp: ClientIp | undefined): Outcome {
     if (!this.keys.isReady) return deny("ServiceUnavailable", "the verifier has not loaded its keys yet; retry later");
-    const verified = verifySignedRequest(request, this.deps, this.now());
-    if (isDenial(verified)) return verified;
-    const refused = checkNoSessionToken(verified) ?? checkActive(verified) ?? checkSourceIp(verified, clientIp);
-    return refused ?? allowed(verified, clientIp);
+    const presented = presentedToken(request);
+    const lookups: SessionLookup[] = [];
+    const deps = this.depsFor(presented, lookups);
+    const now = this.now();
+    const verified = verifySignedRequest(request, deps, now);
+    if (isDenial(verified)) return sessionDenial(lookups[0], verified);
+    if (isSessionResult(verified)) return checkSession(verified, presented, now) ?? allowedSession(verified);
+    const indexed = verified as Verified<IndexedKey>;
+    const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkSourceIp(indexed, clientIp);
+    return refused ?? allowed(indexed, clientIp);
   }
+}
+
+/** For a temporary key, why its token failed says more than "unknown key". */
+function sessionDenial(session: SessionLookup | undefined, denial: Denial): Denial {
+  return session && !session.ok && denial.code === "InvalidAccessKeyId" ? session.denial : denial;
+}
+
+/** Looks keys up; a temporary key's lookup opens the presented token and notes the result. */
+function sessionAwareLookup(keys: KeyLookup, presented: string | undefined, lookups: SessionLookup[]) {
+  return (accessKeyId: string): VerifiableKey | undefined => {
+    if (accessKeyKind(accessKeyId) !== "temporary") return keys.lookup(accessKeyId);
+    const session = sessionClaims(keys.kekSet(), accessKeyId, presented);
+    lookups.push(session);
+    return session.ok ? { secret: session.claims.secretAccessKey, session: session.claims } : undefined;
+  };
+}
+
+function isSessionResult(verified: Verified<VerifiableKey>): verified is Verified<SessionKey> {
+  return isSession(verified.key);
 }

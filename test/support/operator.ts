@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import { REDACTED_PATHS } from "../../src/log.js";
+import type { Clock } from "../../src/runtime/clock.js";
 import { type RunningOperator, startOperator } from "../../src/operator/operator.js";
 import { kubeConfig } from "./cluster.js";
 
@@ -24,6 +25,7 @@ export interface TestOperator {
   logs: LogCapture;
   /** The logger writing into `logs`, for components started beside the operator. */
   log: Logger;
+  clock: OffsetClock;
   /** Moves the operator's clock forward, for retention and expiry tests. */
   advance(ms: number): void;
 }
@@ -39,6 +41,24 @@ export interface TestOperatorOptions {
   namespace?: string;
   identity?: string;
   leaderElection?: boolean;
+  /** Share one movable clock between operators (a restart) and a verifier. */
+  clock?: OffsetClock;
+  sessionRetentionMs?: number;
+}
+
+/** Real time plus an offset a test moves forward; timers still run in real time. */
+export class OffsetClock implements Clock {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  after(ms: number, callback: () => void): () => void {
+    const handle = setTimeout(callback, ms);
+    return () => clearTimeout(handle);
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
 }
 
 export async function createOperatorNamespace(): Promise<string> {
@@ -52,7 +72,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
   const namespace = options.namespace ?? (await createOperatorNamespace());
   const logs = new LogCapture();
   const log = pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, logs);
-  let offset = 0;
+  const clock = options.clock ?? new OffsetClock();
   const operator = await startOperator({
     kc,
     namespace,
@@ -60,11 +80,9 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
     recycleRetentionMs: options.retentionMs ?? 30 * 24 * 60 * 60 * 1000,
     leaderElection: options.leaderElection ?? false,
-    clock: { now: () => Date.now() + offset, after: (ms, callback) => {
-      const handle = setTimeout(callback, ms);
-      return () => clearTimeout(handle);
-    } },
+    sessionRetentionMs: options.sessionRetentionMs,
+    clock,
     log,
   });
-  return { operator, namespace, logs, log, advance: (ms) => (offset += ms) };
+  return { operator, namespace, logs, log, clock, advance: (ms) => clock.advance(ms) };
 }

@@ -37,6 +37,10 @@ export class FakeKeys implements KeyLookup {
     return this.keys.get(accessKeyId);
   }
 
+  kekSet(): undefined {
+    return undefined;
+  }
+
   owner(accessKeyId: string): KeyOwner | undefined {
     const key = this.keys.get(accessKeyId);
     return key && { accessKeyId, namespace: key.namespace, user: key.user };

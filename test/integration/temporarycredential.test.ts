@@ -1,0 +1,225 @@
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import * as k8s from "@kubernetes/client-node";
+import { generateSync } from "otplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signAcs3 } from "../../src/signing/acs3.js";
+import { signHuawei } from "../../src/signing/huawei.js";
+import type { HttpRequestDescription } from "../../src/signing/request.js";
+import { signSigV4 } from "../../src/signing/sigv4.js";
+import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import { apply, readSecretData } from "../support/accesskeys.js";
+import { kubeConfig, kubectl, useNamespace } from "../support/cluster.js";
+import { createOperatorNamespace, OffsetClock, startTestOperator, type TestOperator } from "../support/operator.js";
+import { type HttpAnswer, postVerify, verifyBody } from "../support/verifier-http.js";
+import { waitFor } from "../support/wait.js";
+
+const GROUP = "iam.keygate.dev";
+const VERSION = "v1alpha1";
+const PLURAL = "temporarycredentials";
+const RETENTION_MS = 60_000;
+
+interface Session {
+  id: string;
+  secret: string;
+  token: string;
+}
+
+interface CredentialObject {
+  status?: { accessKeyId?: string; expiration?: string; mfaAuthenticated?: boolean; conditions?: Array<{ type: string; reason: string; message: string }> };
+}
+
+function session(name: string, spec: Record<string, unknown>): Record<string, unknown> {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: "TemporaryCredential", metadata: { name }, spec };
+}
+
+describe("TemporaryCredential against the real API server", () => {
+  const ns = useNamespace("tmp");
+  const clock = new OffsetClock();
+  let operatorNamespace = "";
+  let op: TestOperator;
+  let verifier: RunningVerifier;
+  const host = "api.example.internal";
+
+  beforeAll(async () => {
+    operatorNamespace = await createOperatorNamespace();
+    op = await startTestOperator({ namespace: operatorNamespace, clock, sessionRetentionMs: RETENTION_MS });
+    verifier = await startVerifier({
+      kc: kubeConfig(),
+      operatorNamespace,
+      host: "127.0.0.1",
+      port: 0,
+      trustedProxies: [],
+      trustedCallers: [],
+      lastUsedFlushMs: 60_000,
+      log: op.log,
+      clock,
+    });
+    await verifier.ready();
+  });
+
+  afterAll(async () => {
+    await verifier.stop();
+    await op.operator.stop();
+  });
+
+  async function read(name: string): Promise<CredentialObject | undefined> {
+    try {
+      return (await ns.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, name })) as CredentialObject;
+    } catch (error) {
+      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  function reason(name: string, expected: string, timeoutMs = 30_000): Promise<CredentialObject> {
+    return waitFor(`${name} to report ${expected}`, async () => {
+      const found = await read(name);
+      return found?.status?.conditions?.find((c) => c.type === "Ready")?.reason === expected ? found : undefined;
+    }, timeoutMs);
+  }
+
+  async function issued(name: string): Promise<Session> {
+    await reason(name, "Issued");
+    const data = (await readSecretData(ns, `${name}-credentials`)) ?? {};
+    return { id: data.accessKeyId ?? "", secret: data.secretAccessKey ?? "", token: data.sessionToken ?? "" };
+  }
+
+  // Something to wake the controller now: the tests move the clock, not real time.
+  async function nudge(name: string): Promise<void> {
+    await kubectl(["annotate", "temporarycredential", name, "-n", ns.name, `nudge=${Date.now()}`, "--overwrite"]);
+  }
+
+  function request(): HttpRequestDescription {
+    return { method: "GET", rawPath: "/v1/things", rawQuery: "", headers: [["Host", host]] };
+  }
+
+  function verify(signed: HttpRequestDescription): Promise<HttpAnswer> {
+    return postVerify(verifier.url, verifyBody(signed));
+  }
+
+  it("issues a session into a Secret in every SDK form, with its expiry", async () => {
+    await apply(ns, [session("s1", { user: "alice", durationSeconds: 900 })]);
+    const s = await issued("s1");
+    expect(s.id).toMatch(/^KGAS[A-Z2-7]{16}$/);
+    const data = (await readSecretData(ns, "s1-credentials")) ?? {};
+    const status = (await read("s1"))?.status;
+    expect(data).toMatchObject({
+      AWS_ACCESS_KEY_ID: s.id,
+      AWS_SECRET_ACCESS_KEY: s.secret,
+      AWS_SESSION_TOKEN: s.token,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: s.id,
+      ALIBABA_CLOUD_SECURITY_TOKEN: s.token,
+      HUAWEICLOUD_SDK_AK: s.id,
+      HUAWEICLOUD_SDK_SECURITY_TOKEN: s.token,
+      expiration: status?.expiration,
+    });
+    expect(data.credentials).toContain(`aws_session_token = ${s.token}`);
+    expect(Date.parse(status?.expiration ?? "") - clock.now()).toBeGreaterThan(890_000);
+    expect(JSON.stringify(status)).not.toContain(s.secret);
+  });
+
+  it("verifies requests signed with the session, its token signed, in all three schemes", async () => {
+    const s = await issued("s1");
+    const now = new Date(clock.now());
+    const sigv4 = signSigV4(request(), { accessKeyId: s.id, secret: s.secret, region: "eu-west-1", service: "things", sessionToken: s.token }, now);
+    const acs3 = signAcs3(request(), { accessKeyId: s.id, secret: s.secret, securityToken: s.token }, now);
+    const huawei = signHuawei(request(), { accessKeyId: s.id, secret: s.secret, securityToken: s.token }, now);
+    for (const signed of [sigv4, acs3, huawei]) {
+      const answer = await verify(signed);
+      expect([answer.status, answer.json.principal]).toEqual([
+        200,
+        { namespace: ns.name, user: "alice", accessKeyId: s.id, credentialType: "TemporaryCredential", mfaAuthenticated: false },
+      ]);
+    }
+  });
+
+  it("verifies a request signed by the AWS SDK v3 signer with the session credentials", async () => {
+    const s = await issued("s1");
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: s.id, secretAccessKey: s.secret, sessionToken: s.token },
+      region: "eu-west-1",
+      service: "things",
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const signed = await signer.sign(new HttpRequest({ method: "GET", hostname: host, path: "/v1/things", headers: { host } }), {
+      signingDate: new Date(clock.now()),
+    });
+    const headers = Object.entries<string>(signed.headers);
+    const answer = await verify({ method: "GET", rawPath: "/v1/things", rawQuery: "", headers });
+    expect([answer.status, answer.json.allowed]).toEqual([200, true]);
+  });
+
+  it("refuses a session key without its token, or with an altered one", async () => {
+    const s = await issued("s1");
+    const now = new Date(clock.now());
+    const input = { accessKeyId: s.id, secret: s.secret, region: "eu-west-1", service: "things" };
+    const missing = await verify(signSigV4(request(), input, now));
+    expect([missing.status, missing.json.code]).toEqual([403, "InvalidClientTokenId"]);
+    const altered = `${s.token.slice(0, -2)}${s.token.endsWith("A") ? "BB" : "AA"}`;
+    const forged = await verify(signSigV4(request(), { ...input, sessionToken: altered }, now));
+    expect([forged.status, forged.json.code]).toEqual([403, "InvalidClientTokenId"]);
+  });
+
+  it("refuses any change of the spec at the API server", async () => {
+    const error = await kubectl(["patch", "temporarycredential", "s1", "-n", ns.name, "--type=merge", "-p", '{"spec":{"durationSeconds":1800}}']).then(
+      () => "",
+      (e: unknown) => String(e),
+    );
+    expect(error).toContain("spec is immutable");
+  });
+
+  it("issues MFA-authenticated sessions with a good code, and nothing with a bad one", async () => {
+    await apply(ns, [{ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name: "phone" }, spec: { user: "bob", type: "Virtual", deviceName: "bob-phone" } }]);
+    const seedData = await waitFor("the seed", () => readSecretData(ns, "phone-credentials"));
+    const seed = seedData.seed ?? "";
+    const code = (ms: number): string => generateSync({ secret: seed, epoch: Math.floor(ms / 1000) });
+    const now = clock.now();
+    const verification = { code1: code(now - 30_000), code2: code(now) };
+    await kubectl(["patch", "mfadevice", "phone", "-n", ns.name, "--type=merge", "-p", JSON.stringify({ spec: { verification } })]);
+    await waitFor("the device to bind", async () => {
+      const device = (await ns.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: "mfadevices", name: "phone" })) as { status?: { bound?: boolean } };
+      return device.status?.bound ? true : undefined;
+    });
+    await apply(ns, [session("with-mfa", { user: "bob", mfa: { deviceName: "bob-phone", code: code(now + 30_000) } })]);
+    const s = await issued("with-mfa");
+    expect((await read("with-mfa"))?.status?.mfaAuthenticated).toBe(true);
+    const signed = signSigV4(request(), { accessKeyId: s.id, secret: s.secret, region: "r", service: "things", sessionToken: s.token }, new Date(clock.now()));
+    expect(((await verify(signed)).json.principal as { mfaAuthenticated: boolean }).mfaAuthenticated).toBe(true);
+
+    await apply(ns, [session("bad-mfa", { user: "bob", mfa: { deviceName: "bob-phone", code: "000000" } })]);
+    const refused = await reason("bad-mfa", "MfaFailed");
+    expect(refused.status?.conditions?.[0]?.message).toContain("refused");
+    expect(await readSecretData(ns, "bad-mfa-credentials")).toBeUndefined();
+  });
+
+  it("issues 100 sessions for one user: there is no count limit", async () => {
+    await apply(ns, Array.from({ length: 100 }, (_, i) => session(`many-${i}`, { user: "carol" })));
+    const list = await waitFor("100 issued sessions", async () => {
+      const found = (await ns.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL })) as {
+        items: CredentialObject[];
+      };
+      const issuedCount = found.items.filter((item) => item.status?.conditions?.[0]?.reason === "Issued" && item.status.accessKeyId?.startsWith("KGAS")).length;
+      return issuedCount >= 102 ? issuedCount : undefined;
+    }, 120_000);
+    expect(list).toBeGreaterThanOrEqual(102);
+  });
+
+  it("expires on time across an operator restart: ExpiredToken, Secret deleted, resource gone after retention", async () => {
+    const s = await issued("s1");
+    const sign = (): HttpRequestDescription =>
+      signSigV4(request(), { accessKeyId: s.id, secret: s.secret, region: "r", service: "things", sessionToken: s.token }, new Date(clock.now()));
+    await op.operator.stop();
+    clock.advance(901_000);
+    const expired = await verify(sign());
+    expect([expired.status, expired.json.code]).toEqual([400, "ExpiredToken"]);
+    op = await startTestOperator({ namespace: operatorNamespace, clock, sessionRetentionMs: RETENTION_MS });
+    const after = await reason("s1", "Expired");
+    expect(after.status?.accessKeyId).toBe(s.id);
+    expect(await readSecretData(ns, "s1-credentials")).toBeUndefined();
+    clock.advance(RETENTION_MS);
+    await nudge("s1");
+    await waitFor("s1 to be removed", async () => ((await read("s1")) === undefined ? true : undefined));
+  });
+});
