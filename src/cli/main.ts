@@ -89,6 +89,8 @@ export function buildProgram(): Command {
     .option("--webhook-service-port <port>", "that Service's port", OPERATOR_DEFAULTS.webhookServicePort)
     .option("--webhook-public-host <host>", "host the API server dials when there is no Service (local runs)")
     .option("--recycle-retention <duration>", "how long deleted keys stay restorable", OPERATOR_DEFAULTS.recycleRetention)
+    .option("--max-session-duration <duration>", "ceiling on TemporaryCredential durationSeconds (at most 36h)", OPERATOR_DEFAULTS.maxSessionDuration)
+    .option("--session-retention <duration>", "how long an expired TemporaryCredential stays before deletion", OPERATOR_DEFAULTS.sessionRetention)
     .option("--no-leader-election", "reconcile without electing a leader (a single replica)")
     .action(runOperator);
   verifierOptions(program.command("verifier"))

@@ -15,6 +15,8 @@ export interface OperatorCommandOptions {
   webhookServicePort: string;
   webhookPublicHost?: string;
   recycleRetention: string;
+  maxSessionDuration: string;
+  sessionRetention: string;
   leaderElection: boolean;
 }
 
@@ -35,6 +37,8 @@ export const OPERATOR_DEFAULTS = {
   webhookPort: "9443",
   webhookServicePort: "443",
   recycleRetention: "30d",
+  maxSessionDuration: "24h",
+  sessionRetention: "1h",
   verifierHost: "0.0.0.0",
   verifierPort: "8080",
   trustedProxies: "",
@@ -97,6 +101,8 @@ export function runOperatorFromOptions(options: OperatorCommandOptions): Promise
         : undefined,
     },
     recycleRetentionMs: parseDuration(options.recycleRetention, "--recycle-retention"),
+    maxSessionSeconds: parseDuration(options.maxSessionDuration, "--max-session-duration") / 1000,
+    sessionRetentionMs: parseDuration(options.sessionRetention, "--session-retention"),
     leaderElection: options.leaderElection,
     log: createLogger(),
     afterRecordWrite: faultHook(),
