@@ -39,21 +39,29 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
   }
 }
 
-async function issuedKey(env: DevEnvironment): Promise<{ id: string; secret: string }> {
+interface DemoCredentials {
+  id: string;
+  secret: string;
+  sessionToken?: string;
+}
+
+/** Reads an issued Secret the way a workload's environment would get it. */
+async function issuedCredentials(env: DevEnvironment, secretName: string): Promise<DemoCredentials> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(env.info.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const secret = await until("the issued Secret", () =>
-    core.readNamespacedSecret({ namespace: NAMESPACE, name: `${KEY}-credentials` }).catch(() => undefined),
+    core.readNamespacedSecret({ namespace: NAMESPACE, name: secretName }).catch(() => undefined),
   );
   const read = (field: string): string => Buffer.from(secret.data?.[field] ?? "", "base64").toString("utf8");
-  return { id: read("AWS_ACCESS_KEY_ID"), secret: read("AWS_SECRET_ACCESS_KEY") };
+  const sessionToken = read("AWS_SESSION_TOKEN");
+  return { id: read("AWS_ACCESS_KEY_ID"), secret: read("AWS_SECRET_ACCESS_KEY"), ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /** Signs like any AWS SDK v3 client would, then asks the verifier about the request as received. */
-async function signAndVerify(verifierUrl: string, key: { id: string; secret: string }): Promise<unknown> {
+async function signAndVerify(verifierUrl: string, key: DemoCredentials): Promise<unknown> {
   const signer = new SignatureV4({
-    credentials: { accessKeyId: key.id, secretAccessKey: key.secret },
+    credentials: { accessKeyId: key.id, secretAccessKey: key.secret, sessionToken: key.sessionToken },
     region: "eu-west-1",
     service: "orders",
     sha256: Hash.bind(null, "sha256"),
@@ -84,7 +92,7 @@ async function scenario(env: DevEnvironment): Promise<void> {
     metadata: { name: KEY, namespace: NAMESPACE },
     spec: { user: "orders-client", description: "demo" },
   });
-  const key = await issuedKey(env);
+  const key = await issuedCredentials(env, `${KEY}-credentials`);
   const { stdout } = await kubectl(env.controlPlane.binaries, env.info.kubeconfig, ["get", "accesskeys", "-n", NAMESPACE]);
   say(`issued ${key.id} into Secret ${KEY}-credentials (the secret is shown nowhere else)\n${stdout}`);
 
@@ -101,6 +109,17 @@ async function scenario(env: DevEnvironment): Promise<void> {
   });
   say("the same request, signed again with the now inactive key");
   console.log(JSON.stringify(denied, null, 2));
+
+  say("kubectl apply: a 15-minute TemporaryCredential (temporary key, secret and session token)");
+  await kubectlApply(env, {
+    apiVersion: "iam.keygate.dev/v1alpha1",
+    kind: "TemporaryCredential",
+    metadata: { name: "orders-session", namespace: NAMESPACE },
+    spec: { user: "orders-client", durationSeconds: 900 },
+  });
+  const session = await issuedCredentials(env, "orders-session-credentials");
+  say(`a request signed by the AWS SDK v3 signer with session ${session.id} and its token`);
+  console.log(JSON.stringify(await signAndVerify(env.info.verifierUrl ?? "", session), null, 2));
 }
 
 const options = new Command("demo")

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { processesMentioning } from "../support/processes.js";
 
 describe("npm run demo", () => {
-  it("issues a key, allows a request signed by the AWS SDK v3 signer, denies it once the key is inactive", async () => {
+  it("issues a key, allows a request signed by the AWS SDK v3 signer, denies it once inactive, then uses a session", async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "keygate-demo-"));
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/demo.ts", "--exit", "--state-dir", stateDir], {
       stdio: "pipe",
@@ -21,6 +21,7 @@ describe("npm run demo", () => {
     expect(allowedAt, output).toBeGreaterThan(0);
     expect(deniedAt, output).toBeGreaterThan(allowedAt);
     expect(output).toContain('"credentialType": "AccessKey"');
+    expect(output.indexOf('"credentialType": "TemporaryCredential"')).toBeGreaterThan(deniedAt);
     expect(await processesMentioning(stateDir)).toEqual([]);
   });
 });
