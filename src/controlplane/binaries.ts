@@ -56,7 +56,7 @@ async function missingBinaries(dir: string): Promise<string[]> {
   return missing;
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;
@@ -130,7 +130,7 @@ async function buildInto(
   }
 }
 
-function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // Static binaries need no C toolchain; GOWORK/GOFLAGS from the caller must not leak into
   // the throwaway modules; a toolchain download is not possible here, so fail clearly instead.
   return { ...env, CGO_ENABLED: "0", GOWORK: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
