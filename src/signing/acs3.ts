@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
+import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, pathAsSent } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { EMPTY_SHA256, hmacSha256, isSha256Hex, sha256Hex } from "./digest.js";
@@ -12,16 +12,61 @@ export const ACS3 = "ACS3-HMAC-SHA256";
 
 // SDK nonces are 32 hex digits or a UUID; the bound keeps the replay cache's memory bounded too.
 const NONCE = /^[\x21-\x7e]{1,128}$/;
+const PARAMS = ["Credential", "SignedHeaders", "Signature"];
+const MUST_SIGN: readonly string[] = ["host", "x-acs-date", "x-acs-signature-nonce"];
+
+interface Acs3Fields {
+  readonly accessKeyId: string;
+  readonly signature: string;
+  readonly signedHeaders: readonly string[];
+  readonly requestTimeMs: number;
+  readonly securityToken: string | undefined;
+  readonly nonce: string;
+}
+
+/** A class rather than an object of closures: nothing is allocated per request beyond the instance. */
+class Acs3Claim implements SignatureClaim {
+  readonly scheme = ACS3;
+  readonly mustSign = MUST_SIGN;
+  readonly presigned = false;
+  readonly accessKeyId: string;
+  readonly signature: string;
+  readonly signedHeaders: readonly string[];
+  readonly requestTimeMs: number;
+  readonly securityToken: string | undefined;
+  readonly nonce: string;
+
+  constructor(
+    private readonly view: RequestView,
+    fields: Acs3Fields,
+  ) {
+    this.accessKeyId = fields.accessKeyId;
+    this.signature = fields.signature;
+    this.signedHeaders = fields.signedHeaders;
+    this.requestTimeMs = fields.requestTimeMs;
+    this.securityToken = fields.securityToken;
+    this.nonce = fields.nonce;
+  }
+
+  stringToSign(): StringToSign {
+    return acs3StringToSign(this.view, this.signedHeaders);
+  }
+
+  // No key derivation: the secret itself is the HMAC key.
+  signingKey(secret: string): Buffer {
+    return Buffer.from(secret, "utf8");
+  }
+}
 
 /** `ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=a;b,Signature=hex`. */
 export function parseAcs3Header(view: RequestView, rest: string): SignatureClaim | Denial {
-  const parsed = parseAuthParams(rest, ["Credential", "SignedHeaders", "Signature"]);
+  const parsed = parseAuthParams(rest, PARAMS);
   if (!parsed.ok) {
     return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
   }
-  const param = (key: string): string => parsed.params.get(key) ?? "";
-  const accessKeyId = param("Credential");
-  const signedHeaders = parseSignedHeaderList(param("SignedHeaders"));
+  const { params } = parsed;
+  const accessKeyId = authParam(params, "Credential");
+  const signedHeaders = parseSignedHeaderList(authParam(params, "SignedHeaders"));
   if (accessKeyId === "" || !signedHeaders) {
     return deny("AuthorizationHeaderMalformed", "Credential must be an access key and SignedHeaders lowercase header names separated by ;");
   }
@@ -30,19 +75,14 @@ export function parseAcs3Header(view: RequestView, rest: string): SignatureClaim
   if (requestTimeMs === undefined) return deny("AuthorizationHeaderMalformed", "x-acs-date is missing or not yyyy-MM-ddTHH:mm:ssZ");
   const nonce = headerValue(view.headers, "x-acs-signature-nonce") ?? "";
   if (!NONCE.test(nonce)) return deny("AuthorizationHeaderMalformed", "x-acs-signature-nonce is missing or longer than 128 characters");
-  return {
-    scheme: ACS3,
+  return new Acs3Claim(view, {
     accessKeyId,
-    signature: param("Signature"),
+    signature: authParam(params, "Signature"),
     signedHeaders,
-    mustSign: ["host", "x-acs-date", "x-acs-signature-nonce"],
     requestTimeMs,
     securityToken: headerValue(view.headers, "x-acs-security-token"),
     nonce,
-    presigned: false,
-    stringToSign: () => acs3StringToSign(view, signedHeaders),
-    signingKey: (secret) => Buffer.from(secret, "utf8"),
-  };
+  });
 }
 
 /**
@@ -59,14 +99,9 @@ function acs3PayloadHash(view: RequestView): { hash: string; verified: boolean }
 
 function acs3StringToSign(view: RequestView, signedHeaders: readonly string[]): StringToSign {
   const payload = acs3PayloadHash(view);
-  const canonicalRequest = [
-    view.req.method,
-    pathAsSent(view.req.rawPath),
-    canonicalQuery(view.query),
-    canonicalHeaders(view.headers, signedHeaders, false),
-    signedHeaders.join(";"),
-    payload.hash,
-  ].join("\n");
+  const canonicalRequest =
+    `${view.req.method}\n${pathAsSent(view.req.rawPath)}\n${canonicalQuery(view.query)}\n` +
+    `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${ACS3}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
 }
 

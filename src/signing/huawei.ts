@@ -1,4 +1,4 @@
-import { parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
+import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, uriEncode } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { hmacSha256, sha256Hex } from "./digest.js";
@@ -10,41 +10,82 @@ import { signerView } from "./view.js";
 
 export const HUAWEI_SDK = "SDK-HMAC-SHA256";
 
+const PARAMS = ["Access", "SignedHeaders", "Signature"];
+const MUST_SIGN: readonly string[] = ["host", "x-sdk-date"];
+
+interface HuaweiFields {
+  readonly accessKeyId: string;
+  readonly signature: string;
+  readonly signedHeaders: readonly string[];
+  readonly sdkDate: string;
+  readonly requestTimeMs: number;
+  readonly securityToken: string | undefined;
+}
+
+/** A class rather than an object of closures: nothing is allocated per request beyond the instance. */
+class HuaweiClaim implements SignatureClaim {
+  readonly scheme = HUAWEI_SDK;
+  readonly mustSign = MUST_SIGN;
+  readonly presigned = false;
+  readonly accessKeyId: string;
+  readonly signature: string;
+  readonly signedHeaders: readonly string[];
+  readonly requestTimeMs: number;
+  readonly securityToken: string | undefined;
+  private readonly sdkDate: string;
+
+  constructor(
+    private readonly view: RequestView,
+    fields: HuaweiFields,
+  ) {
+    this.accessKeyId = fields.accessKeyId;
+    this.signature = fields.signature;
+    this.signedHeaders = fields.signedHeaders;
+    this.requestTimeMs = fields.requestTimeMs;
+    this.securityToken = fields.securityToken;
+    this.sdkDate = fields.sdkDate;
+  }
+
+  stringToSign(): StringToSign | Denial {
+    return huaweiStringToSign(this.view, this.signedHeaders, this.sdkDate);
+  }
+
+  // No key derivation: the secret itself is the HMAC key.
+  signingKey(secret: string): Buffer {
+    return Buffer.from(secret, "utf8");
+  }
+}
+
 /** `SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex`. */
 export function parseHuaweiHeader(view: RequestView, rest: string): SignatureClaim | Denial {
-  const parsed = parseAuthParams(rest, ["Access", "SignedHeaders", "Signature"]);
+  const parsed = parseAuthParams(rest, PARAMS);
   if (!parsed.ok) {
     return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
   }
-  const param = (key: string): string => parsed.params.get(key) ?? "";
-  const accessKeyId = param("Access");
-  const signedHeaders = parseSignedHeaderList(param("SignedHeaders"));
+  const { params } = parsed;
+  const accessKeyId = authParam(params, "Access");
+  const signedHeaders = parseSignedHeaderList(authParam(params, "SignedHeaders"));
   if (accessKeyId === "" || !signedHeaders) {
     return deny("AuthorizationHeaderMalformed", "Access must be an access key and SignedHeaders lowercase header names separated by ;");
   }
   const sdkDate = headerValue(view.headers, "x-sdk-date") ?? "";
   const requestTimeMs = parseCompactUtc(sdkDate);
   if (requestTimeMs === undefined) return deny("AuthorizationHeaderMalformed", "X-Sdk-Date is missing or not YYYYMMDDTHHMMSSZ");
-  return {
-    scheme: HUAWEI_SDK,
+  return new HuaweiClaim(view, {
     accessKeyId,
-    signature: param("Signature"),
+    signature: authParam(params, "Signature"),
     signedHeaders,
-    mustSign: ["host", "x-sdk-date"],
+    sdkDate,
     requestTimeMs,
     securityToken: headerValue(view.headers, "x-security-token"),
-    presigned: false,
-    stringToSign: () => huaweiStringToSign(view, signedHeaders, sdkDate),
-    signingKey: (secret) => Buffer.from(secret, "utf8"),
-  };
+  });
 }
 
 /** Every segment encoded once more (the SDK encodes the already-encoded path) and always a trailing `/`. */
 export function huaweiCanonicalUri(rawPath: string): string {
-  const encoded = rawPath
-    .split("/")
-    .map((segment) => uriEncode(segment))
-    .join("/");
+  // Encoding the whole path with its slashes kept is encoding each segment: the UTF-8 bytes of a
+  // segment never include a slash.
+  const encoded = uriEncode(rawPath, true);
   return encoded.endsWith("/") ? encoded : `${encoded}/`;
 }
 
@@ -56,14 +97,9 @@ function huaweiStringToSign(view: RequestView, signedHeaders: readonly string[],
     mismatchCode: "SignatureDoesNotMatch",
   });
   if (isDenial(payload)) return payload;
-  const canonicalRequest = [
-    view.req.method,
-    huaweiCanonicalUri(view.req.rawPath),
-    canonicalQuery(view.query),
-    canonicalHeaders(view.headers, signedHeaders, false),
-    signedHeaders.join(";"),
-    payload.hash,
-  ].join("\n");
+  const canonicalRequest =
+    `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${canonicalQuery(view.query)}\n` +
+    `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
 }
 

@@ -39,7 +39,9 @@ export function indexHeaders(headers: HeaderList): HeaderIndex {
 
 /** A repeated header read as one value, the way the canonical form joins it. */
 export function headerValue(index: HeaderIndex, name: string): string | undefined {
-  return index.get(name)?.join(",");
+  const values = index.get(name);
+  if (values === undefined) return undefined;
+  return values.length === 1 ? values[0] : values.join(",");
 }
 
 // Generous for any SDK request (a presigned URL with a session token is a few KiB) and small
@@ -53,8 +55,21 @@ export const REQUEST_LIMITS = {
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+
 // CR and LF would let one header forge lines of the canonical request; NUL is never legitimate.
-const FORBIDDEN_CHARS = /[\r\n\0]/;
+// Three indexOf scans run faster than one character-class search over a request's headers.
+function hasForbiddenChar(value: string): boolean {
+  return value.indexOf("\n") >= 0 || value.indexOf("\r") >= 0 || value.indexOf("\0") >= 0;
+}
+
+/** More than `limit` `&`-separated parts, counted without splitting. */
+function hasMoreParts(text: string, limit: number): boolean {
+  let parts = 1;
+  for (let at = text.indexOf("&"); at >= 0; at = text.indexOf("&", at + 1)) {
+    if (++parts > limit) return true;
+  }
+  return false;
+}
 
 /** Rejects requests no SDK would send before any canonicalisation work is spent on them. */
 export function checkRequestShape(req: HttpRequestDescription): Denial | undefined {
@@ -70,8 +85,8 @@ function checkTarget(req: HttpRequestDescription): Denial | undefined {
   if (typeof method !== "string" || !METHOD.test(method)) return deny("InvalidArgument", "the request method is not a valid HTTP token");
   if (typeof rawPath !== "string" || typeof rawQuery !== "string") return deny("InvalidArgument", "the request target is missing");
   if (rawPath.length + rawQuery.length > REQUEST_LIMITS.targetLength) return deny("InvalidArgument", "the request target is too long");
-  if (FORBIDDEN_CHARS.test(rawPath) || FORBIDDEN_CHARS.test(rawQuery)) return deny("InvalidArgument", "the request target contains control characters");
-  if (rawQuery.split("&", REQUEST_LIMITS.queryParameters + 1).length > REQUEST_LIMITS.queryParameters) {
+  if (hasForbiddenChar(rawPath) || hasForbiddenChar(rawQuery)) return deny("InvalidArgument", "the request target contains control characters");
+  if (hasMoreParts(rawQuery, REQUEST_LIMITS.queryParameters)) {
     return deny("InvalidArgument", "the query string has too many parameters");
   }
   return undefined;
@@ -85,7 +100,7 @@ function checkHeaders(headers: HeaderList): Denial | undefined {
     if (!isStringPair(header)) return deny("InvalidArgument", "a header is not a name and a value");
     bytes += header[0].length + header[1].length;
     if (bytes > REQUEST_LIMITS.headerBytes) return deny("RequestHeaderSectionTooLarge", "the request headers are too large");
-    if (!HEADER_NAME.test(header[0]) || FORBIDDEN_CHARS.test(header[1])) {
+    if (!HEADER_NAME.test(header[0]) || hasForbiddenChar(header[1])) {
       return deny("InvalidArgument", "a header has an invalid name or value");
     }
   }

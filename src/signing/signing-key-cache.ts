@@ -29,8 +29,10 @@ export class SigningKeyCache {
   }
 
   get(secret: string, scope: SigV4Scope): Buffer {
-    // JSON keeps the fields apart whatever characters a (client-chosen) region or service holds.
-    const id = JSON.stringify([scope.date, scope.region, scope.service, secret]);
+    // The lengths up front keep the fields apart whatever characters a (client-chosen) region
+    // or service holds: no two different scopes and secrets make the same id.
+    const { date, region, service } = scope;
+    const id = `${date.length}:${region.length}:${service.length}:${date}${region}${service}${secret}`;
     const cached = this.entries.get(id);
     if (cached) return cached;
     const key = deriveSigV4Key(secret, scope);

@@ -1,4 +1,4 @@
-import { parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
+import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, decodeComponent, pathAsSent, removeDotSegments, uriEncode, type QueryPair } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { hmacSha256, sha256Hex } from "./digest.js";
@@ -23,6 +23,8 @@ interface Credential extends SigV4Scope {
 interface SigV4Auth {
   readonly credential: Credential;
   readonly signedHeaders: readonly string[];
+  /** The same names joined with `;`, as the canonical request lists them. */
+  readonly signedHeaderList: string;
   readonly amzDate: string;
   readonly presigned: boolean;
   readonly declaredPayload: string | undefined;
@@ -47,28 +49,50 @@ interface Form {
 const HEADER_FORM: Form = { presigned: false, malformed: "AuthorizationHeaderMalformed" };
 const QUERY_FORM: Form = { presigned: true, malformed: "AuthorizationQueryParametersError" };
 
+const SCOPE_END = `/${TERMINATOR}`;
+const DATE_LENGTH = 8;
+
+function isDate(value: string): boolean {
+  if (value.length !== DATE_LENGTH) return false;
+  for (let i = 0; i < DATE_LENGTH; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
+/** `AK/yyyymmdd/region/service/aws4_request`: exactly five non-empty parts. */
 function parseCredential(value: string): Credential | undefined {
-  const parts = value.split("/");
-  if (parts.length !== 5 || parts[4] !== TERMINATOR || parts.includes("")) return undefined;
-  const [accessKeyId, date, region, service] = parts as [string, string, string, string];
-  return /^\d{8}$/.test(date) ? { accessKeyId, date, region, service } : undefined;
+  if (!value.endsWith(SCOPE_END)) return undefined;
+  const end = value.length - SCOPE_END.length;
+  const first = value.indexOf("/");
+  const second = value.indexOf("/", first + 1);
+  const third = value.indexOf("/", second + 1);
+  // Three slashes before the terminator's, each part non-empty.
+  if (!(first > 0 && second > first + 1 && third > second + 1 && end > third + 1)) return undefined;
+  if (value.indexOf("/", third + 1) !== end) return undefined;
+  const date = value.slice(first + 1, second);
+  if (!isDate(date)) return undefined;
+  return { accessKeyId: value.slice(0, first), date, region: value.slice(second + 1, third), service: value.slice(third + 1, end) };
 }
 
 function credentialScope(credential: SigV4Scope): string {
   return `${credential.date}/${credential.region}/${credential.service}/${TERMINATOR}`;
 }
 
+const HEADER_PARAMS = ["Credential", "SignedHeaders", "Signature"];
+
 /** `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` (with or without spaces). */
 export function parseSigV4Header(view: RequestView, rest: string): SignatureClaim | Denial {
-  const parsed = parseAuthParams(rest, ["Credential", "SignedHeaders", "Signature"]);
+  const parsed = parseAuthParams(rest, HEADER_PARAMS);
   if (!parsed.ok) {
     return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
   }
-  const param = (key: string): string => parsed.params.get(key) ?? "";
+  const { params } = parsed;
   const fields: SigV4Fields = {
-    credential: param("Credential"),
-    signedHeaders: param("SignedHeaders"),
-    signature: param("Signature"),
+    credential: authParam(params, "Credential"),
+    signedHeaders: authParam(params, "SignedHeaders"),
+    signature: authParam(params, "Signature"),
     amzDate: headerValue(view.headers, "x-amz-date"),
     expires: undefined,
     securityToken: headerValue(view.headers, "x-amz-security-token"),
@@ -81,11 +105,12 @@ const PRESIGN_REQUIRED = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "
 const PRESIGN_SINGLE = [...PRESIGN_REQUIRED, "X-Amz-Security-Token", "X-Amz-Content-Sha256"];
 // A session token in the query belongs to a presigned request; with an Authorization header it
 // would be a second, unchecked credential, so it also counts as presigning (and then as mixed).
-const PRESIGN_MARKERS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"];
+const PRESIGN_MARKERS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
 
 /** Any presigning parameter makes the request a presigned one, and then all of them are required. */
 export function hasPresignParameters(query: readonly QueryPair[]): boolean {
-  return query.some(([key]) => PRESIGN_MARKERS.includes(key));
+  for (const [key] of query) if (PRESIGN_MARKERS.has(key)) return true;
+  return false;
 }
 
 export function parseSigV4Query(view: RequestView): SignatureClaim | Denial {
@@ -97,13 +122,12 @@ export function parseSigV4Query(view: RequestView): SignatureClaim | Denial {
   if (headerToken !== undefined && queryToken !== undefined) {
     return deny("AuthorizationQueryParametersError", "a session token is in both the query and the headers");
   }
-  const param = (key: string): string => params.get(key) ?? "";
   const fields: SigV4Fields = {
-    credential: param("X-Amz-Credential"),
-    signedHeaders: param("X-Amz-SignedHeaders"),
-    signature: param("X-Amz-Signature"),
-    amzDate: param("X-Amz-Date"),
-    expires: param("X-Amz-Expires"),
+    credential: authParam(params, "X-Amz-Credential"),
+    signedHeaders: authParam(params, "X-Amz-SignedHeaders"),
+    signature: authParam(params, "X-Amz-Signature"),
+    amzDate: authParam(params, "X-Amz-Date"),
+    expires: authParam(params, "X-Amz-Expires"),
     securityToken: queryToken ?? headerToken,
     declaredPayload: headerValue(view.headers, "x-amz-content-sha256") ?? params.get("X-Amz-Content-Sha256"),
   };
@@ -127,24 +151,51 @@ interface ValidatedSigV4 extends SigV4Auth {
   readonly expiresAtMs: number | undefined;
 }
 
+const MUST_SIGN_PRESIGNED: readonly string[] = ["host"];
+const MUST_SIGN_HEADER: readonly string[] = ["host", "x-amz-date"];
+
+/** A class rather than an object of closures: nothing is allocated per request beyond the instance. */
+class SigV4Claim implements SignatureClaim {
+  readonly scheme = SIGV4;
+  readonly accessKeyId: string;
+  readonly signature: string;
+  readonly signedHeaders: readonly string[];
+  readonly mustSign: readonly string[];
+  readonly requestTimeMs: number;
+  readonly expiresAtMs: number | undefined;
+  readonly securityToken: string | undefined;
+  readonly scope: { readonly region: string; readonly service: string };
+  readonly presigned: boolean;
+
+  constructor(
+    private readonly view: RequestView,
+    private readonly auth: ValidatedSigV4,
+    fields: SigV4Fields,
+  ) {
+    const { accessKeyId, region, service } = auth.credential;
+    this.accessKeyId = accessKeyId;
+    this.signature = fields.signature;
+    this.signedHeaders = auth.signedHeaders;
+    this.mustSign = auth.presigned ? MUST_SIGN_PRESIGNED : MUST_SIGN_HEADER;
+    this.requestTimeMs = auth.requestTimeMs;
+    this.expiresAtMs = auth.expiresAtMs;
+    this.securityToken = fields.securityToken;
+    this.scope = { region, service };
+    this.presigned = auth.presigned;
+  }
+
+  stringToSign(): StringToSign | Denial {
+    return sigV4StringToSign(this.view, this.auth);
+  }
+
+  signingKey(secret: string): Buffer {
+    return keyCache.get(secret, this.auth.credential);
+  }
+}
+
 function buildClaim(view: RequestView, fields: SigV4Fields, form: Form): SignatureClaim | Denial {
   const auth = validate(fields, form);
-  if (isDenial(auth)) return auth;
-  const { accessKeyId, region, service } = auth.credential;
-  return {
-    scheme: SIGV4,
-    accessKeyId,
-    signature: fields.signature,
-    signedHeaders: auth.signedHeaders,
-    mustSign: form.presigned ? ["host"] : ["host", "x-amz-date"],
-    requestTimeMs: auth.requestTimeMs,
-    expiresAtMs: auth.expiresAtMs,
-    securityToken: fields.securityToken,
-    scope: { region, service },
-    presigned: form.presigned,
-    stringToSign: () => sigV4StringToSign(view, auth),
-    signingKey: (secret) => keyCache.get(secret, auth.credential),
-  };
+  return isDenial(auth) ? auth : new SigV4Claim(view, auth, fields);
 }
 
 function validate(fields: SigV4Fields, form: Form): ValidatedSigV4 | Denial {
@@ -160,7 +211,9 @@ function validate(fields: SigV4Fields, form: Form): ValidatedSigV4 | Denial {
   }
   const expiresAtMs = presignExpiry(fields.expires, requestTimeMs);
   if (isDenial(expiresAtMs)) return expiresAtMs;
-  return { credential, signedHeaders, amzDate, presigned: form.presigned, declaredPayload: fields.declaredPayload, requestTimeMs, expiresAtMs };
+  // A valid list is the names joined with `;` already: the canonical request can use it as sent.
+  const signedHeaderList = fields.signedHeaders;
+  return { credential, signedHeaders, signedHeaderList, amzDate, presigned: form.presigned, declaredPayload: fields.declaredPayload, requestTimeMs, expiresAtMs };
 }
 
 function presignExpiry(expires: string | undefined, requestTimeMs: number): number | undefined | Denial {
@@ -190,15 +243,11 @@ function sigV4StringToSign(view: RequestView, auth: SigV4Auth): StringToSign | D
     mismatchCode: "XAmzContentSHA256Mismatch",
   });
   if (isDenial(payload)) return payload;
-  const canonicalRequest = [
-    view.req.method,
-    sigV4CanonicalUri(view.req.rawPath, service),
-    canonicalQuery(view.query, auth.presigned ? "X-Amz-Signature" : undefined),
-    canonicalHeaders(view.headers, auth.signedHeaders, true),
-    auth.signedHeaders.join(";"),
-    payload.hash,
-  ].join("\n");
-  const value = [SIGV4, auth.amzDate, credentialScope(auth.credential), sha256Hex(canonicalRequest)].join("\n");
+  const canonicalRequest =
+    `${view.req.method}\n${sigV4CanonicalUri(view.req.rawPath, service)}\n` +
+    `${canonicalQuery(view.query, auth.presigned ? "X-Amz-Signature" : undefined)}\n` +
+    `${canonicalHeaders(view.headers, auth.signedHeaders, true)}\n${auth.signedHeaderList}\n${payload.hash}`;
+  const value = `${SIGV4}\n${auth.amzDate}\n${credentialScope(auth.credential)}\n${sha256Hex(canonicalRequest)}`;
   return { value, payloadVerified: payload.verified };
 }
 
@@ -227,7 +276,7 @@ function signWithHeader(req: HttpRequestDescription, input: SigV4SigningInput, n
   if (input.sessionToken !== undefined) headers.push(["X-Amz-Security-Token", input.sessionToken]);
   const signedHeaders = signedHeaderNames(headers);
   const unsigned = { ...req, headers };
-  const signature = signatureFor(unsigned, { ...credential, signedHeaders, presigned: false }, input.secret);
+  const signature = signatureFor(unsigned, { ...credential, signedHeaders, signedHeaderList: signedHeaders.join(";"), presigned: false }, input.secret);
   const authorization = `${SIGV4} Credential=${input.accessKeyId}/${credentialScope(credential.credential)}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}`;
   return { ...unsigned, headers: [...headers, ["Authorization", authorization]] };
 }
@@ -245,7 +294,7 @@ function presign(req: HttpRequestDescription, input: SigV4SigningInput, now: Dat
   if (input.sessionToken !== undefined) params.push(["X-Amz-Security-Token", input.sessionToken]);
   const added = params.map(([key, value]) => `${key}=${uriEncode(value)}`).join("&");
   const unsigned = { ...req, rawQuery: req.rawQuery === "" ? added : `${req.rawQuery}&${added}` };
-  const signature = signatureFor(unsigned, { ...credential, signedHeaders, presigned: true }, input.secret);
+  const signature = signatureFor(unsigned, { ...credential, signedHeaders, signedHeaderList: signedHeaders.join(";"), presigned: true }, input.secret);
   return { ...unsigned, rawQuery: `${unsigned.rawQuery}&X-Amz-Signature=${signature}` };
 }
 

@@ -79,9 +79,11 @@ export function verifySignedRequest<K extends KeyRecord>(req: HttpRequestDescrip
   return verified(claim, key, toSign.payloadVerified);
 }
 
+const NO_VALUES: readonly string[] = [];
+
 /** Exactly one auth mechanism: one Authorization header, or presigned query parameters. */
 function readClaim(view: RequestView): SignatureClaim | Denial {
-  const authorization = view.headers.get("authorization") ?? [];
+  const authorization = view.headers.get("authorization") ?? NO_VALUES;
   const presigned = hasPresignParameters(view.query);
   if (authorization.length > 1) return deny("InvalidArgument", "only one Authorization header is allowed");
   if (authorization.length === 1 && presigned) {
@@ -100,7 +102,27 @@ const SECURITY_TOKENS = new Set(["x-amz-security-token", "x-acs-security-token",
 
 /** Headers one of the three clouds acts on: present means signed, whatever the scheme. */
 function isSecurityHeader(name: string): boolean {
-  return SECURITY_TOKENS.has(name) || SECURITY_PREFIXES.some((prefix) => name.startsWith(prefix));
+  // Every one of them starts with "x-": most headers are ruled out by their first character.
+  if (!name.startsWith("x-")) return false;
+  if (SECURITY_TOKENS.has(name)) return true;
+  for (const prefix of SECURITY_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
+// Up to this many signed names, a linear search is cheaper than building a Set.
+const SMALL_LIST = 16;
+
+class ListMembership {
+  constructor(private readonly names: readonly string[]) {}
+
+  has(name: string): boolean {
+    return this.names.includes(name);
+  }
+}
+
+/** Membership in the signed-header list, with a Set only for long (possibly hostile) lists. */
+function signedSet(names: readonly string[]): { has(name: string): boolean } {
+  return names.length <= SMALL_LIST ? new ListMembership(names) : new Set(names);
 }
 
 function shown(name: string): string {
@@ -109,13 +131,14 @@ function shown(name: string): string {
 
 /** Authorize on exactly what was signed. */
 function checkSignedHeaders(claim: SignatureClaim, headers: HeaderIndex): Denial | undefined {
-  const signed = new Set(claim.signedHeaders);
-  const required = claim.mustSign.find((name) => !signed.has(name));
-  if (required !== undefined) return deny("AccessDenied", `the ${required} header must be signed`);
-  const absent = claim.signedHeaders.find((name) => !headers.has(name));
-  if (absent !== undefined) return deny("SignatureDoesNotMatch", `signed header ${shown(absent)} is not in the request`);
-  const exposed = [...headers.keys()].find((name) => isSecurityHeader(name) && !signed.has(name));
-  if (exposed !== undefined) return deny("AccessDenied", `header ${shown(exposed)} is present but not signed`);
+  const signed = signedSet(claim.signedHeaders);
+  for (const name of claim.mustSign) if (!signed.has(name)) return deny("AccessDenied", `the ${name} header must be signed`);
+  for (const name of claim.signedHeaders) {
+    if (!headers.has(name)) return deny("SignatureDoesNotMatch", `signed header ${shown(name)} is not in the request`);
+  }
+  for (const name of headers.keys()) {
+    if (isSecurityHeader(name) && !signed.has(name)) return deny("AccessDenied", `header ${shown(name)} is present but not signed`);
+  }
   return undefined;
 }
 

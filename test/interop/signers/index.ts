@@ -1,13 +1,18 @@
 import { signWithAlibaba } from "./alibaba.js";
 import { signWithAwsSdkJs } from "./aws-sdk-js.js";
+import { signWithAws4 } from "./aws4.js";
 import { signWithBotocore } from "./botocore.js";
 import { signWithHuawei } from "./huawei.js";
-import type { SignedRequest, SignerName, SignInput } from "./types.js";
+import type { SignedRequest, SignerName as CloudSdkSignerName, SignInput } from "./types.js";
 
-export type { AwsOptions, Pair, SignedRequest, SignerName, SignInput } from "./types.js";
+export type { AwsOptions, Pair, SignedRequest, SignInput } from "./types.js";
+
+/** The clouds' own SDK signers, and the aws4 package, the other widely used SigV4 signer. */
+export type SignerName = CloudSdkSignerName | "aws4";
 
 const ONE_AT_A_TIME: Record<Exclude<SignerName, "botocore">, (input: SignInput) => Promise<SignedRequest>> = {
   "aws-sdk-js-v3": signWithAwsSdkJs,
+  aws4: signWithAws4,
   "alibaba-openapi-util": signWithAlibaba,
   "huawei-sdk-core": signWithHuawei,
 };

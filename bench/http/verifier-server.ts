@@ -1,0 +1,53 @@
+// The verifier's own HTTP handler in a process of its own, with an in-memory key index instead
+// of the cluster-backed one: everything a request goes through (body reading, description
+// parsing, verification, key state, metrics, last-used batching) is the real code.
+import { createLogger } from "../../src/log.js";
+import { systemClock } from "../../src/runtime/clock.js";
+import { NonceCache } from "../../src/signing/nonce-cache.js";
+import { parseNetworks } from "../../src/verifier/ip.js";
+import type { IndexedKey } from "../../src/verifier/key-table.js";
+import { LastUsedBatcher } from "../../src/verifier/last-used.js";
+import { VerifierMetrics } from "../../src/verifier/metrics.js";
+import { createVerifierServer } from "../../src/verifier/server.js";
+import { Verification } from "../../src/verifier/verification.js";
+import { benchKeys } from "../inprocess/fixtures.js";
+import { serveChild } from "./child.js";
+import { HTTP_KEYS } from "./requests.js";
+
+function indexedKey(accessKeyId: string, secret: string): IndexedKey {
+  return {
+    secret,
+    accessKeyId,
+    namespace: "bench",
+    user: "load",
+    active: true,
+    allowedSourceCIDRs: undefined,
+    accessKey: { namespace: "bench", name: accessKeyId.toLowerCase(), uid: `uid-${accessKeyId}` },
+  };
+}
+
+const keys = new Map(benchKeys(HTTP_KEYS).map((key) => [key.accessKeyId, indexedKey(key.accessKeyId, key.secret)]));
+const none = parseNetworks([]);
+if (!none.ok) throw new Error("an empty network list must parse");
+const log = createLogger({ level: "silent" });
+const now = (): Date => new Date();
+const nonces = new NonceCache();
+// Long-term keys only: no KEK, so no temporary credentials (the load uses none).
+const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined };
+
+serveChild(
+  createVerifierServer({
+    verification: new Verification(index, nonces, now),
+    owners: { owner: () => undefined },
+    mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
+    ready: () => true,
+    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: keys.size, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size, ready: () => true }),
+    // Batching as in production; the flush that would patch the cluster does nothing here.
+    lastUsed: new LastUsedBatcher({ intervalMs: 60_000, clock: systemClock, flush: () => Promise.resolve("written"), log }),
+    trustedProxies: none.networks,
+    trustedCallers: none.networks,
+    maxBodyBytes: 8 * 1024 * 1024,
+    now,
+    log,
+  }),
+);
