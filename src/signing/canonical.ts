@@ -197,6 +197,32 @@ export function canonicalQuery(pairs: readonly QueryPair[], excludeKey?: string)
   return out;
 }
 
+function decodedForm(pair: QueryPair): [string, string, QueryPair] {
+  // The pairs are already in canonical (strictly percent-encoded) form, so decoding cannot fail.
+  return [decodeURIComponent(pair[0]), decodeURIComponent(pair[1]), pair];
+}
+
+function compareDecoded(a: [string, string, QueryPair], b: [string, string, QueryPair]): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return 0;
+}
+
+/**
+ * The canonical query as Huawei Cloud's signers build it: sorted by the decoded key, then the
+ * decoded value (JavaScript string order), and only then encoded. It differs from the encoded
+ * order when repeated keys carry values such as "z" and "é" (%C3%A9 sorts before z).
+ */
+export function canonicalQueryDecodedOrder(pairs: readonly QueryPair[]): string {
+  const sorted = pairs.map(decodedForm).sort(compareDecoded);
+  let out = "";
+  for (let i = 0; i < sorted.length; i++) {
+    const [, , [key, value]] = sorted[i] as [string, string, QueryPair];
+    out += i === 0 ? `${key}=${value}` : `&${key}=${value}`;
+  }
+  return out;
+}
+
 const WHITESPACE_RUN = /\s+/g;
 // What trimming and collapsing could change: a character other than printable ASCII or a space,
 // two spaces in a row, a space at either end. Without any, the value is already canonical; with

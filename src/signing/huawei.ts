@@ -1,5 +1,5 @@
 import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
-import { canonicalHeaders, canonicalQuery, uriEncode } from "./canonical.js";
+import { canonicalHeaders, canonicalQueryDecodedOrder, uriEncode } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { hmacSha256, sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
@@ -98,7 +98,7 @@ function huaweiStringToSign(view: RequestView, signedHeaders: readonly string[],
   });
   if (isDenial(payload)) return payload;
   const canonicalRequest =
-    `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${canonicalQuery(view.query)}\n` +
+    `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${canonicalQueryDecodedOrder(view.query)}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
 }

@@ -43,10 +43,7 @@ const PROFILES: Record<SignerName, Profile> = {
   // The Alibaba SDK holds the query as a map (no repeated key) and encodes values only (keys
   // must need no encoding); ROA paths arrive encoded by getEncodePath, so no raw "+".
   "alibaba-openapi-util": { family: "acs3", dotSegments: true, aws4S3Rules: false, query: "single-unreserved-keys", trimHeaderValues: false },
-  // KNOWN INTEROP BUG (huawei.test.ts): the SDK sorts query keys and repeated values decoded,
-  // the verifier encoded. Keys and repeated values made of unreserved characters sort the same
-  // both ways, which keeps that bug out of these requests.
-  "huawei-sdk-core": { family: "huawei", dotSegments: false, aws4S3Rules: false, query: "unreserved-keys-and-repeated-values", trimHeaderValues: true },
+  "huawei-sdk-core": { family: "huawei", dotSegments: false, aws4S3Rules: false, query: "any", trimHeaderValues: true },
 };
 
 const UNRESERVED = [..."abcxyzABCXYZ0189", "-", ".", "_", "~"];
