@@ -18,9 +18,11 @@ export const DENIAL_STATUS = {
   // Alibaba answers a replayed nonce with 400: the request is well signed but not acceptable
   // again, and a 403 would suggest to clients that their credentials are wrong.
   SignatureNonceUsed: 400,
-  // S3's answer when a request needs a feature the server does not implement (chunk-signed
-  // streaming uploads): it tells the client to sign the payload another way.
-  NotImplemented: 501,
+  // S3's code when a request needs a feature the server does not implement (chunk-signed
+  // streaming uploads): it tells the client to sign the payload another way. S3 sends 501; we
+  // send 400, because any caller who knows a key id could otherwise make the verifier answer
+  // 5xx, which gateways and monitors read as the verifier failing.
+  NotImplemented: 400,
   // The replay cache is full of live nonces: accepting more would mean forgetting some, which
   // would let those requests be replayed.
   ServiceUnavailable: 503,

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Denial } from "../signing/errors.js";
 import { type HttpRequestDescription, splitRequestTarget } from "../signing/request.js";
@@ -232,6 +233,27 @@ interface AnswerContext {
   readonly start: bigint;
 }
 
+/**
+ * What Node's HTTP parser refuses (control characters, a header name that is not a token, headers
+ * over maxHeaderSize) never reaches a handler; it still gets a 4xx with a JSON code.
+ */
+function answerUnparsable(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  const body = JSON.stringify(
+    tooLarge
+      ? { allowed: false, code: "RequestHeaderSectionTooLarge", message: "the request headers are too large" }
+      : { allowed: false, code: "InvalidRequest", message: "the request could not be parsed as HTTP" },
+  );
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** The verifier's HTTP server; every route answers JSON with a stable code, and nothing it is sent makes it throw. */
 export function createVerifierServer(deps: ServerDeps): Server {
   const handler = new Handler(deps);
@@ -242,6 +264,7 @@ export function createVerifierServer(deps: ServerDeps): Server {
       else res.destroy();
     });
   });
+  server.on("clientError", answerUnparsable);
   // Longer than the idle timeout of gateways' upstream pools (NGINX: 60 s), so the verifier is
   // never the side that closes a connection a gateway is about to reuse.
   server.keepAliveTimeout = 65_000;

@@ -48,8 +48,6 @@ function headerObject(headers: HeaderList): Record<string, string | string[]> {
   return Object.fromEntries([...grouped].map(([name, values]) => [name, values.length === 1 ? (values[0] as string) : values]));
 }
 
-// STREAMING- payload declarations get 501 by design; the KNOWN describe below pins that.
-const noStreaming = (value: unknown): boolean => !JSON.stringify(value).includes("STREAMING-");
 
 const jsonAnything = fc.jsonValue({ maxDepth: 2 });
 const hostileDescription = fc
@@ -67,8 +65,7 @@ const hostileDescription = fc
   .map((description) => {
     const { extra, ...rest } = description;
     return extra === undefined ? rest : { ...rest, [typeof extra === "string" ? extra : "extra"]: extra };
-  })
-  .filter(noStreaming);
+  });
 
 // ---- Raw requests for the gateway endpoints ------------------------------------------------------
 
@@ -146,7 +143,7 @@ describe("the verifier's HTTP handler on hostile input, in-process", () => {
 
   it("answers requests made of hostile parts, described to /v1/verify, with the denial's code and status", async () => {
     await fc.assert(
-      fc.asyncProperty(hostileRequest.filter(noStreaming), async (req) => expectAnswer(await postVerify(url, verifyBody(req)))),
+      fc.asyncProperty(hostileRequest, async (req) => expectAnswer(await postVerify(url, verifyBody(req)))),
       PARAMS,
     );
   });
@@ -362,14 +359,10 @@ function brokenOneWay(req: HttpRequestDescription, pick: number): fc.Arbitrary<H
   return edits[pick % edits.length] as fc.Arbitrary<HttpRequestDescription>;
 }
 
-// KNOWN (contradicts issue item 7, "never a 5xx", and docs/verifier.md, "no input produces a
-// 500"): a request that declares a STREAMING- payload hash gets 501 NotImplemented from
-// /v1/verify and the owner lookup, the status src/signing/errors.ts gives that code on purpose
-// (S3's answer to chunk-signed uploads). The check runs before the signature is compared, so
-// anyone who knows a key id (ids are not secret) gets this 5xx without the secret: the
-// signature below is zeros. Gateways get 403 (forward-auth maps every refusal to 401/403/503).
-// These tests pin the current behaviour.
-describe("KNOWN: a declared STREAMING- payload is answered 501 NotImplemented, a 5xx, without any valid signature", () => {
+// A request that declares a STREAMING- payload hash is refused before the signature is compared,
+// so anyone who knows a key id (ids are not secret) can send one: the signature below is zeros.
+// It must still be a 4xx, never a 5xx. Gateways get 403 (forward-auth maps refusals to 401/403).
+describe("a declared STREAMING- payload is refused with a 4xx, even without any valid signature", () => {
   let running: RunningServer;
   let url = "";
 
@@ -395,11 +388,11 @@ describe("KNOWN: a declared STREAMING- payload is answered 501 NotImplemented, a
     return { method: "PUT", rawPath: "/bucket/key", rawQuery: "", headers };
   }
 
-  it("/v1/verify and the owner lookup answer 501 NotImplemented", async () => {
+  it("/v1/verify and the owner lookup answer 400 NotImplemented", async () => {
     const answer = await postVerify(url, verifyBody(forged()));
-    expect([answer.status, answer.json.code]).toEqual([501, "NotImplemented"]);
+    expect([answer.status, answer.json.code]).toEqual([400, "NotImplemented"]);
     const owner = await rawExchange(running.port, rawRequest(`GET /v1/access-keys/${KEY_ID}/owner HTTP/1.1`, forged().headers));
-    expect([owner.status, owner.json?.code]).toEqual([501, "NotImplemented"]);
+    expect([owner.status, owner.json?.code]).toEqual([400, "NotImplemented"]);
   });
 
   it("an unknown key id gets InvalidAccessKeyId instead, and a gateway 403", async () => {
@@ -411,12 +404,10 @@ describe("KNOWN: a declared STREAMING- payload is answered 501 NotImplemented, a
   });
 });
 
-// Node's HTTP parser answers what it cannot parse before the verifier's handler sees it: 400 for
-// a malformed request (control characters, a header name that is not a token, a non-ASCII request
-// target) and 431 for headers over the server's maxHeaderSize (96 KiB), with an empty body, not a
-// JSON code as docs/verifier.md promises for every answer. A 4xx all the same, and the connection
-// is closed; this pins the current behaviour (a clientError handler could answer with a code).
-describe("Node's HTTP parser answers what it cannot parse with a 4xx and no JSON code", () => {
+// Node's HTTP parser refuses these before the verifier's handler sees them: a malformed request
+// (control characters, a header name that is not a token, a non-ASCII request target), and
+// headers over the server's maxHeaderSize (96 KiB). They still get a 4xx with a JSON code.
+describe("what Node's HTTP parser cannot parse is answered with a 4xx and a JSON code", () => {
   let running: RunningServer;
 
   beforeAll(async () => {
@@ -428,14 +419,13 @@ describe("Node's HTTP parser answers what it cannot parse with a 4xx and no JSON
   });
 
   it.each([
-    ["a NUL in a header value", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["Authorization", "AWS4-HMAC-SHA256 a\0b"]]), 400],
-    ["a header name with a space", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["X A", "b"]]), 400],
-    ["a raw non-ASCII byte in the request target", Buffer.from("GET /v1/forward-auth/envoy/caf\xe9 HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n", "latin1"), 400],
-    ["headers over 96 KiB", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["Authorization", "a".repeat(100 * 1024)]]), 431],
-  ] as const)("%s", async (_kind, bytes, status) => {
+    ["a NUL in a header value", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["Authorization", "AWS4-HMAC-SHA256 a\0b"]]), 400, "InvalidRequest"],
+    ["a header name with a space", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["X A", "b"]]), 400, "InvalidRequest"],
+    ["a raw non-ASCII byte in the request target", Buffer.from("GET /v1/forward-auth/envoy/caf\xe9 HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n", "latin1"), 400, "InvalidRequest"],
+    ["headers over 96 KiB", rawRequest("GET /v1/forward-auth/nginx HTTP/1.1", [["Host", "v"], ["Authorization", "a".repeat(100 * 1024)]]), 431, "RequestHeaderSectionTooLarge"],
+  ] as const)("%s", async (_kind, bytes, status, code) => {
     const answer = await rawExchange(running.port, bytes);
     expect(answer.status).toBe(status);
-    expect(answer.json).toBeUndefined();
-    expect(answer.body).toBe("");
+    expect(answer.json?.code).toBe(code);
   });
 });
