@@ -1,15 +1,10 @@
-import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
-import { ACCESS_KEY_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import type { V1Secret } from "@kubernetes/client-node";
+import { ACCESS_KEY_LABEL } from "../labels.js";
+import { type IssuedSecretTarget, issuedSecretShell } from "../operator/kube.js";
 
 export interface KeyPair {
   accessKeyId: string;
   secretAccessKey: string;
-}
-
-export interface IssuedSecretTarget {
-  namespace: string;
-  secretName: string;
-  owner: V1OwnerReference;
 }
 
 function awsCredentialsFile(pair: KeyPair): string {
@@ -38,18 +33,5 @@ export function issuedSecretData(pair: KeyPair): Record<string, string> {
 }
 
 export function buildIssuedSecret(target: IssuedSecretTarget, pair: KeyPair): V1Secret {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: {
-      name: target.secretName,
-      namespace: target.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [ACCESS_KEY_LABEL]: target.owner.name },
-      ownerReferences: [target.owner],
-    },
-    // Immutable: the pair is written once and can never be edited in place (DESIGN invariant 1).
-    immutable: true,
-    stringData: issuedSecretData(pair),
-  };
+  return { ...issuedSecretShell(target, ACCESS_KEY_LABEL), stringData: issuedSecretData(pair) };
 }

@@ -108,3 +108,29 @@ export async function createOwnedSecret(core: k8s.CoreV1Api, secret: k8s.V1Secre
 export function controllerReference(apiVersion: string, kind: string, object: k8s.KubernetesObject): k8s.V1OwnerReference {
   return { apiVersion, kind, name: object.metadata?.name ?? "", uid: object.metadata?.uid ?? "", controller: true };
 }
+
+export interface IssuedSecretTarget {
+  namespace: string;
+  secretName: string;
+  owner: k8s.V1OwnerReference;
+}
+
+/**
+ * The shell of every Secret keygate issues: our label, a label naming the owner (so a change to
+ * the Secret maps back to it), a controller reference, and immutable, because a credential is
+ * written once and never edited in place (DESIGN invariant 1).
+ */
+export function issuedSecretShell(target: IssuedSecretTarget, ownerLabel: string): k8s.V1Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name: target.secretName,
+      namespace: target.namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [ownerLabel]: target.owner.name },
+      ownerReferences: [target.owner],
+    },
+    immutable: true,
+  };
+}

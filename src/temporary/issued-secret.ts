@@ -1,5 +1,5 @@
-import type { V1OwnerReference, V1Secret } from "@kubernetes/client-node";
-import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import type { V1Secret } from "@kubernetes/client-node";
+import { type IssuedSecretTarget, issuedSecretShell } from "../operator/kube.js";
 
 export const TEMPORARY_CREDENTIAL_LABEL = "iam.keygate.dev/temporary-credential";
 
@@ -9,12 +9,6 @@ export interface SessionMaterial {
   sessionToken: string;
   /** RFC 3339, as status.expiration. */
   expiration: string;
-}
-
-export interface SessionSecretTarget {
-  namespace: string;
-  secretName: string;
-  owner: V1OwnerReference;
 }
 
 /** The session in every form the SDKs read, token and expiry included. */
@@ -40,18 +34,6 @@ export function sessionSecretData(session: SessionMaterial): Record<string, stri
   };
 }
 
-export function buildSessionSecret(target: SessionSecretTarget, session: SessionMaterial): V1Secret {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: {
-      name: target.secretName,
-      namespace: target.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [TEMPORARY_CREDENTIAL_LABEL]: target.owner.name },
-      ownerReferences: [target.owner],
-    },
-    immutable: true,
-    stringData: sessionSecretData(session),
-  };
+export function buildSessionSecret(target: IssuedSecretTarget, session: SessionMaterial): V1Secret {
+  return { ...issuedSecretShell(target, TEMPORARY_CREDENTIAL_LABEL), stringData: sessionSecretData(session) };
 }

@@ -6,16 +6,14 @@ import { Hash } from "@smithy/hash-node";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDACTED_PATHS } from "../../src/log.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
-import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { signWith, type SignerName, type SignInput } from "../interop/signers/index.js";
 import { apply, manifest, waitForReason } from "../support/accesskeys.js";
-import { kubeConfig, useNamespace } from "../support/cluster.js";
+import { useNamespace } from "../support/cluster.js";
 import { mountSecretVolume, readMounted, withEnv } from "../support/interop-workload.js";
-import { LogCapture, startTestOperator, type TestOperator } from "../support/operator.js";
+import { capturingLogger, LogCapture, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { postVerify, verifyBody, type HttpAnswer } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
@@ -69,17 +67,7 @@ describe("keys issued by the real operator, read and used by the SDKs as a workl
 
   beforeAll(async () => {
     op = await startTestOperator();
-    verifier = await startVerifier({
-      kc: kubeConfig(),
-      operatorNamespace: op.namespace,
-      host: "127.0.0.1",
-      port: 0,
-      trustedProxies: ["127.0.0.1"],
-      trustedCallers: ["127.0.0.1"],
-      lastUsedFlushMs: 1000,
-      log: pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, logs),
-    });
-    await verifier.ready();
+    verifier = await startTestVerifier(op.namespace, { trustLoopback: true, lastUsedFlushMs: 1000, log: capturingLogger(logs) });
     await apply(ns, [manifest("workload", { user: "alice" })]);
     const key = await waitForReason(ns, "workload", "Issued");
     const secret = await ns.core.readNamespacedSecret({ namespace: ns.name, name: key.status?.secretRef?.name ?? "" });

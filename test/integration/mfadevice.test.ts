@@ -5,10 +5,10 @@ import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mfaRecordName } from "../../src/keystore/mfa-record.js";
 import { signSigV4 } from "../../src/signing/sigv4.js";
-import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
-import { kubeConfig, kubectl, useNamespace } from "../support/cluster.js";
-import { startTestOperator, type TestOperator } from "../support/operator.js";
+import { kubectl, useNamespace } from "../support/cluster.js";
+import { startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { type HttpAnswer, httpSend } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
@@ -43,17 +43,7 @@ describe("MfaDevice (virtual) against the real API server", () => {
 
   beforeAll(async () => {
     op = await startTestOperator();
-    verifier = await startVerifier({
-      kc: kubeConfig(),
-      operatorNamespace: op.namespace,
-      host: "127.0.0.1",
-      port: 0,
-      trustedProxies: [],
-      trustedCallers: [],
-      lastUsedFlushMs: 60_000,
-      log: op.log,
-    });
-    await verifier.ready();
+    verifier = await startTestVerifier(op.namespace, { log: op.log });
   });
 
   afterAll(async () => {

@@ -1,16 +1,14 @@
 import * as k8s from "@kubernetes/client-node";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDACTED_PATHS } from "../../src/log.js";
 import { signAcs3 } from "../../src/signing/acs3.js";
 import { signHuawei } from "../../src/signing/huawei.js";
 import type { HeaderList, HttpRequestDescription } from "../../src/signing/request.js";
 import { signSigV4 } from "../../src/signing/sigv4.js";
 import { statusFlush } from "../../src/verifier/last-used-patch.js";
-import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, getKey, GROUP, manifest, PLURAL, readSecretData, setState, VERSION, waitForReason } from "../support/accesskeys.js";
-import { kubeConfig, kubectl, useNamespace } from "../support/cluster.js";
-import { LogCapture, startTestOperator, type TestOperator } from "../support/operator.js";
+import { kubectl, useNamespace } from "../support/cluster.js";
+import { capturingLogger, LogCapture, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { httpSend, postVerify, targetOf, verifyBody } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
@@ -31,17 +29,7 @@ describe("the verifier against the real API server and operator", () => {
 
   beforeAll(async () => {
     op = await startTestOperator();
-    verifier = await startVerifier({
-      kc: kubeConfig(),
-      operatorNamespace: op.namespace,
-      host: "127.0.0.1",
-      port: 0,
-      trustedProxies: ["127.0.0.1"],
-      trustedCallers: ["127.0.0.1"],
-      lastUsedFlushMs: 1000,
-      log: pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, logs),
-    });
-    await verifier.ready();
+    verifier = await startTestVerifier(op.namespace, { trustLoopback: true, lastUsedFlushMs: 1000, log: capturingLogger(logs) });
   });
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { type Logger, pino } from "pino";
 import { REDACTED_PATHS } from "../../src/log.js";
 import type { Clock } from "../../src/runtime/clock.js";
 import { type RunningOperator, startOperator } from "../../src/operator/operator.js";
+import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
 import { kubeConfig } from "./cluster.js";
 
 /** Everything the operator logged during a test file, to scan for leaked secrets. */
@@ -71,7 +72,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
   const kc = kubeConfig();
   const namespace = options.namespace ?? (await createOperatorNamespace());
   const logs = new LogCapture();
-  const log = pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, logs);
+  const log = capturingLogger(logs);
   const clock = options.clock ?? new OffsetClock();
   const operator = await startOperator({
     kc,
@@ -85,4 +86,35 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     log,
   });
   return { operator, namespace, logs, log, clock, advance: (ms) => clock.advance(ms) };
+}
+
+export interface TestVerifierOptions {
+  /** Believe X-Forwarded-For and sourceIp from loopback callers. */
+  trustLoopback?: boolean;
+  lastUsedFlushMs?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** The verifier as `keygate operator` runs it, in this process, on a free loopback port, ready. */
+export async function startTestVerifier(operatorNamespace: string, options: TestVerifierOptions = {}): Promise<RunningVerifier> {
+  const trusted = options.trustLoopback ? ["127.0.0.1"] : [];
+  const verifier = await startVerifier({
+    kc: kubeConfig(),
+    operatorNamespace,
+    host: "127.0.0.1",
+    port: 0,
+    trustedProxies: trusted,
+    trustedCallers: trusted,
+    lastUsedFlushMs: options.lastUsedFlushMs ?? 60_000,
+    log: options.log ?? pino({ level: "silent" }),
+    clock: options.clock,
+  });
+  await verifier.ready();
+  return verifier;
+}
+
+/** A debug logger into a capture, with the product's redaction, for scanning what was logged. */
+export function capturingLogger(capture: LogCapture): Logger {
+  return pino({ level: "debug", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, capture);
 }
