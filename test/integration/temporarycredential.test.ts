@@ -4,6 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import * as k8s from "@kubernetes/client-node";
 import { generateSync } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signWith } from "../interop/signers/index.js";
 import { signAcs3 } from "../../src/signing/acs3.js";
 import { signHuawei } from "../../src/signing/huawei.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
@@ -143,6 +144,31 @@ describe("TemporaryCredential against the real API server", () => {
     const headers = Object.entries<string>(signed.headers);
     const answer = await verify({ method: "GET", rawPath: "/v1/things", rawQuery: "", headers });
     expect([answer.status, answer.json.allowed]).toEqual([200, true]);
+  });
+
+  it.each([
+    ["botocore", "AWS4-HMAC-SHA256"],
+    ["alibaba-openapi-util", "ACS3-HMAC-SHA256"],
+    ["huawei-sdk-core", "SDK-HMAC-SHA256"],
+  ] as const)("verifies a request signed by the real %s signer with the session token", async (signer, scheme) => {
+    const s = await issued("s1");
+    const acs = scheme === "ACS3-HMAC-SHA256" ? ([["x-acs-action", "ListThings"], ["x-acs-version", "2024-05-01"]] as const) : [];
+    const signed = await signWith(signer, {
+      accessKeyId: s.id,
+      secret: s.secret,
+      sessionToken: s.token,
+      time: new Date(clock.now()),
+      method: "GET",
+      url: `https://${host}/v1/things`,
+      headers: [["Content-Type", "application/json"], ...acs],
+      aws: { region: "eu-west-1", service: "things" },
+    });
+    const answer = await postVerify(verifier.url, verifyBody(signed));
+    expect([answer.status, answer.json.scheme, (answer.json.principal as { credentialType?: string }).credentialType]).toEqual([
+      200,
+      scheme,
+      "TemporaryCredential",
+    ]);
   });
 
   it("refuses a session key without its token, or with an altered one", async () => {
