@@ -88,6 +88,7 @@ export function buildProgram(): Command {
     .option("--webhook-service <name>", "Service in front of the webhook (in-cluster)")
     .option("--webhook-service-port <port>", "that Service's port", OPERATOR_DEFAULTS.webhookServicePort)
     .option("--webhook-public-host <host>", "host the API server dials when there is no Service (local runs)")
+    .option("--webhook-cert-dir <dir>", "serve the webhook with tls.crt, tls.key and ca.crt from this directory (e.g. a mounted cert-manager Secret), re-read every minute, instead of a self-managed certificate")
     .option("--recycle-retention <duration>", "how long deleted keys stay restorable", OPERATOR_DEFAULTS.recycleRetention)
     .option("--max-session-duration <duration>", "ceiling on TemporaryCredential durationSeconds (at most 36h)", OPERATOR_DEFAULTS.maxSessionDuration)
     .option("--session-retention <duration>", "how long an expired TemporaryCredential stays before deletion", OPERATOR_DEFAULTS.sessionRetention)

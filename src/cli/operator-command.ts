@@ -14,6 +14,7 @@ export interface OperatorCommandOptions {
   webhookService?: string;
   webhookServicePort: string;
   webhookPublicHost?: string;
+  webhookCertDir?: string;
   recycleRetention: string;
   maxSessionDuration: string;
   sessionRetention: string;
@@ -99,6 +100,7 @@ export function runOperatorFromOptions(options: OperatorCommandOptions): Promise
       service: options.webhookService
         ? { name: options.webhookService, port: port(options.webhookServicePort, "--webhook-service-port") }
         : undefined,
+      certDir: options.webhookCertDir,
     },
     recycleRetentionMs: parseDuration(options.recycleRetention, "--recycle-retention"),
     maxSessionSeconds: parseDuration(options.maxSessionDuration, "--max-session-duration") / 1000,

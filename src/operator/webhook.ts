@@ -4,7 +4,7 @@ import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
 import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
 import type { Informer } from "../runtime/informer.js";
 import { type AdmissionContext, admitAccessKey, admitMfaDevice } from "../webhook/admission.js";
-import { ensureWebhookCertificate, type ServingIdentity } from "../webhook/certificate.js";
+import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
 import { registerWebhook, WEBHOOK_CONFIGURATION_NAME, type WebhookEndpoint, webhookConfiguration } from "../webhook/registration.js";
 import { ACCESS_KEY_WEBHOOK_PATH, MFA_DEVICE_WEBHOOK_PATH, WebhookServer } from "../webhook/server.js";
 
@@ -15,9 +15,29 @@ export interface WebhookOptions {
   publicHost?: string;
   /** The in-cluster Service in front of the operator. */
   service?: { name: string; port: number };
+  /**
+   * A directory holding tls.crt, tls.key and ca.crt that someone else keeps current (a
+   * cert-manager Certificate's Secret, mounted). Unset: the operator issues its own certificate.
+   */
+  certDir?: string;
 }
 
 const RENEW_CHECK_MS = 12 * 60 * 60 * 1000;
+// cert-manager renews the mounted Secret in place; the kubelet refreshes the volume within a minute or so.
+const MOUNTED_CHECK_MS = 60 * 1000;
+
+/** Where the serving certificate comes from, and how often to look again. */
+interface CertificateSource {
+  load(now: Date): Promise<WebhookCertificate>;
+  checkEveryMs: number;
+}
+
+function certificateSource(core: k8s.CoreV1Api, namespace: string, options: WebhookOptions): CertificateSource {
+  const dir = options.certDir;
+  if (dir !== undefined) return { load: () => readMountedCertificate(dir), checkEveryMs: MOUNTED_CHECK_MS };
+  const identity = servingIdentity(options, namespace);
+  return { load: (now) => ensureWebhookCertificate(core, namespace, identity, now), checkEveryMs: RENEW_CHECK_MS };
+}
 
 function servingIdentity(options: WebhookOptions, namespace: string): ServingIdentity {
   if (options.service) {
@@ -65,7 +85,9 @@ export class AdmissionWebhook {
   private server?: WebhookServer;
   private port = 0;
   private renewTimer?: NodeJS.Timeout;
-  private caPem = "";
+  private current?: WebhookCertificate;
+  /** The caBundle last registered successfully: a failed registration is retried at the next check. */
+  private registeredCa?: string;
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -76,9 +98,9 @@ export class AdmissionWebhook {
 
   async start(caches: AdmissionCaches, now: () => Date): Promise<number> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
-    const identity = servingIdentity(this.options, this.namespace);
-    const certificate = await ensureWebhookCertificate(core, this.namespace, identity, now());
-    this.caPem = certificate.caPem;
+    const source = certificateSource(core, this.namespace, this.options);
+    const certificate = await source.load(now());
+    this.current = certificate;
     const context = admissionContext(core, caches);
     const routes = new Map([
       [ACCESS_KEY_WEBHOOK_PATH, (request: Parameters<typeof admitAccessKey>[0]) => admitAccessKey(request, context)],
@@ -88,26 +110,27 @@ export class AdmissionWebhook {
     this.port = await this.server.listen(this.options.port, this.options.host);
     await this.register();
     this.renewTimer = setInterval(() => {
-      this.renew(core, identity, now()).catch((error: unknown) =>
+      this.renew(source, now()).catch((error: unknown) =>
         this.log.warn({ err: String(error) }, "webhook certificate renewal failed; will retry"),
       );
-    }, RENEW_CHECK_MS);
+    }, source.checkEveryMs);
     this.renewTimer.unref();
     return this.port;
   }
 
-  private async renew(core: k8s.CoreV1Api, identity: ServingIdentity, now: Date): Promise<void> {
-    const certificate = await ensureWebhookCertificate(core, this.namespace, identity, now);
-    this.server?.rotate(certificate);
-    if (certificate.caPem !== this.caPem) {
-      this.caPem = certificate.caPem;
-      await this.register();
-    }
+  private async renew(source: CertificateSource, now: Date): Promise<void> {
+    const certificate = await source.load(now);
+    const previous = this.current;
+    this.current = certificate;
+    if (certificate.certPem !== previous?.certPem || certificate.keyPem !== previous.keyPem) this.server?.rotate(certificate);
+    if (certificate.caPem !== this.registeredCa) await this.register();
   }
 
-  register(): Promise<void> {
+  async register(): Promise<void> {
     const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
-    return registerWebhook(api, webhookConfiguration(endpointOf(this.options, this.namespace, this.port), this.caPem));
+    const caPem = this.current?.caPem ?? "";
+    await registerWebhook(api, webhookConfiguration(endpointOf(this.options, this.namespace, this.port), caPem));
+    this.registeredCa = caPem;
   }
 
   /** Removes the registration (tests use it to show the controller alone holds the cap). */

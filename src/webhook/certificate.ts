@@ -1,4 +1,6 @@
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type CertificateAuthority, createCertificateAuthority, issueCertificate, loadCertificateAuthority } from "../pki/pki.js";
@@ -99,4 +101,56 @@ export async function ensureWebhookCertificate(
   if (secret) await core.replaceNamespacedSecret({ namespace, name: WEBHOOK_TLS_SECRET, body });
   else await core.createNamespacedSecret({ namespace, body });
   return { caPem: ca.certPem, ...serving };
+}
+
+/** The files of a mounted certificate Secret (what cert-manager writes for a Certificate). */
+export const MOUNTED_CERTIFICATE_FILES = { caPem: "ca.crt", certPem: "tls.crt", keyPem: "tls.key" } as const;
+
+async function readMounted(dir: string, file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(join(dir, file), "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`${flag}: cannot read ${file} in ${dir} (${reason}); the directory must hold tls.crt, tls.key and ca.crt`);
+  }
+}
+
+function certificateOf(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+function keyMatches(serving: X509Certificate, keyPem: string): boolean {
+  try {
+    return serving.checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    return false;
+  }
+}
+
+function checkMounted(dir: string, certificate: WebhookCertificate, flag: string): void {
+  const where = (file: string): string => `${flag}: ${file} in ${dir}`;
+  if (!certificateOf(certificate.caPem)) throw new Error(`${where("ca.crt")} is not a PEM certificate`);
+  const serving = certificateOf(certificate.certPem);
+  if (!serving) throw new Error(`${where("tls.crt")} is not a PEM certificate`);
+  if (!keyMatches(serving, certificate.keyPem)) throw new Error(`${where("tls.key")} is not the PEM private key of tls.crt`);
+}
+
+/**
+ * Reads the webhook's certificate from a directory someone else keeps current (a cert-manager
+ * Certificate's Secret mounted as a volume): the serving pair and the CA the API server must trust.
+ */
+export async function readMountedCertificate(dir: string, flag = "--webhook-cert-dir"): Promise<WebhookCertificate> {
+  const files = MOUNTED_CERTIFICATE_FILES;
+  const [caPem, certPem, keyPem] = await Promise.all([
+    readMounted(dir, files.caPem, flag),
+    readMounted(dir, files.certPem, flag),
+    readMounted(dir, files.keyPem, flag),
+  ]);
+  const certificate = { caPem, certPem, keyPem };
+  checkMounted(dir, certificate, flag);
+  return certificate;
 }

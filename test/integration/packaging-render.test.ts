@@ -47,7 +47,11 @@ const EVERYTHING = {
     webhookClients: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
   },
   serviceMonitor: { enabled: true, labels: { release: "prometheus" } },
+  webhook: { certManager: { enabled: true } },
 };
+
+// Kinds whose CRDs the test API server does not have (Prometheus Operator, cert-manager).
+const SHAPE_ONLY = ["ServiceMonitor", "Issuer", "Certificate"];
 
 let helm: HelmBinary;
 let scratch: string;
@@ -76,6 +80,24 @@ async function dryRun(manifests: string): Promise<{ stdout: string; warnings: st
   await writeFile(file, manifests);
   const { stdout, stderr } = await kubectl(["apply", "--server-side", "--dry-run=server", "--field-manager=packaging-test", "-f", file]);
   return { stdout, warnings: stderr };
+}
+
+interface PodSpec {
+  containers: Array<{ name: string; args: string[]; volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>;
+  volumes: Array<{ name: string; secret?: { secretName: string } }>;
+}
+
+/** The serving Certificate, and the operator pods mounting its Secret and pointing the flag at it. */
+function expectCertManagerWiring(objects: readonly Manifest[], issuer: string): void {
+  const certificate = find(objects, "Certificate", "keygate-webhook");
+  const service = `keygate-operator.${RELEASE_NAMESPACE}.svc`;
+  expect(certificate.spec).toMatchObject({ secretName: "keygate-webhook-cert", dnsNames: [service, `${service}.cluster.local`], issuerRef: { name: issuer } });
+  const operator = find(objects, "Deployment", "keygate-operator");
+  const pod = (operator.spec as { template: { spec: PodSpec } }).template.spec;
+  expect(pod.volumes).toContainEqual({ name: "webhook-cert", secret: { secretName: "keygate-webhook-cert" } });
+  const container = pod.containers.find((candidate) => candidate.name === "operator");
+  expect(container?.volumeMounts).toContainEqual({ name: "webhook-cert", mountPath: "/var/run/keygate/webhook-cert", readOnly: true });
+  expect(container?.args).toContain("--webhook-cert-dir=/var/run/keygate/webhook-cert");
 }
 
 function kinds(objects: readonly Manifest[]): string[] {
@@ -132,10 +154,10 @@ describe("the chart and the kustomize base against the real API server", () => {
 
   it("renders with every option on into objects the API server accepts without a warning", async () => {
     const objects = parseManifests(await template(["--values", await valuesFile(EVERYTHING)]));
-    expect(kinds(objects)).toEqual(expect.arrayContaining(["HorizontalPodAutoscaler", "Namespace", "ServiceMonitor"]));
-    // The test API server has no Prometheus Operator CRDs: the ServiceMonitor is checked by shape.
+    expect(kinds(objects)).toEqual(expect.arrayContaining(["Certificate", "HorizontalPodAutoscaler", "Issuer", "Namespace", "ServiceMonitor"]));
+    // The test API server has no Prometheus Operator or cert-manager CRDs: those are checked by shape.
     const monitor = find(objects, "ServiceMonitor", RELEASE_NAME);
-    const applicable = objects.filter((object) => object !== monitor);
+    const applicable = objects.filter((object) => !SHAPE_ONLY.includes(object.kind));
     const { stdout, warnings } = await dryRun(applicable.map((object) => stringify(object)).join("---\n"));
     expect(warnings).toBe("");
     expect(stdout.trim().split("\n")).toHaveLength(applicable.length);
@@ -144,6 +166,20 @@ describe("the chart and the kustomize base against the real API server", () => {
     expect(monitor.spec).toMatchObject({ endpoints: [{ port: "http", path: "/metrics" }] });
     const verifier = find(objects, "Deployment", "keygate-verifier");
     expect((verifier.spec as { replicas?: number }).replicas).toBeUndefined();
+    expectCertManagerWiring(objects, "keygate-webhook-ca");
+    // Without an issuerRef, the standard bootstrap: self-signed Issuer -> CA Certificate -> CA Issuer.
+    expect(find(objects, "Issuer", "keygate-webhook-selfsigned").spec).toEqual({ selfSigned: {} });
+    expect(find(objects, "Certificate", "keygate-webhook-ca").spec).toMatchObject({ isCA: true, secretName: "keygate-webhook-ca", issuerRef: { name: "keygate-webhook-selfsigned", kind: "Issuer" } });
+    expect(find(objects, "Issuer", "keygate-webhook-ca").spec).toEqual({ ca: { secretName: "keygate-webhook-ca" } });
+  });
+
+  it("uses a given cert-manager issuer and then creates no Issuer of its own", async () => {
+    const values = { webhook: { certManager: { enabled: true, issuerRef: { name: "corporate-ca", kind: "ClusterIssuer" } } } };
+    const file = await valuesFile(values);
+    await helmRun(["lint", "--strict", join(REPOSITORY_ROOT, CHART_DIR), "--values", file]);
+    const objects = parseManifests(await template(["--values", file]));
+    expect(objects.filter((object) => object.kind === "Issuer")).toEqual([]);
+    expectCertManagerWiring(objects, "corporate-ca");
   });
 
   it.each(["deploy/base", "deploy/overlays/example"])("builds %s with kubectl kustomize into objects the API server accepts", async (dir) => {

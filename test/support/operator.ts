@@ -45,6 +45,8 @@ export interface TestOperatorOptions {
   /** Share one movable clock between operators (a restart) and a verifier. */
   clock?: OffsetClock;
   sessionRetentionMs?: number;
+  /** Serve the webhook with the certificate mounted here instead of a self-managed one. */
+  webhookCertDir?: string;
 }
 
 /** Real time plus an offset a test moves forward; timers still run in real time. */
@@ -78,7 +80,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     kc,
     namespace,
     identity: options.identity ?? `test-${process.pid}`,
-    webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
+    webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1", certDir: options.webhookCertDir },
     recycleRetentionMs: options.retentionMs ?? 30 * 24 * 60 * 60 * 1000,
     leaderElection: options.leaderElection ?? false,
     sessionRetentionMs: options.sessionRetentionMs,
