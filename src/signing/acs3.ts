@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
+import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, pathAsSent } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { EMPTY_SHA256, hmacSha256, isSha256Hex, sha256Hex } from "./digest.js";
-import { deny, type Denial } from "./errors.js";
+import { deny, isDenial, type Denial } from "./errors.js";
 import { headerValue, type HttpRequestDescription } from "./request.js";
 import { parseIsoUtc } from "./time.js";
 import { signerView } from "./view.js";
@@ -60,25 +60,15 @@ class Acs3Claim implements SignatureClaim {
 
 /** `ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=a;b,Signature=hex`. */
 export function parseAcs3Header(view: RequestView, rest: string): SignatureClaim | Denial {
-  const parsed = parseAuthParams(rest, PARAMS);
-  if (!parsed.ok) {
-    return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
-  }
-  const { params } = parsed;
-  const accessKeyId = authParam(params, "Credential");
-  const signedHeaders = parseSignedHeaderList(authParam(params, "SignedHeaders"));
-  if (accessKeyId === "" || !signedHeaders) {
-    return deny("AuthorizationHeaderMalformed", "Credential must be an access key and SignedHeaders lowercase header names separated by ;");
-  }
+  const auth = parseKeyedAuthParams(rest, PARAMS, "Credential");
+  if (isDenial(auth)) return auth;
   // The string to sign holds no date, so the date and the nonce headers are what bound a replay.
   const requestTimeMs = parseIsoUtc(headerValue(view.headers, "x-acs-date") ?? "");
   if (requestTimeMs === undefined) return deny("AuthorizationHeaderMalformed", "x-acs-date is missing or not yyyy-MM-ddTHH:mm:ssZ");
   const nonce = headerValue(view.headers, "x-acs-signature-nonce") ?? "";
   if (!NONCE.test(nonce)) return deny("AuthorizationHeaderMalformed", "x-acs-signature-nonce is missing or longer than 128 characters");
   return new Acs3Claim(view, {
-    accessKeyId,
-    signature: authParam(params, "Signature"),
-    signedHeaders,
+    ...auth,
     requestTimeMs,
     securityToken: headerValue(view.headers, "x-acs-security-token"),
     nonce,

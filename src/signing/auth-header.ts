@@ -1,3 +1,5 @@
+import { deny, type Denial } from "./errors.js";
+
 /** `ALGORITHM rest…`: the algorithm is everything before the first space. */
 export function splitAuthorization(value: string): { algorithm: string; rest: string } {
   const space = value.indexOf(" ");
@@ -60,4 +62,28 @@ export function parseSignedHeaderList(value: string): string[] | undefined {
   if (!NAME_LIST.test(value)) return undefined;
   const names = value.split(";");
   return hasNoRepeats(names) ? names : undefined;
+}
+
+/** The three parameters every HMAC header scheme carries: the key, the signed headers, the signature. */
+export interface KeyedAuthParams {
+  readonly accessKeyId: string;
+  readonly signedHeaders: string[];
+  readonly signature: string;
+}
+
+/**
+ * Parses `Key=AK, SignedHeaders=a;b, Signature=hex` (the key parameter named per scheme); any
+ * malformation is the scheme's denial, never an exception.
+ */
+export function parseKeyedAuthParams(rest: string, expected: readonly string[], keyParam: string): KeyedAuthParams | Denial {
+  const parsed = parseAuthParams(rest, expected);
+  if (!parsed.ok) {
+    return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
+  }
+  const accessKeyId = authParam(parsed.params, keyParam);
+  const signedHeaders = parseSignedHeaderList(authParam(parsed.params, "SignedHeaders"));
+  if (accessKeyId === "" || !signedHeaders) {
+    return deny("AuthorizationHeaderMalformed", `${keyParam} must be an access key and SignedHeaders lowercase header names separated by ;`);
+  }
+  return { accessKeyId, signedHeaders, signature: authParam(parsed.params, "Signature") };
 }

@@ -1,4 +1,4 @@
-import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
+import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQueryDecodedOrder, uriEncode } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { hmacSha256, sha256Hex } from "./digest.js";
@@ -58,23 +58,13 @@ class HuaweiClaim implements SignatureClaim {
 
 /** `SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex`. */
 export function parseHuaweiHeader(view: RequestView, rest: string): SignatureClaim | Denial {
-  const parsed = parseAuthParams(rest, PARAMS);
-  if (!parsed.ok) {
-    return deny(parsed.incomplete ? "IncompleteSignature" : "AuthorizationHeaderMalformed", `Authorization header: ${parsed.reason}`);
-  }
-  const { params } = parsed;
-  const accessKeyId = authParam(params, "Access");
-  const signedHeaders = parseSignedHeaderList(authParam(params, "SignedHeaders"));
-  if (accessKeyId === "" || !signedHeaders) {
-    return deny("AuthorizationHeaderMalformed", "Access must be an access key and SignedHeaders lowercase header names separated by ;");
-  }
+  const auth = parseKeyedAuthParams(rest, PARAMS, "Access");
+  if (isDenial(auth)) return auth;
   const sdkDate = headerValue(view.headers, "x-sdk-date") ?? "";
   const requestTimeMs = parseCompactUtc(sdkDate);
   if (requestTimeMs === undefined) return deny("AuthorizationHeaderMalformed", "X-Sdk-Date is missing or not YYYYMMDDTHHMMSSZ");
   return new HuaweiClaim(view, {
-    accessKeyId,
-    signature: authParam(params, "Signature"),
-    signedHeaders,
+    ...auth,
     sdkDate,
     requestTimeMs,
     securityToken: headerValue(view.headers, "x-security-token"),
