@@ -20,6 +20,8 @@ export interface KeyLookup {
 interface SessionKey {
   readonly secret: string;
   readonly session: SessionClaims;
+  /** The token the claims were opened from; it must be the one the signature covers. */
+  readonly token: string;
 }
 
 type VerifiableKey = IndexedKey | SessionKey;
@@ -75,8 +77,8 @@ function checkSourceIp(verified: Verified<IndexedKey>, clientIp: ClientIp | unde
 }
 
 /** A session verifies only with the token it was signed with, and only until its expiry. */
-function checkSession(verified: Verified<SessionKey>, presented: string | undefined, now: Date): Denial | undefined {
-  if (verified.securityToken === undefined || verified.securityToken !== presented) {
+function checkSession(verified: Verified<SessionKey>, now: Date): Denial | undefined {
+  if (verified.securityToken === undefined || verified.securityToken !== verified.key.token) {
     return deny("InvalidClientTokenId", "the security token must be sent, and signed, with a temporary access key");
   }
   if (now.getTime() >= verified.key.session.expiresAt) return deny("ExpiredToken", "the security token has expired");
@@ -129,19 +131,18 @@ export class Verification {
     private readonly now: () => Date,
   ) {}
 
-  private depsFor(presented: string | undefined, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
-    return { lookup: sessionAwareLookup(this.keys, presented, lookups), nonces: this.nonces };
+  private depsFor(request: HttpRequestDescription, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
+    return { lookup: sessionAwareLookup(this.keys, request, lookups), nonces: this.nonces };
   }
 
   verify(request: HttpRequestDescription, clientIp: ClientIp | undefined): Outcome {
     if (!this.keys.isReady) return deny("ServiceUnavailable", "the verifier has not loaded its keys yet; retry later");
-    const presented = presentedToken(request);
     const lookups: SessionLookup[] = [];
-    const deps = this.depsFor(presented, lookups);
+    const deps = this.depsFor(request, lookups);
     const now = this.now();
     const verified = verifySignedRequest(request, deps, now);
     if (isDenial(verified)) return sessionDenial(lookups[0], verified);
-    if (isSessionResult(verified)) return checkSession(verified, presented, now) ?? allowedSession(verified);
+    if (isSessionResult(verified)) return checkSession(verified, now) ?? allowedSession(verified);
     const indexed = verified as Verified<IndexedKey>;
     const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkSourceIp(indexed, clientIp);
     return refused ?? allowed(indexed, clientIp);
@@ -153,13 +154,17 @@ function sessionDenial(session: SessionLookup | undefined, denial: Denial): Deni
   return session && !session.ok && denial.code === "InvalidAccessKeyId" ? session.denial : denial;
 }
 
-/** Looks keys up; a temporary key's lookup opens the presented token and notes the result. */
-function sessionAwareLookup(keys: KeyLookup, presented: string | undefined, lookups: SessionLookup[]) {
+/**
+ * Looks keys up; only a temporary key's lookup looks for the request's token (long-term keys,
+ * the common case, pay nothing for sessions), opens it and notes the result.
+ */
+function sessionAwareLookup(keys: KeyLookup, request: HttpRequestDescription, lookups: SessionLookup[]) {
   return (accessKeyId: string): VerifiableKey | undefined => {
     if (accessKeyKind(accessKeyId) !== "temporary") return keys.lookup(accessKeyId);
-    const session = sessionClaims(keys.kekSet(), accessKeyId, presented);
+    const token = presentedToken(request);
+    const session = sessionClaims(keys.kekSet(), accessKeyId, token);
     lookups.push(session);
-    return session.ok ? { secret: session.claims.secretAccessKey, session: session.claims } : undefined;
+    return session.ok && token !== undefined ? { secret: session.claims.secretAccessKey, session: session.claims, token } : undefined;
   };
 }
 

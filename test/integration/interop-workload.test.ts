@@ -13,7 +13,8 @@ import { signWith, type SignerName, type SignInput } from "../interop/signers/in
 import { apply, manifest, waitForReason } from "../support/accesskeys.js";
 import { useNamespace } from "../support/cluster.js";
 import { mountSecretVolume, readMounted, withEnv } from "../support/interop-workload.js";
-import { capturingLogger, LogCapture, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
+import { LogCapture } from "../support/log-capture.js";
+import { capturingLogger, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { postVerify, verifyBody, type HttpAnswer } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 

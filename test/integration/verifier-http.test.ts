@@ -8,7 +8,8 @@ import { statusFlush } from "../../src/verifier/last-used-patch.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, getKey, GROUP, manifest, PLURAL, readSecretData, setState, VERSION, waitForReason } from "../support/accesskeys.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
-import { capturingLogger, LogCapture, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
+import { LogCapture } from "../support/log-capture.js";
+import { capturingLogger, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { httpSend, postVerify, targetOf, verifyBody } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
@@ -192,7 +193,12 @@ describe("the verifier against the real API server and operator", () => {
   });
 
   it("counts verifications by scheme and code in /metrics", async () => {
-    const text = (await httpSend(verifier.url, { method: "GET", target: "/metrics", headers: [["Host", "v"]] })).text;
+    // The recycled record reaches the index through its own watch, possibly just after the
+    // AccessKey's deletion that already made the key unusable.
+    const text = await waitFor("the recycled record in the index gauge", async () => {
+      const scraped = (await httpSend(verifier.url, { method: "GET", target: "/metrics", headers: [["Host", "v"]] })).text;
+      return /keygate_verifier_index_keys\{state="Recycled"\} 1/.test(scraped) ? scraped : undefined;
+    }, 10_000);
     const count = (labels: string): number => Number(new RegExp(`keygate_verifier_verifications_total\\{${labels}\\} (\\d+)`).exec(text)?.[1] ?? 0);
     expect(count('endpoint="verify",scheme="ACS3-HMAC-SHA256",code="Allowed"')).toBe(1);
     expect(count('endpoint="verify",scheme="SDK-HMAC-SHA256",code="Allowed"')).toBe(1);

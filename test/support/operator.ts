@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import { REDACTED_PATHS } from "../../src/log.js";
@@ -7,18 +6,7 @@ import type { Clock } from "../../src/runtime/clock.js";
 import { type RunningOperator, startOperator } from "../../src/operator/operator.js";
 import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
 import { kubeConfig } from "./cluster.js";
-
-/** Everything the operator logged during a test file, to scan for leaked secrets. */
-export class LogCapture extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(chunk.toString("utf8"));
-    done();
-  }
-  text(): string {
-    return this.lines.join("");
-  }
-}
+import { LogCapture } from "./log-capture.js";
 
 export interface TestOperator {
   operator: RunningOperator;

@@ -12,7 +12,8 @@ import { postVerify, targetOf, verifyBody, type HttpAnswer } from "../../support
 import { KEY_ID, SECRET } from "../verifier/fake-keys.js";
 import { genuineRequests, HOSTILE_SEED, hostileAuthorization, hostileBody, hostileDate, hostileHeaders, hostileMethod, hostilePath, hostileQuery, hostileRequest, long, nasty, SESSION_TOKEN } from "./arbitraries.js";
 import { rawExchange, rawRequest, type RawAnswer } from "./raw-http.js";
-import { KEKS, LogLines, sessionToken, startServer, TEMPORARY_KEY_ID, TEMPORARY_SECRET, type RunningServer } from "./verifier-server.js";
+import { LogCapture } from "../../support/log-capture.js";
+import { KEKS, sessionToken, startServer, TEMPORARY_KEY_ID, TEMPORARY_SECRET, type RunningServer } from "./verifier-server.js";
 
 // The verifier's HTTP handler, run in-process against a fixed key table, fed hostile input over
 // real sockets. Every answer must be a 4xx with a JSON code (never a 5xx, never a crash), and
@@ -118,7 +119,7 @@ const gatewayCall = fc
   .filter((bytes) => bytes.length < 90 * 1024);
 
 describe("the verifier's HTTP handler on hostile input, in-process", () => {
-  const logs = new LogLines();
+  const logs = new LogCapture();
   let running: RunningServer;
   let url = "";
   let port = 0;

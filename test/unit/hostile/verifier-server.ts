@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import type { Writable } from "node:stream";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import type { KekSet } from "../../../src/keystore/kek.js";
 import { REDACTED_PATHS } from "../../../src/log.js";
@@ -14,18 +14,6 @@ import { VerifierMetrics } from "../../../src/verifier/metrics.js";
 import { createVerifierServer } from "../../../src/verifier/server.js";
 import { Verification, type KeyLookup } from "../../../src/verifier/verification.js";
 import { FakeKeys } from "../verifier/fake-keys.js";
-
-/** Everything a server logged, to search for secrets. */
-export class LogLines extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(chunk.toString("utf8"));
-    done();
-  }
-  text(): string {
-    return this.lines.join("");
-  }
-}
 
 const KEY = randomBytes(32);
 export const KEKS: KekSet = { current: { version: 1, key: KEY }, ring: new Map([[1, KEY]]) };

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest, type DenialCode, type VerifyResult } from "../../../src/signing/verify.js";
@@ -60,4 +60,26 @@ export function signedRow(table: Map<string, SignedRequest> | undefined, name: s
   const req = table?.get(name);
   if (!req) throw new Error(`row ${name} was not signed`);
   return req;
+}
+
+/**
+ * What every signer's genuine requests must show when one signed part changes: a wrong secret,
+ * path, query or Host header is SignatureDoesNotMatch.
+ */
+export function itDeniesTampering(names: readonly string[], signed: (name: string) => HttpRequestDescription): void {
+  it.each(names)("%s: with the wrong secret is SignatureDoesNotMatch", (name) => {
+    expectDenied(verify(signed(name), WRONG_SECRET), "SignatureDoesNotMatch");
+  });
+
+  it.each(names)("%s: a tampered path is denied", (name) => {
+    expectDenied(verify(tamperPath(signed(name))), "SignatureDoesNotMatch");
+  });
+
+  it.each(names)("%s: a tampered query is denied", (name) => {
+    expectDenied(verify(tamperQuery(signed(name))), "SignatureDoesNotMatch");
+  });
+
+  it.each(names)("%s: a tampered Host header is denied", (name) => {
+    expectDenied(verify(tamperHeader(signed(name), "host")), "SignatureDoesNotMatch");
+  });
 }

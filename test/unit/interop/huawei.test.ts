@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signWith, type SignedRequest } from "../../interop/signers/index.js";
-import { expectDenied, inputOf, signedRow, signTable, tamperBody, tamperHeader, tamperPath, tamperQuery, verify, WRONG_SECRET, type Case } from "./helpers.js";
+import { itDeniesTampering, expectDenied, inputOf, signedRow, signTable, tamperBody, verify, type Case } from "./helpers.js";
 
 const SIGNER = "huawei-sdk-core";
 const TOKEN = "gQpjbi1ub3J0aC00+session/token==";
@@ -63,21 +63,7 @@ describe("Huawei Cloud SDK-HMAC-SHA256 signed by @huaweicloud/huaweicloud-sdk-co
     expect(verify(signed(name))).toMatchObject({ allowed: true, scheme: "SDK-HMAC-SHA256", payloadVerified, securityToken: request.sessionToken });
   });
 
-  it.each(NAMES)("%s: with the wrong secret is SignatureDoesNotMatch", (name) => {
-    expectDenied(verify(signed(name), WRONG_SECRET), "SignatureDoesNotMatch");
-  });
-
-  it.each(NAMES)("%s: a tampered path is denied", (name) => {
-    expectDenied(verify(tamperPath(signed(name))), "SignatureDoesNotMatch");
-  });
-
-  it.each(NAMES)("%s: a tampered query is denied", (name) => {
-    expectDenied(verify(tamperQuery(signed(name))), "SignatureDoesNotMatch");
-  });
-
-  it.each(NAMES)("%s: a tampered Host header is denied", (name) => {
-    expectDenied(verify(tamperHeader(signed(name), "host")), "SignatureDoesNotMatch");
-  });
+  itDeniesTampering(NAMES, signed);
 
   it.each(SIGNED_BODIES)("%s: a tampered body is denied", (name) => {
     expectDenied(verify(tamperBody(signed(name))), "SignatureDoesNotMatch");
