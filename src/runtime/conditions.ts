@@ -28,24 +28,3 @@ export function setCondition(conditions: readonly Condition[], next: ConditionUp
     ? [...conditions, updated]
     : conditions.map((condition) => (condition === previous ? updated : condition));
 }
-
-function sameExceptTime(a: Condition, b: Condition): boolean {
-  return (
-    a.status === b.status &&
-    a.reason === b.reason &&
-    a.message === b.message &&
-    a.observedGeneration === b.observedGeneration
-  );
-}
-
-/**
- * Whether two condition lists say the same thing, whatever their order and transition times:
- * the test for "does status need writing?".
- */
-export function conditionsEqual(a: readonly Condition[], b: readonly Condition[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((condition) => {
-    const other = findCondition(b, condition.type);
-    return other !== undefined && sameExceptTime(condition, other);
-  });
-}

@@ -1,5 +1,3 @@
-import type { KubernetesObject } from "@kubernetes/client-node";
-
 export interface ObjectName {
   namespace: string;
   name: string;
@@ -8,11 +6,6 @@ export interface ObjectName {
 /** The work-queue key of an object: `namespace/name`, or `name` for a cluster-scoped one. */
 export function keyOf(name: { namespace?: string; name: string }): string {
   return name.namespace ? `${name.namespace}/${name.name}` : name.name;
-}
-
-/** The key of an object as an informer hands it over (the API server always sends a name). */
-export function objectKey(object: KubernetesObject): string {
-  return keyOf({ namespace: object.metadata?.namespace, name: object.metadata?.name ?? "" });
 }
 
 /** Splits a key back; the namespace is empty for a cluster-scoped object. */

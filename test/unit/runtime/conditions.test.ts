@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../../../src/api/condition.js";
-import { type ConditionUpdate, conditionsEqual, findCondition, setCondition } from "../../../src/runtime/conditions.js";
+import { type ConditionUpdate, findCondition, setCondition } from "../../../src/runtime/conditions.js";
 
 const EARLIER = "2026-01-01T00:00:00Z";
 const NOW = new Date("2026-01-02T03:04:05.678Z");
@@ -86,44 +86,6 @@ describe("setCondition", () => {
   it("writes the transition time with second precision, as the API server stores it", () => {
     const [written] = setCondition([], update(), NOW);
     expect(written?.lastTransitionTime).toBe(NOW_TEXT);
-  });
-});
-
-describe("conditionsEqual", () => {
-  it.each<{ name: string; a: Condition[]; b: Condition[]; equal: boolean }>([
-    { name: "two empty lists are equal", a: [], b: [], equal: true },
-    {
-      name: "lists that differ only in transition times are equal",
-      a: [condition()],
-      b: [condition({ lastTransitionTime: NOW_TEXT })],
-      equal: true,
-    },
-    {
-      name: "lists in another order are equal",
-      a: [condition(), condition({ type: "Expired", status: "False" })],
-      b: [condition({ type: "Expired", status: "False" }), condition()],
-      equal: true,
-    },
-    { name: "a different status is a change", a: [condition()], b: [condition({ status: "False" })], equal: false },
-    { name: "a different reason is a change", a: [condition()], b: [condition({ reason: "Other" })], equal: false },
-    { name: "a different message is a change", a: [condition()], b: [condition({ message: "hi" })], equal: false },
-    {
-      name: "a different observed generation is a change",
-      a: [condition()],
-      b: [condition({ observedGeneration: 2 })],
-      equal: false,
-    },
-    { name: "an added condition is a change", a: [condition()], b: [condition(), condition({ type: "Expired" })], equal: false },
-    { name: "a removed condition is a change", a: [condition()], b: [], equal: false },
-    {
-      name: "a condition of another type is a change",
-      a: [condition()],
-      b: [condition({ type: "Expired" })],
-      equal: false,
-    },
-  ])("$name", ({ a, b, equal }) => {
-    expect(conditionsEqual(a, b)).toBe(equal);
-    expect(conditionsEqual(b, a)).toBe(equal);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keyOf, objectKey, splitKey } from "../../../src/runtime/keys.js";
+import { keyOf, splitKey } from "../../../src/runtime/keys.js";
 
 describe("work-queue keys", () => {
   it.each([
@@ -7,7 +7,6 @@ describe("work-queue keys", () => {
     { name: "a cluster-scoped object is keyed by its name alone", object: { namespace: "", name: "node-1" }, key: "node-1" },
   ])("$name, and the key splits back", ({ object, key }) => {
     expect(keyOf(object)).toBe(key);
-    expect(objectKey({ metadata: object })).toBe(key);
     expect(splitKey(key)).toEqual(object);
   });
 
