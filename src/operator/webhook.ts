@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
 import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
 import type { Informer } from "../runtime/informer.js";
-import { type AdmissionContext, admitAccessKey, admitMfaDevice } from "../webhook/admission.js";
+import { type AdmissionContext, admitAccessKey, admitMfaDevice } from "../runtime/admission.js";
 import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
 import { registerWebhook, WEBHOOK_CONFIGURATION_NAME, type WebhookEndpoint, webhookConfiguration } from "../webhook/registration.js";
 import { ACCESS_KEY_WEBHOOK_PATH, MFA_DEVICE_WEBHOOK_PATH, WebhookServer } from "../webhook/server.js";

@@ -14,7 +14,7 @@ import type { Endpoint, VerifierMetrics } from "./metrics.js";
 import { schemeOf } from "./scheme.js";
 import { directClientIp, gatewayClientIp } from "./source-ip.js";
 import type { Allowed, Outcome, Verification } from "./verification.js";
-import type { MfaChecker } from "../mfa/checker.js";
+import type { MfaChecker } from "../otp/checker.js";
 import { parseMfaCall } from "./mfa-call.js";
 
 export interface ServerDeps {

@@ -1,7 +1,7 @@
 import type { KekSet } from "../keystore/kek.js";
 import { deny, type Denial } from "../signing/errors.js";
 import type { HttpRequestDescription } from "../signing/request.js";
-import { openSessionToken, type SessionClaims } from "../temporary/token.js";
+import { openSessionToken, type SessionClaims } from "../keystore/session-token.js";
 
 // Where each scheme carries the session token: a header, or (presigned SigV4) the query.
 const TOKEN_HEADERS = new Set(["x-amz-security-token", "x-acs-security-token", "x-security-token"]);

@@ -4,7 +4,7 @@ import type { HttpRequestDescription } from "../signing/request.js";
 import { type Denial, type Scheme, type Verified, type VerifyDeps, verifySignedRequest } from "../signing/verify.js";
 import { accessKeyKind } from "../credentials/format.js";
 import type { KekSet } from "../keystore/kek.js";
-import type { SessionClaims } from "../temporary/token.js";
+import type { SessionClaims } from "../keystore/session-token.js";
 import { type ClientIp, inNetworks } from "./ip.js";
 import type { AccessKeyRef, IndexedKey } from "./key-table.js";
 import { presentedToken, type SessionLookup, sessionClaims } from "./session.js";

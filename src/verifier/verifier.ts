@@ -9,8 +9,8 @@ import { type Networks, parseNetworks } from "./ip.js";
 import { LastUsedBatcher } from "./last-used.js";
 import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
-import { MfaChecker } from "../mfa/checker.js";
-import { MfaRecordStore } from "../mfa/store.js";
+import { MfaChecker } from "../otp/checker.js";
+import { MfaRecordStore } from "../keystore/mfa-store.js";
 import { createVerifierServer } from "./server.js";
 import { Verification } from "./verification.js";
 

@@ -1,7 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/group.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
-import { CLUSTER_DELETERS } from "./admission.js";
+import { CLUSTER_DELETERS } from "../runtime/admission.js";
 import { ACCESS_KEY_WEBHOOK_PATH, MFA_DEVICE_WEBHOOK_PATH } from "./server.js";
 
 export const WEBHOOK_CONFIGURATION_NAME = "keygate-accesskeys";

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import { type AdmissionRequest, type AdmissionVerdict } from "./admission.js";
+import { type AdmissionRequest, type AdmissionVerdict } from "../runtime/admission.js";
 
 export const ACCESS_KEY_WEBHOOK_PATH = "/validate/accesskeys";
 export const MFA_DEVICE_WEBHOOK_PATH = "/validate/mfadevices";

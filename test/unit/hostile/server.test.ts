@@ -6,7 +6,7 @@ import { signHuawei } from "../../../src/signing/huawei.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
 import { signSigV4 } from "../../../src/signing/sigv4.js";
 import { seal } from "../../../src/keystore/seal.js";
-import { sealSessionToken } from "../../../src/temporary/token.js";
+import { sealSessionToken } from "../../../src/keystore/session-token.js";
 import { API_ERROR_STATUS } from "../../../src/verifier/errors.js";
 import { postVerify, targetOf, verifyBody, type HttpAnswer } from "../../support/verifier-http.js";
 import { KEY_ID, SECRET } from "../verifier/fake-keys.js";

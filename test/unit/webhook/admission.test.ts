@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AccessKey } from "../../../src/api/accesskey.js";
-import { type AdmissionContext, type AdmissionRequest, admitAccessKey } from "../../../src/webhook/admission.js";
+import { type AdmissionContext, type AdmissionRequest, admitAccessKey } from "../../../src/runtime/admission.js";
 
 function key(name: string, user: string, state: "Active" | "Inactive" = "Active"): AccessKey {
   return {

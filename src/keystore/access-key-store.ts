@@ -1,6 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
-import { isApiStatus } from "../operator/kube.js";
-import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "../keystore/record.js";
+import { isApiStatus } from "../runtime/kube.js";
+import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "./record.js";
 
 /** Keystore records as Secrets of the operator namespace, always read from the API server. */
 export class RecordStore {

@@ -1,8 +1,8 @@
 import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
-import { livingKeys } from "../accesskey/decide.js";
-import { MAX_KEYS_PER_USER } from "../accesskey/reasons.js";
+import { livingKeys } from "../kinds/accesskey/decide.js";
+import { MAX_KEYS_PER_USER } from "../kinds/accesskey/reasons.js";
 import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
-import { livingDevices } from "../mfa/decide.js";
+import { livingDevices } from "../kinds/mfadevice/decide.js";
 
 /** The part of an admission.k8s.io/v1 AdmissionRequest the AccessKey rules read. */
 export interface AdmissionRequest {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { KekSet } from "../../../src/keystore/kek.js";
-import { openSessionToken, type SessionClaims, sealSessionToken } from "../../../src/temporary/token.js";
+import { openSessionToken, type SessionClaims, sealSessionToken } from "../../../src/keystore/session-token.js";
 
 function keks(version = 1): KekSet {
   const key = randomBytes(32);

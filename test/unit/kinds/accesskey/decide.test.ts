@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { AccessKey } from "../../../src/api/accesskey.js";
-import { type AccessKeyObservation, decide, livingKeys } from "../../../src/accesskey/decide.js";
-import type { KeyRecord } from "../../../src/keystore/record.js";
-import { FINALIZER } from "../../../src/labels.js";
+import type { AccessKey } from "../../../../src/api/accesskey.js";
+import { type AccessKeyObservation, decide, livingKeys } from "../../../../src/kinds/accesskey/decide.js";
+import type { KeyRecord } from "../../../../src/keystore/record.js";
+import { FINALIZER } from "../../../../src/labels.js";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const DAY = 24 * 60 * 60 * 1000;
@@ -169,7 +169,7 @@ describe("purging the recycle bin", () => {
   const recycled = (recycledAt: string): KeyRecord => record({ state: "Recycled", recycledAt });
 
   it("purges exactly the recycled records whose retention has ended", async () => {
-    const { dueForPurge, nextPurgeAt } = await import("../../../src/accesskey/purge.js");
+    const { dueForPurge, nextPurgeAt } = await import("../../../../src/kinds/accesskey/purge.js");
     const old = recycled("2026-10-01T00:00:00Z");
     const fresh = recycled("2026-11-21T00:00:00Z");
     const active = record();

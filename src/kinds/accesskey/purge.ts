@@ -1,4 +1,4 @@
-import type { KeyRecord } from "../keystore/record.js";
+import type { KeyRecord } from "../../keystore/record.js";
 
 /** Recycled records whose retention has ended: they are deleted for good. */
 export function dueForPurge(records: readonly KeyRecord[], now: Date, retentionMs: number): KeyRecord[] {

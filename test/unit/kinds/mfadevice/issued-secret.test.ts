@@ -1,7 +1,7 @@
 import jsQRModule from "jsqr";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { buildMfaSecret } from "../../../src/mfa/issued-secret.js";
+import { buildMfaSecret } from "../../../../src/kinds/mfadevice/issued-secret.js";
 
 // jsqr is CommonJS with a default export: under NodeNext typing it sits on `.default`.
 const jsQR = jsQRModule.default;

@@ -1,18 +1,18 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ACCESS_KEY_KIND, type AccessKey, parseAccessKey } from "../api/accesskey.js";
-import { API_VERSION } from "../api/group.js";
-import { generateAccessKeyId, generateSecretAccessKey } from "../credentials/generate.js";
-import type { KekSet } from "../keystore/kek.js";
-import { type KeyRecord, openSecret, sealSecret } from "../keystore/record.js";
-import { FINALIZER } from "../labels.js";
-import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../operator/kube.js";
+import { ACCESS_KEY_KIND, type AccessKey, parseAccessKey } from "../../api/accesskey.js";
+import { API_VERSION } from "../../api/group.js";
+import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
+import type { KekSet } from "../../keystore/kek.js";
+import { type KeyRecord, openSecret, sealSecret } from "../../keystore/record.js";
+import { FINALIZER } from "../../labels.js";
+import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../../runtime/kube.js";
 import { type AccessKeyObservation, decide, secretNameOf, type Step } from "./decide.js";
 import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
-import type { RecordStore } from "./store.js";
+import type { RecordStore } from "../../keystore/access-key-store.js";
 
 export const ACCESS_KEY_PLURAL = "accesskeys";
 

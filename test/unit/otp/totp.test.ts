@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hotp, matchStep, otpauthUri, seedToBase32, stepAt, totp } from "../../../src/mfa/totp.js";
+import { hotp, matchStep, otpauthUri, seedToBase32, stepAt, totp } from "../../../src/otp/totp.js";
 
 // RFC 6238 appendix B, SHA-1 rows: the seed is the ASCII string "12345678901234567890", 8 digits.
 const RFC_SEED = Buffer.from("12345678901234567890", "ascii");

@@ -1,6 +1,6 @@
 import * as z from "zod";
-import type { KekSet } from "../keystore/kek.js";
-import { open, SealError, seal } from "../keystore/seal.js";
+import type { KekSet } from "./kek.js";
+import { open, SealError, seal } from "./seal.js";
 
 /**
  * A session token is self-contained: everything needed to check a request signed with the

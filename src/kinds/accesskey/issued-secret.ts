@@ -1,6 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
-import { ACCESS_KEY_LABEL } from "../labels.js";
-import { type IssuedSecretTarget, issuedSecretShell } from "../operator/kube.js";
+import { ACCESS_KEY_LABEL } from "../../labels.js";
+import { type IssuedSecretTarget, issuedSecretShell } from "../../runtime/kube.js";
 
 export interface KeyPair {
   accessKeyId: string;

@@ -1,6 +1,6 @@
-import type { TemporaryCredential } from "../api/temporarycredential.js";
-import { defaultSecretName } from "../api/secret-name.js";
-import type { SecretObservation } from "../operator/kube.js";
+import type { TemporaryCredential } from "../../api/temporarycredential.js";
+import { defaultSecretName } from "../../api/secret-name.js";
+import type { SecretObservation } from "../../runtime/kube.js";
 
 export interface IssuedFacts {
   accessKeyId: string;

@@ -1,8 +1,8 @@
-import type { AccessKey, AccessKeyState } from "../api/accesskey.js";
-import { defaultSecretName } from "../api/secret-name.js";
-import type { KeyRecord } from "../keystore/record.js";
-import { FINALIZER } from "../labels.js";
-import type { SecretObservation } from "../operator/kube.js";
+import type { AccessKey, AccessKeyState } from "../../api/accesskey.js";
+import { defaultSecretName } from "../../api/secret-name.js";
+import type { KeyRecord } from "../../keystore/record.js";
+import { FINALIZER } from "../../labels.js";
+import type { SecretObservation } from "../../runtime/kube.js";
 import { MAX_KEYS_PER_USER, Reason } from "./reasons.js";
 
 

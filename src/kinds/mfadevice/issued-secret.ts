@@ -1,7 +1,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import QRCode from "qrcode";
-import { type IssuedSecretTarget, issuedSecretShell } from "../operator/kube.js";
-import { otpauthUri, seedToBase32 } from "./totp.js";
+import { type IssuedSecretTarget, issuedSecretShell } from "../../runtime/kube.js";
+import { otpauthUri, seedToBase32 } from "../../otp/totp.js";
 
 export const MFA_DEVICE_LABEL = "iam.keygate.dev/mfa-device";
 export const TOTP_ISSUER = "keygate";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildIssuedSecret } from "../../../src/accesskey/issued-secret.js";
-import { isOwnedSecret } from "../../../src/operator/kube.js";
+import { buildIssuedSecret } from "../../../../src/kinds/accesskey/issued-secret.js";
+import { isOwnedSecret } from "../../../../src/runtime/kube.js";
 
 const pair = { accessKeyId: "KGAKABCDEFGHIJKLMNOP", secretAccessKey: "s".repeat(40) };
 const owner = { apiVersion: "iam.keygate.dev/v1alpha1", kind: "AccessKey", name: "k1", uid: "u1", controller: true };

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
-import { dueForPurge, nextPurgeAt } from "../accesskey/purge.js";
-import type { RecordStore } from "../accesskey/store.js";
-import { errorReason } from "../runtime/errors.js";
+import { dueForPurge, nextPurgeAt } from "./purge.js";
+import type { RecordStore } from "../../keystore/access-key-store.js";
+import { errorReason } from "../../runtime/errors.js";
 
 export interface PurgerOptions {
   records: RecordStore;

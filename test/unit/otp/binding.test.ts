@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { afterFailure, checkBindingCodes, checkCode, lockedUntil } from "../../../src/mfa/binding.js";
-import { hotp, stepAt } from "../../../src/mfa/totp.js";
+import { afterFailure, checkBindingCodes, checkCode, lockedUntil } from "../../../src/otp/binding.js";
+import { hotp, stepAt } from "../../../src/otp/totp.js";
 
 const seed = Buffer.from("0123456789abcdef0123", "ascii");
 const now = 1_800_000_015_000;

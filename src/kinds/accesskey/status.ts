@@ -1,6 +1,6 @@
-import type { AccessKey, AccessKeyStatus } from "../api/accesskey.js";
-import type { KeyRecord } from "../keystore/record.js";
-import { setCondition } from "../runtime/conditions.js";
+import type { AccessKey, AccessKeyStatus } from "../../api/accesskey.js";
+import type { KeyRecord } from "../../keystore/record.js";
+import { setCondition } from "../../runtime/conditions.js";
 import { type Outcome, secretNameOf } from "./decide.js";
 import { READY, Reason } from "./reasons.js";
 

@@ -1,18 +1,18 @@
 import { isDeepStrictEqual } from "node:util";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { API_VERSION } from "../api/group.js";
-import { MFA_DEVICE_KIND, type MfaDevice, type MfaDeviceStatus, parseMfaDevice } from "../api/mfadevice.js";
-import type { KekSet } from "../keystore/kek.js";
-import { type MfaRecord, openSeed, sealSeed } from "../keystore/mfa-record.js";
-import { FINALIZER } from "../labels.js";
+import { API_VERSION } from "../../api/group.js";
+import { MFA_DEVICE_KIND, type MfaDevice, type MfaDeviceStatus, parseMfaDevice } from "../../api/mfadevice.js";
+import type { KekSet } from "../../keystore/kek.js";
+import { type MfaRecord, openSeed, sealSeed } from "../../keystore/mfa-record.js";
+import { FINALIZER } from "../../labels.js";
 import type { EventSink, ObjectCache } from "../accesskey/reconciler.js";
-import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../operator/kube.js";
-import { setCondition } from "../runtime/conditions.js";
+import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../../runtime/kube.js";
+import { setCondition } from "../../runtime/conditions.js";
 import { decideMfa, type MfaObservation, type MfaOutcome, mfaSecretName, type MfaStep } from "./decide.js";
 import { buildMfaSecret } from "./issued-secret.js";
-import type { MfaRecordStore } from "./store.js";
-import { generateSeed } from "./totp.js";
+import type { MfaRecordStore } from "../../keystore/mfa-store.js";
+import { generateSeed } from "../../otp/totp.js";
 
 export const MFA_DEVICE_PLURAL = "mfadevices";
 const MAX_STEPS = 8;

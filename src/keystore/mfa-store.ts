@@ -5,9 +5,9 @@ import {
   mfaRecordName,
   mfaRecordToSecret,
   secretToMfaRecord,
-} from "../keystore/mfa-record.js";
-import { RECORD_KIND_LABEL } from "../keystore/record.js";
-import { isApiStatus } from "../operator/kube.js";
+} from "./mfa-record.js";
+import { RECORD_KIND_LABEL } from "./record.js";
+import { isApiStatus } from "../runtime/kube.js";
 
 /** MFA device records in the operator namespace, read from the API server, written with resourceVersion. */
 export class MfaRecordStore {

@@ -1,5 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
-import { type IssuedSecretTarget, issuedSecretShell } from "../operator/kube.js";
+import { type IssuedSecretTarget, issuedSecretShell } from "../../runtime/kube.js";
 
 export const TEMPORARY_CREDENTIAL_LABEL = "iam.keygate.dev/temporary-credential";
 

@@ -1,23 +1,23 @@
 import { isDeepStrictEqual } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { API_VERSION, GROUP, VERSION } from "../api/group.js";
+import { API_VERSION, GROUP, VERSION } from "../../api/group.js";
 import {
   parseTemporaryCredential,
   TEMPORARY_CREDENTIAL_KIND,
   type TemporaryCredential,
   type TemporaryCredentialStatus,
-} from "../api/temporarycredential.js";
+} from "../../api/temporarycredential.js";
 import type { EventSink } from "../accesskey/reconciler.js";
-import { generateAccessKeyId, generateSecretAccessKey } from "../credentials/generate.js";
-import type { KekSet } from "../keystore/kek.js";
-import type { MfaChecker } from "../mfa/checker.js";
-import { controllerReference, createOwnedSecret, isApiStatus, KindClient, observeSecret } from "../operator/kube.js";
-import { setCondition } from "../runtime/conditions.js";
-import type { ReconcileResult } from "../runtime/queue.js";
+import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
+import type { KekSet } from "../../keystore/kek.js";
+import type { MfaChecker } from "../../otp/checker.js";
+import { controllerReference, createOwnedSecret, isApiStatus, KindClient, observeSecret } from "../../runtime/kube.js";
+import { setCondition } from "../../runtime/conditions.js";
+import type { ReconcileResult } from "../../runtime/queue.js";
 import { decideTemporary, type IssuedFacts, sessionSecretName, type TemporaryObservation, type TemporaryOutcome } from "./decide.js";
 import { buildSessionSecret } from "./issued-secret.js";
-import { sealSessionToken } from "./token.js";
+import { sealSessionToken } from "../../keystore/session-token.js";
 
 export const TEMPORARY_CREDENTIAL_PLURAL = "temporarycredentials";
 const ISSUED_AT = "iam.keygate.dev/issued-at";

@@ -1,9 +1,9 @@
-import type { MfaDevice } from "../api/mfadevice.js";
-import { defaultSecretName } from "../api/secret-name.js";
-import type { MfaRecord } from "../keystore/mfa-record.js";
-import { FINALIZER } from "../labels.js";
-import type { SecretObservation } from "../operator/kube.js";
-import { afterFailure, checkBindingCodes, lockedUntil } from "./binding.js";
+import type { MfaDevice } from "../../api/mfadevice.js";
+import { defaultSecretName } from "../../api/secret-name.js";
+import type { MfaRecord } from "../../keystore/mfa-record.js";
+import { FINALIZER } from "../../labels.js";
+import type { SecretObservation } from "../../runtime/kube.js";
+import { afterFailure, checkBindingCodes, lockedUntil } from "../../otp/binding.js";
 
 export const MAX_VIRTUAL_DEVICES_PER_USER = 1;
 

@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { KekSet } from "../keystore/kek.js";
 import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
-import { isApiStatus } from "../operator/kube.js";
+import { isApiStatus } from "../runtime/kube.js";
 import { afterFailure, checkCode, lockedUntil } from "./binding.js";
-import type { MfaRecordStore } from "./store.js";
+import type { MfaRecordStore } from "../keystore/mfa-store.js";
 
 export type MfaAnswer =
   | { valid: true }
