@@ -1,5 +1,5 @@
 import type { HttpRequestDescription } from "../../src/signing/request.js";
-import { signSigV4 } from "../../src/signing/sigv4.js";
+import { signSigV4 } from "../../test/support/signers/sigv4.js";
 import { benchKeys, sigV4HeaderRequest } from "../inprocess/fixtures.js";
 
 /** Distinct keys (and so distinct signed requests) the load cycles through. */

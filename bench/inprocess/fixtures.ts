@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { signAcs3 } from "../../src/signing/acs3.js";
-import { signHuawei } from "../../src/signing/huawei.js";
+import { signAcs3 } from "../../test/support/signers/acs3.js";
+import { signHuawei } from "../../test/support/signers/huawei.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
-import { signSigV4 } from "../../src/signing/sigv4.js";
+import { signSigV4 } from "../../test/support/signers/sigv4.js";
 
 export interface BenchKey {
   readonly accessKeyId: string;

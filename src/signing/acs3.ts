@@ -1,12 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, pathAsSent } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { EMPTY_SHA256, hmacSha256, isSha256Hex, sha256Hex } from "./digest.js";
+import { EMPTY_SHA256, isSha256Hex, sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
-import { headerValue, type HttpRequestDescription } from "./request.js";
+import { headerValue } from "./request.js";
 import { parseIsoUtc } from "./time.js";
-import { signerView } from "./view.js";
 
 export const ACS3 = "ACS3-HMAC-SHA256";
 
@@ -93,32 +91,4 @@ function acs3StringToSign(view: RequestView, signedHeaders: readonly string[]): 
     `${view.req.method}\n${pathAsSent(view.req.rawPath)}\n${canonicalQuery(view.query)}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${ACS3}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
-}
-
-export interface Acs3SigningInput {
-  readonly accessKeyId: string;
-  readonly secret: string;
-  readonly securityToken?: string;
-  /** Fixed for reproducible tests; random like the SDK's otherwise. */
-  readonly nonce?: string;
-}
-
-/**
- * Signs as `@alicloud/openapi-util` does: adds x-acs-date, x-acs-signature-nonce and
- * x-acs-content-sha256, signs host, content-type and every x-acs-* header. For tests only.
- */
-export function signAcs3(req: HttpRequestDescription, input: Acs3SigningInput, now: Date): HttpRequestDescription {
-  const headers: HttpRequestDescription["headers"] = [
-    ...req.headers,
-    ["x-acs-date", now.toISOString().replace(/\.\d{3}Z$/, "Z")],
-    ["x-acs-signature-nonce", input.nonce ?? randomBytes(16).toString("hex")],
-    ["x-acs-content-sha256", sha256Hex(req.body ?? Buffer.alloc(0))],
-  ];
-  if (input.securityToken !== undefined) headers.push(["x-acs-security-token", input.securityToken]);
-  const unsigned = { ...req, headers };
-  const view = signerView(unsigned);
-  const signedHeaders = [...view.headers.keys()].filter((name) => name === "host" || name === "content-type" || name.startsWith("x-acs-")).sort();
-  const signature = hmacSha256(input.secret, acs3StringToSign(view, signedHeaders).value).toString("hex");
-  const authorization = `${ACS3} Credential=${input.accessKeyId},SignedHeaders=${signedHeaders.join(";")},Signature=${signature}`;
-  return { ...unsigned, headers: [...headers, ["Authorization", authorization]] };
 }

@@ -1,12 +1,11 @@
 import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQueryDecodedOrder, uriEncode } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { hmacSha256, sha256Hex } from "./digest.js";
+import { sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
 import { declaredPayloadHash } from "./payload.js";
-import { headerValue, type HttpRequestDescription } from "./request.js";
-import { formatCompactUtc, parseCompactUtc } from "./time.js";
-import { signerView } from "./view.js";
+import { headerValue } from "./request.js";
+import { parseCompactUtc } from "./time.js";
 
 export const HUAWEI_SDK = "SDK-HMAC-SHA256";
 
@@ -91,25 +90,4 @@ function huaweiStringToSign(view: RequestView, signedHeaders: readonly string[],
     `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${canonicalQueryDecodedOrder(view.query)}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
-}
-
-export interface HuaweiSigningInput {
-  readonly accessKeyId: string;
-  readonly secret: string;
-  readonly securityToken?: string;
-}
-
-/** Signs as the Huawei Cloud SDK's AK/SK signer does: adds X-Sdk-Date, signs every header. For tests only. */
-export function signHuawei(req: HttpRequestDescription, input: HuaweiSigningInput, now: Date): HttpRequestDescription {
-  const sdkDate = formatCompactUtc(now);
-  const headers: HttpRequestDescription["headers"] = [...req.headers, ["X-Sdk-Date", sdkDate]];
-  if (input.securityToken !== undefined) headers.push(["X-Security-Token", input.securityToken]);
-  const unsigned = { ...req, headers };
-  const view = signerView(unsigned);
-  const signedHeaders = [...view.headers.keys()].filter((name) => name !== "authorization").sort();
-  const toSign = huaweiStringToSign(view, signedHeaders, sdkDate);
-  if (isDenial(toSign)) throw new Error(`cannot sign: ${toSign.message}`);
-  const signature = hmacSha256(input.secret, toSign.value).toString("hex");
-  const authorization = `${HUAWEI_SDK} Access=${input.accessKeyId}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}`;
-  return { ...unsigned, headers: [...headers, ["Authorization", authorization]] };
 }

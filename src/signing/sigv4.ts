@@ -1,13 +1,12 @@
 import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, decodeComponent, pathAsSent, removeDotSegments, uriEncode, type QueryPair } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { hmacSha256, sha256Hex } from "./digest.js";
+import { sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial, type DenialCode } from "./errors.js";
 import { declaredPayloadHash } from "./payload.js";
-import { headerValue, type HttpRequestDescription } from "./request.js";
+import { headerValue } from "./request.js";
 import { SigningKeyCache, type SigV4Scope } from "./signing-key-cache.js";
-import { formatCompactUtc, parseCompactUtc } from "./time.js";
-import { signerView } from "./view.js";
+import { parseCompactUtc } from "./time.js";
 
 export const SIGV4 = "AWS4-HMAC-SHA256";
 const TERMINATOR = "aws4_request";
@@ -249,69 +248,4 @@ function sigV4StringToSign(view: RequestView, auth: SigV4Auth): StringToSign | D
     `${canonicalHeaders(view.headers, auth.signedHeaders, true)}\n${auth.signedHeaderList}\n${payload.hash}`;
   const value = `${SIGV4}\n${auth.amzDate}\n${credentialScope(auth.credential)}\n${sha256Hex(canonicalRequest)}`;
   return { value, payloadVerified: payload.verified };
-}
-
-export interface SigV4SigningInput {
-  readonly accessKeyId: string;
-  readonly secret: string;
-  readonly region: string;
-  readonly service: string;
-  readonly sessionToken?: string;
-  /** Presign for this many seconds instead of adding an Authorization header. */
-  readonly presignExpires?: number;
-}
-
-/**
- * Signs a request the way the AWS SDKs do (every header present is signed). For tests only:
- * it shares the canonicaliser with the verifier, so the official vectors, not this function,
- * are the proof of interoperability.
- */
-export function signSigV4(req: HttpRequestDescription, input: SigV4SigningInput, now: Date): HttpRequestDescription {
-  return input.presignExpires === undefined ? signWithHeader(req, input, now) : presign(req, input, now, input.presignExpires);
-}
-
-function signWithHeader(req: HttpRequestDescription, input: SigV4SigningInput, now: Date): HttpRequestDescription {
-  const credential = credentialAt(input, now);
-  const headers: HttpRequestDescription["headers"] = [...req.headers, ["X-Amz-Date", credential.amzDate]];
-  if (input.sessionToken !== undefined) headers.push(["X-Amz-Security-Token", input.sessionToken]);
-  const signedHeaders = signedHeaderNames(headers);
-  const unsigned = { ...req, headers };
-  const signature = signatureFor(unsigned, { ...credential, signedHeaders, signedHeaderList: signedHeaders.join(";"), presigned: false }, input.secret);
-  const authorization = `${SIGV4} Credential=${input.accessKeyId}/${credentialScope(credential.credential)}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}`;
-  return { ...unsigned, headers: [...headers, ["Authorization", authorization]] };
-}
-
-function presign(req: HttpRequestDescription, input: SigV4SigningInput, now: Date, expires: number): HttpRequestDescription {
-  const credential = credentialAt(input, now);
-  const signedHeaders = signedHeaderNames(req.headers);
-  const params: Array<[string, string]> = [
-    ["X-Amz-Algorithm", SIGV4],
-    ["X-Amz-Credential", `${input.accessKeyId}/${credentialScope(credential.credential)}`],
-    ["X-Amz-Date", credential.amzDate],
-    ["X-Amz-Expires", String(expires)],
-    ["X-Amz-SignedHeaders", signedHeaders.join(";")],
-  ];
-  if (input.sessionToken !== undefined) params.push(["X-Amz-Security-Token", input.sessionToken]);
-  const added = params.map(([key, value]) => `${key}=${uriEncode(value)}`).join("&");
-  const unsigned = { ...req, rawQuery: req.rawQuery === "" ? added : `${req.rawQuery}&${added}` };
-  const signature = signatureFor(unsigned, { ...credential, signedHeaders, signedHeaderList: signedHeaders.join(";"), presigned: true }, input.secret);
-  return { ...unsigned, rawQuery: `${unsigned.rawQuery}&X-Amz-Signature=${signature}` };
-}
-
-function credentialAt(input: SigV4SigningInput, now: Date): { credential: Credential; amzDate: string } {
-  const amzDate = formatCompactUtc(now);
-  return { amzDate, credential: { accessKeyId: input.accessKeyId, date: amzDate.slice(0, 8), region: input.region, service: input.service } };
-}
-
-function signedHeaderNames(headers: HttpRequestDescription["headers"]): string[] {
-  const names = new Set(headers.map(([name]) => name.toLowerCase()));
-  names.delete("authorization");
-  return [...names].sort();
-}
-
-function signatureFor(req: HttpRequestDescription, auth: Omit<SigV4Auth, "declaredPayload">, secret: string): string {
-  const view = signerView(req);
-  const toSign = sigV4StringToSign(view, { ...auth, declaredPayload: headerValue(view.headers, "x-amz-content-sha256") });
-  if (isDenial(toSign)) throw new Error(`cannot sign: ${toSign.message}`);
-  return hmacSha256(keyCache.get(secret, auth.credential), toSign.value).toString("hex");
 }

@@ -87,8 +87,3 @@ export function parseIsoUtc(value: string): number | undefined {
     second: digits(value, 17, 2),
   });
 }
-
-/** The `YYYYMMDDTHHMMSSZ` form of an instant, for signers. */
-export function formatCompactUtc(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-}

@@ -4,7 +4,7 @@ import { generateSync } from "otplib";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mfaRecordName } from "../../src/keystore/mfa-record.js";
-import { signSigV4 } from "../../src/signing/sigv4.js";
+import { signSigV4 } from "../support/signers/sigv4.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
 import { kubectl, useNamespace } from "../support/cluster.js";

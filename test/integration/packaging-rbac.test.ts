@@ -14,7 +14,7 @@ import { KUBERNETES_VERSION } from "../../src/controlplane/versions.js";
 import { KEK_SECRET_NAME } from "../../src/keystore/kek.js";
 import { LEASE_NAME } from "../../src/operator/operator.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
-import { signSigV4 } from "../../src/signing/sigv4.js";
+import { signSigV4 } from "../support/signers/sigv4.js";
 import { WEBHOOK_TLS_SECRET } from "../../src/webhook/certificate.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/registration.js";
 import { apply, eventReasons, getKey, manifest, readSecretData, setState, waitForReason } from "../support/accesskeys.js";

@@ -1,9 +1,9 @@
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signAcs3 } from "../../src/signing/acs3.js";
-import { signHuawei } from "../../src/signing/huawei.js";
+import { signAcs3 } from "../support/signers/acs3.js";
+import { signHuawei } from "../support/signers/huawei.js";
 import type { HeaderList, HttpRequestDescription } from "../../src/signing/request.js";
-import { signSigV4 } from "../../src/signing/sigv4.js";
+import { signSigV4 } from "../support/signers/sigv4.js";
 import { statusFlush } from "../../src/verifier/last-used-patch.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, getKey, GROUP, manifest, PLURAL, readSecretData, setState, VERSION, waitForReason } from "../support/accesskeys.js";

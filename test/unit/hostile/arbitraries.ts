@@ -1,8 +1,8 @@
 import fc from "fast-check";
-import { signAcs3 } from "../../../src/signing/acs3.js";
-import { signHuawei } from "../../../src/signing/huawei.js";
+import { signAcs3 } from "../../support/signers/acs3.js";
+import { signHuawei } from "../../support/signers/huawei.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { KEY_ID, SECRET } from "../verifier/fake-keys.js";
 
 /** Fixed so that a failure reproduces; HOSTILE_SEED explores others. */

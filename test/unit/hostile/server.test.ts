@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signAcs3 } from "../../../src/signing/acs3.js";
+import { signAcs3 } from "../../support/signers/acs3.js";
 import { DENIAL_STATUS } from "../../../src/signing/errors.js";
-import { signHuawei } from "../../../src/signing/huawei.js";
+import { signHuawei } from "../../support/signers/huawei.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { seal } from "../../../src/keystore/seal.js";
 import { sealSessionToken } from "../../../src/keystore/session-token.js";
 import { API_ERROR_STATUS } from "../../../src/verifier/errors.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signAcs3, type Acs3SigningInput } from "../../../src/signing/acs3.js";
+import { signAcs3, type Acs3SigningInput } from "../../support/signers/acs3.js";
 import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest } from "../../../src/signing/verify.js";

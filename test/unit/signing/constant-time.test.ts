@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { headerOf, setHeader, verifyWith } from "./helpers.js";
 
 // Spy on the comparison the verifier uses, keeping its real behaviour.

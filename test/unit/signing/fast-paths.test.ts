@@ -9,7 +9,7 @@ import { isSha256Hex, signatureMatches } from "../../../src/signing/digest.js";
 import { huaweiCanonicalUri } from "../../../src/signing/huawei.js";
 import { checkRequestShape, headerValue, indexHeaders } from "../../../src/signing/request.js";
 import { SigningKeyCache } from "../../../src/signing/signing-key-cache.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { parseCompactUtc, parseIsoUtc } from "../../../src/signing/time.js";
 import { headerOf, setHeader, verifyWith } from "./helpers.js";
 

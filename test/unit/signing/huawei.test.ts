@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signHuawei, type HuaweiSigningInput } from "../../../src/signing/huawei.js";
+import { signHuawei, type HuaweiSigningInput } from "../../support/signers/huawei.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { headerOf, minutes, setHeader, verifyWith, withHeaders, withoutHeader } from "./helpers.js";
 

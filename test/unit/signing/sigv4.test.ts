@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4, type SigV4SigningInput } from "../../../src/signing/sigv4.js";
+import { signSigV4, type SigV4SigningInput } from "../../support/signers/sigv4.js";
 import { headerOf, minutes, setHeader, verifyWith, withHeaders, withoutHeader } from "./helpers.js";
 
 const KEYS = { AKIDTEST: "test-secret/with+chars" };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { signAcs3 } from "../../../src/signing/acs3.js";
-import { signHuawei } from "../../../src/signing/huawei.js";
+import { signAcs3 } from "../../support/signers/acs3.js";
+import { signHuawei } from "../../support/signers/huawei.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { headerOf, setHeader, verifyWith, withoutHeader } from "./helpers.js";
 
 // Official data only: SIGNING.md's vectors verbatim, and the worked examples of the Amazon S3

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { signAcs3 } from "../../../src/signing/acs3.js";
-import { signHuawei } from "../../../src/signing/huawei.js";
+import { signAcs3 } from "../../support/signers/acs3.js";
+import { signHuawei } from "../../support/signers/huawei.js";
 import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
-import { signSigV4 } from "../../../src/signing/sigv4.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
 import { parseClientIp } from "../../../src/verifier/ip.js";
 import { Verification } from "../../../src/verifier/verification.js";
 import { FakeKeys, KEY_ID, type KeyShape, SECRET } from "./fake-keys.js";
