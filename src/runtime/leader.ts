@@ -5,6 +5,11 @@ import { apiStatus, errorReason } from "./errors.js";
 
 export type LeaseApi = Pick<CoordinationV1Api, "readNamespacedLease" | "createNamespacedLease" | "replaceNamespacedLease">;
 
+/** Told when this candidate starts campaigning (false), starts leading (true) and stops (false). */
+export interface LeaderElectionMetrics {
+  leaderStatus(lease: string, leading: boolean): void;
+}
+
 export interface LeaderElectorOptions {
   api: LeaseApi;
   namespace: string;
@@ -19,6 +24,8 @@ export interface LeaderElectorOptions {
   /** Pause between attempts to acquire or renew (default 2 s). */
   retryPeriodMs?: number;
   clock?: Clock;
+  /** E.g. ControllerMetrics, for controller-runtime's leader_election_master_status{name}. */
+  metrics?: LeaderElectionMetrics;
 }
 
 export interface LeadershipCallbacks {
@@ -59,6 +66,7 @@ export class LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private readonly clock: Clock;
+  private readonly metrics: LeaderElectionMetrics | undefined;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
   /** The lease as this candidate last wrote it. */
@@ -75,6 +83,7 @@ export class LeaderElector {
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
     this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
     // The leader must give up before anyone else may take over, and must get several tries.
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs && this.retryPeriodMs > 0)) {
       throw new RangeError("leader election needs leaseDurationMs > renewDeadlineMs > retryPeriodMs > 0");
@@ -99,6 +108,8 @@ export class LeaderElector {
   }
 
   private async campaign(callbacks: LeadershipCallbacks): Promise<void> {
+    // A candidate reports 0 while it waits, so a standby shows up as one.
+    this.metrics?.leaderStatus(this.name, false);
     if (!(await this.acquire())) return;
     if (this.stopping.signal.aborted) {
       await this.release();
@@ -106,9 +117,11 @@ export class LeaderElector {
     }
     const term = new AbortController();
     this.logger.info({ identity: this.identity }, "started leading");
+    this.metrics?.leaderStatus(this.name, true);
     this.guard("onStartedLeading", () => callbacks.onStartedLeading(term.signal));
     const ending = await this.renew();
     term.abort();
+    this.metrics?.leaderStatus(this.name, false);
     this.logger.info({ identity: this.identity, ending }, ending === "lost" ? "lost leadership" : "stepping down");
     await Promise.resolve()
       .then(callbacks.onStoppedLeading)

@@ -13,6 +13,27 @@ export type KeyHandler = (key: string) => Promise<ReconcileResult | void>;
 /** Told about every failed attempt; `attempt` counts consecutive failures of the key, from 1. */
 export type ErrorReporter = (key: string, error: unknown, attempt: number) => void;
 
+/** How a run of the handler ended, in controller-runtime's words (its `result` label). */
+export type ReconcileOutcome = "success" | "error" | "requeue" | "requeue_after";
+
+/**
+ * What a work queue tells its metrics, at the points where client-go's work queue and
+ * controller-runtime's controller tell theirs. Every hook is synchronous and must not throw.
+ */
+export interface WorkQueueMetrics {
+  /** The queue runs at most this many keys at once (told once, on construction). */
+  workers(concurrency: number): void;
+  /** The key became due. A key already due is not added again, so neither is it counted. */
+  added(key: string): void;
+  /** Keys due and not yet taken by a worker (those waiting for their own run to end included). */
+  depth(due: number): void;
+  /** A worker took the key. */
+  started(key: string): void;
+  finished(key: string, outcome: ReconcileOutcome): void;
+  /** The key was scheduled to come back after a delay: a backoff or a requeue-after. */
+  retried(key: string): void;
+}
+
 export interface WorkQueueOptions {
   handler: KeyHandler;
   onError: ErrorReporter;
@@ -22,11 +43,20 @@ export interface WorkQueueOptions {
   /** Per-key retry delays after failures (default 500 ms doubling up to 5 min). */
   backoff?: Partial<BackoffOptions>;
   clock?: Clock;
+  /** Told of adds, runs and retries, e.g. by ControllerMetrics.controller(name); none by default. */
+  metrics?: WorkQueueMetrics;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 5 * 60_000 };
 
 type Outcome = { ok: true; result: ReconcileResult | void } | { ok: false; error: unknown };
+
+function outcomeOf(outcome: Outcome): ReconcileOutcome {
+  if (!outcome.ok) return "error";
+  const requeueAfterMs = outcome.result ? outcome.result.requeueAfterMs : undefined;
+  if (requeueAfterMs === undefined) return "success";
+  return requeueAfterMs > 0 ? "requeue_after" : "requeue";
+}
 
 interface Delayed {
   at: number;
@@ -45,6 +75,7 @@ export class WorkQueue {
   private readonly concurrency: number;
   private readonly backoff: BackoffOptions;
   private readonly clock: Clock;
+  private readonly metrics: WorkQueueMetrics | undefined;
   /** Keys waiting for a worker, oldest first. */
   private readonly ready: string[] = [];
   /** Keys that must run (again): those in `ready` and those added while processing. */
@@ -65,11 +96,15 @@ export class WorkQueue {
     this.concurrency = concurrency;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.clock = options.clock ?? systemClock;
+    this.metrics = options.metrics;
+    this.metrics?.workers(concurrency);
   }
 
   add(key: string): void {
     if (this.drained !== undefined || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.metrics?.added(key);
+    this.metrics?.depth(this.dirty.size);
     // A key being processed is picked up again when its run ends (see settle).
     if (this.processing.has(key)) return;
     this.ready.push(key);
@@ -83,6 +118,7 @@ export class WorkQueue {
       this.add(key);
       return;
     }
+    this.metrics?.retried(key);
     const at = this.clock.now() + delayMs;
     const pending = this.delayed.get(key);
     if (pending !== undefined && pending.at <= at) return;
@@ -120,6 +156,7 @@ export class WorkQueue {
     this.delayed.clear();
     this.ready.length = 0;
     this.dirty.clear();
+    this.metrics?.depth(0);
     await Promise.all(this.processing.values());
   }
 
@@ -128,6 +165,8 @@ export class WorkQueue {
       const key = this.ready.shift();
       if (key === undefined) return;
       this.dirty.delete(key);
+      this.metrics?.depth(this.dirty.size);
+      this.metrics?.started(key);
       this.processing.set(key, this.process(key));
     }
   }
@@ -145,6 +184,7 @@ export class WorkQueue {
   }
 
   private settle(key: string, outcome: Outcome): void {
+    this.metrics?.finished(key, outcomeOf(outcome));
     if (outcome.ok) {
       this.failures.delete(key);
       const requeueAfterMs = outcome.result ? outcome.result.requeueAfterMs : undefined;
