@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".keygate/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".keygate/**", "coverage/**", "src/models/_schemas/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
