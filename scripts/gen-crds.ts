@@ -1,13 +1,13 @@
-// Writes crds/<plural>.<group>.yaml for every kind from the schemas in src/api.
+// Writes crds/<plural>.<group>.yaml for every kind of the registry, from its schemas in src/api.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kinds } from "../src/api/kinds.js";
+import { kinds } from "../src/kinds/registry.js";
 import { renderCrd } from "../src/crdgen/render.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-for (const file of kinds.map(renderCrd)) {
+for (const file of kinds.map((kind) => renderCrd(kind.definition))) {
   const target = join(root, file.path);
   await mkdir(dirname(target), { recursive: true });
   await writeFile(target, file.content);

@@ -11,6 +11,7 @@ import { checkDefaultSecretName, defaultSecretNameFits, secretName } from "./sec
 import { iamUserName } from "./user.js";
 
 export const ACCESS_KEY_KIND = "AccessKey";
+export const ACCESS_KEY_PLURAL = "accesskeys";
 
 // Bounds the CEL cost of checking every entry at admission; generous for an allow-list.
 const MAX_SOURCE_CIDRS = 64;
@@ -89,7 +90,7 @@ export function parseAccessKey(input: unknown): ParseResult<AccessKey> {
 
 export const accessKeyDefinition: KindDefinition = {
   kind: ACCESS_KEY_KIND,
-  plural: "accesskeys",
+  plural: ACCESS_KEY_PLURAL,
   shortNames: ["ak"],
   description: "A long-term access key pair (AK/SK) for an IAM-style user of this namespace.",
   spec: accessKeySpec,

@@ -8,6 +8,7 @@ import { checkDefaultSecretName, defaultSecretNameFits, secretName } from "./sec
 import { iamUserName } from "./user.js";
 
 export const MFA_DEVICE_KIND = "MfaDevice";
+export const MFA_DEVICE_PLURAL = "mfadevices";
 
 // SecurityKey (WebAuthn/FIDO2) joins this enum when it is implemented; until then the API
 // accepts only what works.
@@ -72,7 +73,7 @@ export function parseMfaDevice(input: unknown): ParseResult<MfaDevice> {
 
 export const mfaDeviceDefinition: KindDefinition = {
   kind: MFA_DEVICE_KIND,
-  plural: "mfadevices",
+  plural: MFA_DEVICE_PLURAL,
   shortNames: ["mfa"],
   description: "A multi-factor authentication device (a TOTP app) of an IAM-style user of this namespace.",
   spec: mfaDeviceSpec,

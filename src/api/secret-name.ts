@@ -9,6 +9,11 @@ export function defaultSecretName(resourceName: string): string {
   return `${resourceName}${DEFAULT_SECRET_SUFFIX}`;
 }
 
+/** The Secret an object's credential is issued into: spec.secretName, or the default. */
+export function issuedSecretName(object: { metadata: { name?: string }; spec: { secretName?: string } }): string {
+  return object.spec.secretName ?? defaultSecretName(object.metadata.name ?? "");
+}
+
 export const secretName = dns1123Subdomain;
 
 // Object names are already DNS-1123 subdomains, so the default Secret name is valid exactly when

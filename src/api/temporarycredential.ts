@@ -9,6 +9,7 @@ import { checkDefaultSecretName, defaultSecretNameFits, secretName } from "./sec
 import { iamUserName } from "./user.js";
 
 export const TEMPORARY_CREDENTIAL_KIND = "TemporaryCredential";
+export const TEMPORARY_CREDENTIAL_PLURAL = "temporarycredentials";
 export const MIN_DURATION_SECONDS = 900;
 export const MAX_DURATION_SECONDS = 86_400;
 export const DEFAULT_DURATION_SECONDS = 3600;
@@ -68,7 +69,7 @@ export function parseTemporaryCredential(input: unknown): ParseResult<TemporaryC
 
 export const temporaryCredentialDefinition: KindDefinition = {
   kind: TEMPORARY_CREDENTIAL_KIND,
-  plural: "temporarycredentials",
+  plural: TEMPORARY_CREDENTIAL_PLURAL,
   shortNames: ["tmpcred"],
   description: "An STS-style temporary access key, secret and session token for an IAM-style user of this namespace.",
   spec: temporaryCredentialSpec,

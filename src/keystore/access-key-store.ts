@@ -1,5 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
-import { isApiStatus } from "../runtime/kube.js";
+import { isApiStatus } from "../runtime/errors.js";
 import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "./record.js";
 
 /** Keystore records as Secrets of the operator namespace, always read from the API server. */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as k8s from "@kubernetes/client-node";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import { isApiStatus } from "../runtime/errors.js";
 import type { Kek, KekRing } from "./seal.js";
 
 export const KEK_SECRET_NAME = "keygate-kek";
@@ -25,10 +26,6 @@ function parseKekSecret(secret: k8s.V1Secret): KekSet {
   return { current: { version, key }, ring };
 }
 
-function isStatus(error: unknown, code: number): boolean {
-  return error instanceof k8s.ApiException && error.code === code;
-}
-
 /**
  * Loads the key-encryption key from the operator namespace, creating it on first start. Two
  * replicas starting at once both try to create; the loser reads the winner's key.
@@ -37,7 +34,7 @@ export async function loadOrCreateKek(core: k8s.CoreV1Api, namespace: string): P
   try {
     return parseKekSecret(await core.readNamespacedSecret({ namespace, name: KEK_SECRET_NAME }));
   } catch (error) {
-    if (!isStatus(error, 404)) throw error;
+    if (!isApiStatus(error, 404)) throw error;
   }
   const body: k8s.V1Secret = {
     metadata: { name: KEK_SECRET_NAME, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
@@ -47,7 +44,7 @@ export async function loadOrCreateKek(core: k8s.CoreV1Api, namespace: string): P
   try {
     return parseKekSecret(await core.createNamespacedSecret({ namespace, body }));
   } catch (error) {
-    if (!isStatus(error, 409)) throw error;
+    if (!isApiStatus(error, 409)) throw error;
     return parseKekSecret(await core.readNamespacedSecret({ namespace, name: KEK_SECRET_NAME }));
   }
 }

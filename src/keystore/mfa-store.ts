@@ -7,7 +7,7 @@ import {
   secretToMfaRecord,
 } from "./mfa-record.js";
 import { RECORD_KIND_LABEL } from "./record.js";
-import { isApiStatus } from "../runtime/kube.js";
+import { isApiStatus } from "../runtime/errors.js";
 
 /** MFA device records in the operator namespace, read from the API server, written with resourceVersion. */
 export class MfaRecordStore {

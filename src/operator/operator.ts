@@ -1,28 +1,18 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ACCESS_KEY_KIND } from "../api/accesskey.js";
 import { API_VERSION, GROUP, VERSION } from "../api/group.js";
-import { ACCESS_KEY_PLURAL, AccessKeyReconciler, type EventSink } from "../kinds/accesskey/reconciler.js";
-import { RecordStore } from "../keystore/access-key-store.js";
-import { MFA_DEVICE_KIND } from "../api/mfadevice.js";
-import { MFA_DEVICE_LABEL } from "../kinds/mfadevice/issued-secret.js";
-import { MFA_DEVICE_PLURAL, MfaReconciler } from "../kinds/mfadevice/reconciler.js";
-import { MfaRecordStore } from "../keystore/mfa-store.js";
-import { MfaChecker } from "../otp/checker.js";
-import { TEMPORARY_CREDENTIAL_KIND } from "../api/temporarycredential.js";
-import { TEMPORARY_CREDENTIAL_LABEL } from "../kinds/temporarycredential/issued-secret.js";
-import { TEMPORARY_CREDENTIAL_PLURAL, TemporaryCredentialReconciler } from "../kinds/temporarycredential/reconciler.js";
 import { loadOrCreateKek } from "../keystore/kek.js";
-import { ACCESS_KEY_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import type { ControllerContext, Controller as KindController, KindModule, OperatorSettings } from "../kinds/kind.js";
+import { kinds } from "../kinds/registry.js";
+import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { apiStatus, errorReason } from "../runtime/errors.js";
-import { EventRecorder } from "../runtime/events.js";
+import { EventRecorder, type EventSink, eventSink } from "../runtime/events.js";
 import { Informer } from "../runtime/informer.js";
 import { keyOf, splitKey } from "../runtime/keys.js";
 import { LeaderElector } from "../runtime/leader.js";
-import { type ReconcileResult, WorkQueue } from "../runtime/queue.js";
+import { WorkQueue } from "../runtime/queue.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
-import { RecyclePurger } from "../kinds/accesskey/purger.js";
 import { AdmissionWebhook, type WebhookOptions } from "./webhook.js";
 
 export interface OperatorOptions {
@@ -52,24 +42,6 @@ export interface RunningOperator {
 }
 
 export const LEASE_NAME = "keygate-operator";
-
-function eventSink(recorder: EventRecorder): EventSink {
-  return {
-    emit: (object, type, reason, message) =>
-      recorder.record({
-        regarding: {
-          apiVersion: object.apiVersion ?? API_VERSION,
-          kind: object.kind ?? ACCESS_KEY_KIND,
-          namespace: object.metadata?.namespace,
-          name: object.metadata?.name ?? "",
-          uid: object.metadata?.uid,
-        },
-        type,
-        reason,
-        note: message,
-      }),
-  };
-}
 
 /**
  * Campaigns for the Lease for as long as the operator runs. An elector is done once its
@@ -112,8 +84,6 @@ class Campaign {
   }
 }
 
-type Reconcile = (namespace: string, name: string) => Promise<ReconcileResult | void>;
-
 export const MAX_SESSION_SECONDS_LIMIT = 129_600;
 const DEFAULT_MAX_SESSION_SECONDS = 86_400;
 const DEFAULT_SESSION_RETENTION_MS = 60 * 60 * 1000;
@@ -126,16 +96,17 @@ function maxSessionSeconds(options: OperatorOptions): number {
   return value;
 }
 
-/** One kind's controller: its cache of objects, and the label its issued Secrets carry. */
-interface Controller {
-  kind: string;
+/** One kind at run time: its module, its cache of objects, its controller, and its queue while leading. */
+interface RunningKind {
+  module: KindModule;
   informer: Informer<k8s.KubernetesObject>;
-  secretLabel: string;
+  controller?: KindController;
   queue?: WorkQueue;
 }
 
-function kindInformer(options: OperatorOptions, plural: string, kind: string): Informer<k8s.KubernetesObject> {
+function kindInformer(options: OperatorOptions, module: KindModule): Informer<k8s.KubernetesObject> {
   const { kc, log } = options;
+  const { plural, kind } = module.definition;
   return new Informer<k8s.KubernetesObject>({
     kubeConfig: kc,
     source: customResourceSource(kc, { group: GROUP, version: VERSION, plural, kind }),
@@ -143,37 +114,35 @@ function kindInformer(options: OperatorOptions, plural: string, kind: string): I
   });
 }
 
-function enqueueObject(controller: Controller, namespace: string | undefined, name: string | undefined): void {
-  if (name) controller.queue?.add(keyOf({ namespace, name }));
+function enqueueObject(running: RunningKind, namespace: string | undefined, name: string | undefined): void {
+  if (name) running.queue?.add(keyOf({ namespace, name }));
 }
 
 // Events only enqueue keys; an issued Secret maps back to its owner, so deleting or editing it
 // is noticed at once.
-function wire(controllers: readonly Controller[], issuedSecrets: Informer<k8s.V1Secret>): void {
-  for (const controller of controllers) {
-    const onObject = (object: k8s.KubernetesObject): void =>
-      enqueueObject(controller, object.metadata?.namespace, object.metadata?.name);
-    for (const event of ["add", "update", "delete"] as const) controller.informer.on(event, onObject);
+function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Secret>): void {
+  for (const entry of running) {
+    const onObject = (object: k8s.KubernetesObject): void => enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
+    for (const event of ["add", "update", "delete"] as const) entry.informer.on(event, onObject);
   }
   const onSecret = (secret: k8s.V1Secret): void => {
-    for (const controller of controllers) {
-      enqueueObject(controller, secret.metadata?.namespace, secret.metadata?.labels?.[controller.secretLabel]);
-    }
+    for (const entry of running) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[entry.module.secretLabel]);
   };
   for (const event of ["add", "update", "delete"] as const) issuedSecrets.on(event, onSecret);
 }
 
-function newQueue(controller: Controller, reconcile: Reconcile, options: OperatorOptions, clock: Clock): WorkQueue {
+function newQueue(entry: RunningKind, controller: KindController, options: OperatorOptions, clock: Clock): WorkQueue {
   const { log } = options;
+  const kind = entry.module.definition.kind;
   return new WorkQueue({
     handler: (key) => {
       const { namespace = "", name } = splitKey(key);
-      return reconcile(namespace, name);
+      return controller.reconcile(namespace, name);
     },
     onError: (key, error, attempt) => {
       // A conflict only means someone wrote first; the retry decides again from fresh state.
       const level = apiStatus(error) === 409 ? "debug" : "warn";
-      log[level]({ kind: controller.kind, key, attempt, reason: errorReason(error) }, "reconcile failed; retrying");
+      log[level]({ kind, key, attempt, reason: errorReason(error) }, "reconcile failed; retrying");
     },
     logger: log,
     concurrency: 4,
@@ -181,95 +150,64 @@ function newQueue(controller: Controller, reconcile: Reconcile, options: Operato
   });
 }
 
+function settingsOf(options: OperatorOptions): OperatorSettings {
+  return {
+    namespace: options.namespace,
+    recycleRetentionMs: options.recycleRetentionMs,
+    maxSessionSeconds: maxSessionSeconds(options),
+    sessionRetentionMs: options.sessionRetentionMs ?? DEFAULT_SESSION_RETENTION_MS,
+    afterRecordWrite: options.afterRecordWrite,
+  };
+}
+
 /**
  * Runs keygate's operator: every replica serves the admission webhook from its caches; only the
- * leader reconciles and purges the recycle bin.
+ * leader reconciles (and does each kind's leader-only work, such as purging the recycle bin).
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { kc, log, namespace } = options;
-  const sessionCeiling = maxSessionSeconds(options);
+  const settings = settingsOf(options);
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const keks = await loadOrCreateKek(core, namespace);
-  const events = eventSink(new EventRecorder({ api: kc.makeApiClient(k8s.EventsV1Api), identity: options.identity, logger: log, clock }));
-  const keys: Controller = { kind: ACCESS_KEY_KIND, informer: kindInformer(options, ACCESS_KEY_PLURAL, ACCESS_KEY_KIND), secretLabel: ACCESS_KEY_LABEL };
-  const devices: Controller = { kind: MFA_DEVICE_KIND, informer: kindInformer(options, MFA_DEVICE_PLURAL, MFA_DEVICE_KIND), secretLabel: MFA_DEVICE_LABEL };
-  const sessions: Controller = {
-    kind: TEMPORARY_CREDENTIAL_KIND,
-    informer: kindInformer(options, TEMPORARY_CREDENTIAL_PLURAL, TEMPORARY_CREDENTIAL_KIND),
-    secretLabel: TEMPORARY_CREDENTIAL_LABEL,
-  };
-  const controllers = [keys, devices, sessions];
+  const events: EventSink = eventSink(new EventRecorder({ api: kc.makeApiClient(k8s.EventsV1Api), identity: options.identity, logger: log, clock }), API_VERSION);
+  const running: RunningKind[] = kinds.map((module) => ({ module, informer: kindInformer(options, module) }));
   const issuedSecrets = new Informer<k8s.V1Secret>({
     kubeConfig: kc,
     source: builtinSource<k8s.V1Secret>(kc, { apiVersion: "v1", plural: "secrets", kind: "Secret" }),
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
     logger: log,
   });
-  wire(controllers, issuedSecrets);
-  const informers = [...controllers.map((controller) => controller.informer), issuedSecrets];
+  wire(running, issuedSecrets);
+  const informers = [...running.map((entry) => entry.informer), issuedSecrets];
   for (const informer of informers) informer.start();
-
-  const records = new RecordStore(core, namespace);
-  const accessKeys = new AccessKeyReconciler({
-    core,
-    custom,
-    records,
-    keks,
-    cache: keys.informer,
-    events,
-    clock: now,
-    recycleRetentionMs: options.recycleRetentionMs,
-    log,
-    afterRecordWrite: options.afterRecordWrite,
-  });
-  const mfaRecords = new MfaRecordStore(core, namespace);
-  const mfaDevices = new MfaReconciler({
-    core,
-    custom,
-    records: mfaRecords,
-    keks,
-    cache: devices.informer,
-    events,
-    clock: now,
-    log,
-  });
-  const temporaryCredentials = new TemporaryCredentialReconciler({
-    core,
-    custom,
-    keks,
-    mfa: new MfaChecker({ records: mfaRecords, keks: () => keks, now, log }),
-    events,
-    clock: now,
-    maxSessionSeconds: sessionCeiling,
-    retentionMs: options.sessionRetentionMs ?? DEFAULT_SESSION_RETENTION_MS,
-    log,
-  });
-  const reconcilers = new Map<Controller, Reconcile>([
-    [keys, (ns, name) => accessKeys.reconcile(ns, name)],
-    [devices, (ns, name) => mfaDevices.reconcile(ns, name)],
-    [sessions, (ns, name) => temporaryCredentials.reconcile(ns, name)],
-  ]);
-  const purger = new RecyclePurger({ records, retentionMs: options.recycleRetentionMs, now, log });
+  for (const entry of running) {
+    const context: ControllerContext = { core, custom, keks, cache: entry.informer, events, clock: now, log, settings };
+    entry.controller = entry.module.controller(context);
+  }
 
   await Promise.all(informers.map((informer) => informer.synced()));
   const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
-  const webhookPort = await webhook.start({ keys: keys.informer, devices: devices.informer }, now);
+  const webhookPort = await webhook.start(
+    running.flatMap((entry) => (entry.module.admission ? [{ plural: entry.module.definition.plural, cache: entry.informer, ...entry.module.admission }] : [])),
+    now,
+  );
 
   const lead = (): void => {
-    for (const [controller, reconcile] of reconcilers) {
-      controller.queue = newQueue(controller, reconcile, options, clock);
-      for (const object of controller.informer.list()) enqueueObject(controller, object.metadata?.namespace, object.metadata?.name);
+    for (const entry of running) {
+      if (!entry.controller) continue;
+      entry.queue = newQueue(entry, entry.controller, options, clock);
+      for (const object of entry.informer.list()) enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
+      entry.controller.startLeading?.();
     }
-    purger.start();
     log.info({ identity: options.identity }, "leading: reconciling");
   };
   const follow = async (): Promise<void> => {
-    purger.stop();
-    await Promise.all(controllers.map((controller) => controller.queue?.shutdown() ?? Promise.resolve()));
-    for (const controller of controllers) controller.queue = undefined;
+    for (const entry of running) entry.controller?.stopLeading?.();
+    await Promise.all(running.map((entry) => entry.queue?.shutdown() ?? Promise.resolve()));
+    for (const entry of running) entry.queue = undefined;
   };
 
   const campaign = options.leaderElection ? new Campaign(options, clock, { lead, follow }) : undefined;

@@ -1,12 +1,17 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type AccessKey, parseAccessKey } from "../api/accesskey.js";
-import { type MfaDevice, parseMfaDevice } from "../api/mfadevice.js";
-import type { Informer } from "../runtime/informer.js";
-import { type AdmissionContext, admitAccessKey, admitMfaDevice } from "../runtime/admission.js";
+import type { AdmissionContext, Admit } from "../runtime/admission.js";
+import type { ObjectCache } from "../runtime/informer.js";
 import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
-import { registerWebhook, WEBHOOK_CONFIGURATION_NAME, type WebhookEndpoint, webhookConfiguration } from "../webhook/registration.js";
-import { ACCESS_KEY_WEBHOOK_PATH, MFA_DEVICE_WEBHOOK_PATH, WebhookServer } from "../webhook/server.js";
+import {
+  type AdmittedResource,
+  admissionPath,
+  registerWebhook,
+  WEBHOOK_CONFIGURATION_NAME,
+  type WebhookEndpoint,
+  webhookConfiguration,
+} from "../webhook/registration.js";
+import { WebhookServer } from "../webhook/server.js";
 
 export interface WebhookOptions {
   host: string;
@@ -55,24 +60,15 @@ function endpointOf(options: WebhookOptions, namespace: string, port: number): W
   return { url: `https://${host.includes(":") ? `[${host}]` : host}:${port}` };
 }
 
-/** The operator's caches the admission rules read: no API call but the namespace lookup. */
-export interface AdmissionCaches {
-  keys: Informer<k8s.KubernetesObject>;
-  devices: Informer<k8s.KubernetesObject>;
+/** One admitted kind: its rules, and the operator's cache of its objects they read. */
+export interface AdmittedKind extends AdmittedResource {
+  cache: ObjectCache;
+  admit: Admit;
 }
 
-function admissionContext(core: k8s.CoreV1Api, caches: AdmissionCaches): AdmissionContext {
+function admissionContext(core: k8s.CoreV1Api, cache: ObjectCache): AdmissionContext {
   return {
-    keysOf: (namespace, user) =>
-      caches.keys
-        .list(namespace)
-        .map((object) => parseAccessKey(object))
-        .flatMap((result): AccessKey[] => (result.ok && result.value.spec.user === user ? [result.value] : [])),
-    devicesOf: (namespace, user) =>
-      caches.devices
-        .list(namespace)
-        .map((object) => parseMfaDevice(object))
-        .flatMap((result): MfaDevice[] => (result.ok && result.value.spec.user === user ? [result.value] : [])),
+    objectsIn: (namespace) => cache.list(namespace),
     namespaceTerminating: async (namespace) => {
       const found = await core.readNamespace({ name: namespace });
       return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
@@ -96,16 +92,20 @@ export class AdmissionWebhook {
     private readonly log: Logger,
   ) {}
 
-  async start(caches: AdmissionCaches, now: () => Date): Promise<number> {
+  private resources: readonly AdmittedResource[] = [];
+
+  async start(admitted: readonly AdmittedKind[], now: () => Date): Promise<number> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
     const source = certificateSource(core, this.namespace, this.options);
     const certificate = await source.load(now());
     this.current = certificate;
-    const context = admissionContext(core, caches);
-    const routes = new Map([
-      [ACCESS_KEY_WEBHOOK_PATH, (request: Parameters<typeof admitAccessKey>[0]) => admitAccessKey(request, context)],
-      [MFA_DEVICE_WEBHOOK_PATH, (request: Parameters<typeof admitMfaDevice>[0]) => admitMfaDevice(request, context)],
-    ]);
+    this.resources = admitted.map(({ plural, operations }) => ({ plural, operations }));
+    const routes = new Map(
+      admitted.map((kind) => {
+        const context = admissionContext(core, kind.cache);
+        return [admissionPath(kind.plural), (request: Parameters<Admit>[0]) => kind.admit(request, context)] as const;
+      }),
+    );
     this.server = new WebhookServer(certificate, routes, this.log);
     this.port = await this.server.listen(this.options.port, this.options.host);
     await this.register();
@@ -129,7 +129,7 @@ export class AdmissionWebhook {
   async register(): Promise<void> {
     const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const caPem = this.current?.caPem ?? "";
-    await registerWebhook(api, webhookConfiguration(endpointOf(this.options, this.namespace, this.port), caPem));
+    await registerWebhook(api, webhookConfiguration(endpointOf(this.options, this.namespace, this.port), caPem, this.resources));
     this.registeredCa = caPem;
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { KekSet } from "../keystore/kek.js";
 import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
-import { isApiStatus } from "../runtime/kube.js";
+import { isApiStatus } from "../runtime/errors.js";
 import { afterFailure, checkCode, lockedUntil } from "./binding.js";
 import type { MfaRecordStore } from "../keystore/mfa-store.js";
 
@@ -45,18 +45,35 @@ export class MfaChecker {
   }
 
   private async decide(record: MfaRecord, code: string): Promise<MfaAnswer> {
-    const nowMs = this.options.now().getTime();
-    const locked = lockedUntil(record, nowMs);
-    if (locked) return { valid: false, code: "MfaLocked", retryAfterSeconds: Math.ceil((Date.parse(locked) - nowMs) / 1000) };
     const keks = this.options.keks();
     if (!keks) throw new Error("the key-encryption key is not loaded yet");
-    const check = checkCode(openSeed(keks, record), code, nowMs, record.lastAcceptedStep);
-    if (check.ok) {
-      await this.options.records.update({ ...record, lastAcceptedStep: check.step, failedAttempts: 0, lockedUntil: undefined });
-      return { valid: true };
+    const judgement = judgeCode(record, openSeed(keks, record), code, this.options.now().getTime());
+    if (judgement.next) await this.options.records.update(judgement.next);
+    if (!judgement.answer.valid) {
+      this.options.log.info({ namespace: record.namespace, user: record.user, reason: judgement.answer.code }, "MFA code refused");
     }
-    await this.options.records.update({ ...record, ...afterFailure(record, nowMs) });
-    this.options.log.info({ namespace: record.namespace, user: record.user, reason: check.reason }, "MFA code refused");
-    return { valid: false, code: check.reason === "CodeReused" ? "CodeReused" : "InvalidCode" };
+    return judgement.answer;
   }
+}
+
+/** An answer, and the record to write with the resourceVersion it was read at (none: nothing changes). */
+export interface Judgement {
+  answer: MfaAnswer;
+  next?: MfaRecord;
+}
+
+/**
+ * Judges one code against a bound device's record, purely: a locked device refuses without
+ * counting; an accepted code moves the last accepted step on (so it is never taken again); a
+ * refused one counts toward the lockout.
+ */
+export function judgeCode(record: MfaRecord, seed: Buffer, code: string, nowMs: number): Judgement {
+  const locked = lockedUntil(record, nowMs);
+  if (locked) return { answer: { valid: false, code: "MfaLocked", retryAfterSeconds: Math.ceil((Date.parse(locked) - nowMs) / 1000) } };
+  const check = checkCode(seed, code, nowMs, record.lastAcceptedStep);
+  if (check.ok) {
+    return { answer: { valid: true }, next: { ...record, lastAcceptedStep: check.step, failedAttempts: 0, lockedUntil: undefined } };
+  }
+  const answer: MfaAnswer = { valid: false, code: check.reason === "CodeReused" ? "CodeReused" : "InvalidCode" };
+  return { answer, next: { ...record, ...afterFailure(record, nowMs) } };
 }

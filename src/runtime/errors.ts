@@ -7,6 +7,10 @@ export function apiStatus(error: unknown): number | undefined {
   return typeof statusCode === "number" ? statusCode : undefined;
 }
 
+export function isApiStatus(error: unknown, code: number): boolean {
+  return apiStatus(error) === code;
+}
+
 function statusMessage(body: unknown): string | undefined {
   const parsed: unknown = typeof body === "string" ? safeParse(body) : body;
   const message = (parsed as { message?: unknown } | null | undefined)?.message;

@@ -1,4 +1,4 @@
-import { type EventsV1Api, type EventsV1Event, V1MicroTime } from "@kubernetes/client-node";
+import { type EventsV1Api, type EventsV1Event, type KubernetesObject, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "./clock.js";
 import { apiStatus, errorReason } from "./errors.js";
@@ -106,4 +106,28 @@ export class EventRecorder {
       reportingInstance: this.identity,
     };
   }
+}
+
+/** How a reconciler reports what happened to one of its objects. */
+export interface EventSink {
+  emit(object: KubernetesObject, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+/** Events about keygate's objects, through the recorder; the object names its own kind. */
+export function eventSink(recorder: EventRecorder, apiVersion: string): EventSink {
+  return {
+    emit: (object, type, reason, message) =>
+      recorder.record({
+        regarding: {
+          apiVersion: object.apiVersion ?? apiVersion,
+          kind: object.kind ?? "",
+          namespace: object.metadata?.namespace,
+          name: object.metadata?.name ?? "",
+          uid: object.metadata?.uid,
+        },
+        type,
+        reason,
+        note: message,
+      }),
+  };
 }

@@ -53,12 +53,18 @@ interface Attempt {
   failed: boolean;
 }
 
+/** A read-only view of an informer's objects: what reconcilers and admission rules read. */
+export interface ObjectCache<T extends KubernetesObject = KubernetesObject> {
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
 /**
  * An informer that heals itself: client-node's ListWatch relists on 410 Gone but stops for
  * good on any other error; this one restarts it with exponential backoff, resuming the watch
  * from the last resourceVersion it saw (or relisting when that is gone), so nothing is missed.
  */
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
   private readonly listWatch: ListWatch<T>;
   private readonly kind: string;
   private readonly logger: Logger;

@@ -1,13 +1,10 @@
 import * as k8s from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/group.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import { apiStatus, errorReason, isApiStatus } from "./errors.js";
 
 const MERGE_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 const JSON_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.JsonPatch);
-
-export function isApiStatus(error: unknown, code: number): boolean {
-  return error instanceof k8s.ApiException && error.code === code;
-}
 
 /** Requests on one keygate kind; every reconciler reads and writes its objects the same way. */
 export class KindClient {
@@ -52,6 +49,52 @@ export class KindClient {
     );
   }
 
+  /** Sets one annotation, guarded by the resourceVersion it was decided on. */
+  async setAnnotation(raw: k8s.KubernetesObject, key: string, value: string): Promise<void> {
+    const { namespace = "", name = "", resourceVersion, annotations } = raw.metadata ?? {};
+    // JSON pointer escaping: "/" in an annotation key is "~1".
+    const operation = annotations
+      ? { op: "add", path: `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, value }
+      : { op: "add", path: "/metadata/annotations", value: { [key]: value } };
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: this.plural,
+        name,
+        body: [{ op: "test", path: "/metadata/resourceVersion", value: resourceVersion }, operation],
+      },
+      JSON_PATCH,
+    );
+  }
+
+  async addFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<void> {
+    await this.setFinalizers(raw, [...(raw.metadata?.finalizers ?? []), finalizer]);
+  }
+
+  async removeFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<void> {
+    await this.setFinalizers(raw, (raw.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
+  }
+
+  /** Merges `fields` into status, leaving every other field as it is. */
+  async patchStatus(raw: k8s.KubernetesObject, fields: Record<string, unknown>): Promise<void> {
+    const { namespace = "", name = "" } = raw.metadata ?? {};
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body: { status: fields } },
+      MERGE_PATCH,
+    );
+  }
+
+  /** Deletes the object; one already gone is not an error. */
+  async delete(namespace: string, name: string): Promise<void> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: this.plural, name });
+    } catch (error) {
+      if (!isApiStatus(error, 404)) throw error;
+    }
+  }
+
   /**
    * Replaces status with `status` (a merge patch removes a field only when sent as null). Fields
    * in `othersOwn` that already exist are someone else's to update (the verifier's last use) and
@@ -94,6 +137,31 @@ export async function observeSecret(core: k8s.CoreV1Api, namespace: string, name
   }
 }
 
+/**
+ * A refused Secret write. Its message is the API server's reason with every value of the Secret
+ * cut out: an admission policy's message may quote the object, and this message reaches status,
+ * Events and logs.
+ */
+export class SecretWriteError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number | undefined,
+  ) {
+    super(message);
+    this.name = "SecretWriteError";
+  }
+}
+
+function secretValues(secret: k8s.V1Secret): string[] {
+  const encoded = Object.values(secret.data ?? {});
+  const plain = [...encoded.map((value) => Buffer.from(value, "base64").toString("utf8")), ...Object.values(secret.stringData ?? {})];
+  return [...encoded, ...plain].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+export function redactSecretValues(text: string, secret: k8s.V1Secret): string {
+  return secretValues(secret).reduce((out, value) => out.split(value).join("[redacted]"), text);
+}
+
 /** Creates a Secret we own; one that appeared meanwhile is left for the next decision to judge. */
 export async function createOwnedSecret(core: k8s.CoreV1Api, secret: k8s.V1Secret): Promise<boolean> {
   try {
@@ -101,7 +169,8 @@ export async function createOwnedSecret(core: k8s.CoreV1Api, secret: k8s.V1Secre
     return true;
   } catch (error) {
     if (isApiStatus(error, 409)) return false;
-    throw error;
+    const name = secret.metadata?.name ?? "";
+    throw new SecretWriteError(`Secret ${name} could not be written: ${redactSecretValues(errorReason(error), secret)}`, apiStatus(error));
   }
 }
 

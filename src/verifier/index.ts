@@ -1,8 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ACCESS_KEY_KIND } from "../api/accesskey.js";
+import { ACCESS_KEY_KIND, ACCESS_KEY_PLURAL } from "../api/accesskey.js";
 import { GROUP, VERSION } from "../api/group.js";
-import { ACCESS_KEY_PLURAL } from "../kinds/accesskey/reconciler.js";
 import { type KekSet, loadOrCreateKek } from "../keystore/kek.js";
 import { ACCESS_KEY_RECORD, type KeyRecord, openSecret, RECORD_KIND_LABEL, type RecordState } from "../keystore/record.js";
 import { SealError } from "../keystore/seal.js";

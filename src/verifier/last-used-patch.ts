@@ -1,6 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/group.js";
-import { ACCESS_KEY_PLURAL } from "../kinds/accesskey/reconciler.js";
+import { ACCESS_KEY_PLURAL } from "../api/accesskey.js";
 import { apiStatus } from "../runtime/errors.js";
 import type { AccessKeyRef } from "./key-table.js";
 import type { Flush, FlushResult, LastUsed } from "./last-used.js";

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
+import { isApiStatus } from "../runtime/errors.js";
 import { type CertificateAuthority, createCertificateAuthority, issueCertificate, loadCertificateAuthority } from "../pki/pki.js";
 
 export const WEBHOOK_TLS_SECRET = "keygate-webhook-tls";
@@ -67,7 +68,7 @@ async function readSecret(core: k8s.CoreV1Api, namespace: string): Promise<k8s.V
   try {
     return await core.readNamespacedSecret({ namespace, name: WEBHOOK_TLS_SECRET });
   } catch (error) {
-    if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+    if (isApiStatus(error, 404)) return undefined;
     throw error;
   }
 }

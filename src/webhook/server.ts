@@ -3,8 +3,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { type AdmissionRequest, type AdmissionVerdict } from "../runtime/admission.js";
 
-export const ACCESS_KEY_WEBHOOK_PATH = "/validate/accesskeys";
-export const MFA_DEVICE_WEBHOOK_PATH = "/validate/mfadevices";
 // An AdmissionReview carries two copies of one small object; anything much larger is hostile.
 const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -1,10 +1,11 @@
 import type { AccessKey, AccessKeyState } from "../../api/accesskey.js";
-import { defaultSecretName } from "../../api/secret-name.js";
+import { oldestLiving } from "../../api/peers.js";
+import { issuedSecretName } from "../../api/secret-name.js";
 import type { KeyRecord } from "../../keystore/record.js";
 import { FINALIZER } from "../../labels.js";
 import type { SecretObservation } from "../../runtime/kube.js";
+import type { Outcome as SettledOutcome, Settled } from "../../runtime/reconcile.js";
 import { MAX_KEYS_PER_USER, Reason } from "./reasons.js";
-
 
 /** Everything one reconcile of an AccessKey looks at, gathered from caches and the API. */
 export interface AccessKeyObservation {
@@ -30,17 +31,11 @@ export type Step =
   | { kind: "setRecordState"; record: KeyRecord; state: AccessKeyState }
   | { kind: "writeSecret"; record: KeyRecord; secretName: string }
   | { kind: "markIssued"; record: KeyRecord; secretName: string }
-  | { kind: "none"; outcome: Outcome };
+  | Settled<Outcome>;
 
 /** Where the key stands when nothing is left to do: becomes the Ready condition. */
-export interface Outcome {
-  ready: boolean;
+export interface Outcome extends SettledOutcome {
   reason: Reason;
-  message: string;
-}
-
-export function secretNameOf(key: AccessKey): string {
-  return key.spec.secretName ?? defaultSecretName(key.metadata.name ?? "");
 }
 
 function hasFinalizer(key: AccessKey): boolean {
@@ -51,17 +46,9 @@ function isDeleting(key: AccessKey): boolean {
   return key.metadata.deletionTimestamp !== undefined;
 }
 
-// Oldest first by creationTimestamp, then name: every replica and every retry sees one order.
-function byAge(a: AccessKey, b: AccessKey): number {
-  const at = a.metadata.creationTimestamp ?? "";
-  const bt = b.metadata.creationTimestamp ?? "";
-  if (at !== bt) return at < bt ? -1 : 1;
-  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
-}
-
 /** The keys of a user allowed to live: the two oldest that are not being deleted. */
 export function livingKeys(peers: readonly AccessKey[]): AccessKey[] {
-  return peers.filter((peer) => !isDeleting(peer)).sort(byAge).slice(0, MAX_KEYS_PER_USER);
+  return oldestLiving(peers, MAX_KEYS_PER_USER);
 }
 
 function withinCap(obs: AccessKeyObservation): boolean {
@@ -112,7 +99,7 @@ function decideRestore(obs: AccessKeyObservation, id: string): Step {
 }
 
 function decideIssuedSecret(obs: AccessKeyObservation, record: KeyRecord): Step {
-  const secretName = secretNameOf(obs.key);
+  const secretName = issuedSecretName(obs.key);
   const conflict = outcome(
     false,
     Reason.SecretConflict,

@@ -15,5 +15,4 @@ export const Reason = {
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
-export const READY = "Ready";
 export const MAX_KEYS_PER_USER = 2;

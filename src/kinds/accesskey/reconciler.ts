@@ -1,33 +1,26 @@
-import { isDeepStrictEqual } from "node:util";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ACCESS_KEY_KIND, type AccessKey, parseAccessKey } from "../../api/accesskey.js";
+import { ACCESS_KEY_KIND, type AccessKey, type AccessKeyStatus, parseAccessKey } from "../../api/accesskey.js";
 import { API_VERSION } from "../../api/group.js";
+import { peersOf } from "../../api/peers.js";
 import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
 import type { KekSet } from "../../keystore/kek.js";
 import { type KeyRecord, openSecret, sealSecret } from "../../keystore/record.js";
 import { FINALIZER } from "../../labels.js";
-import { controllerReference, createOwnedSecret, KindClient, observeSecret } from "../../runtime/kube.js";
-import { type AccessKeyObservation, decide, secretNameOf, type Step } from "./decide.js";
+import type { EventSink } from "../../runtime/events.js";
+import type { ObjectCache } from "../../runtime/informer.js";
+import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
+import type { KindLogic, TransitionEvent } from "../../runtime/reconcile.js";
+import { type AccessKeyObservation, decide, type Outcome, type Step } from "./decide.js";
+import { issuedSecretName } from "../../api/secret-name.js";
 import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 import type { RecordStore } from "../../keystore/access-key-store.js";
 
-export const ACCESS_KEY_PLURAL = "accesskeys";
-
-export interface ObjectCache {
-  get(namespace: string, name: string): k8s.KubernetesObject | undefined;
-  list(): readonly k8s.KubernetesObject[];
-}
-
-export interface EventSink {
-  emit(object: k8s.KubernetesObject, type: "Normal" | "Warning", reason: string, message: string): Promise<void>;
-}
-
 export interface AccessKeyReconcilerDeps {
   core: k8s.CoreV1Api;
-  custom: k8s.CustomObjectsApi;
+  client: KindClient;
   records: RecordStore;
   keks: KekSet;
   cache: ObjectCache;
@@ -39,68 +32,49 @@ export interface AccessKeyReconcilerDeps {
   afterRecordWrite?: () => void;
 }
 
-// Each step changes one thing; a reconcile applies steps until nothing is left or this bound is
-// hit (then it is simply queued again).
-const MAX_STEPS = 8;
+type Action = Exclude<Step, { kind: "none" }>;
 
-function peersOf(cache: ObjectCache, key: AccessKey): AccessKey[] {
-  return cache
-    .list()
-    .map((object) => parseAccessKey(object))
-    .flatMap((result) => (result.ok ? [result.value] : []))
-    .filter((peer) => peer.metadata.namespace === key.metadata.namespace && peer.spec.user === key.spec.user);
-}
+/** The AccessKey's part of the reconcile skeleton: gather, decide and act; status from status.ts. */
+export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation, Action, Outcome> {
+  readonly kind = ACCESS_KEY_KIND;
+  readonly parse = parseAccessKey;
+  readonly decide = decide;
+  // The verifier moves lastUsed on; an older copy read here must never overwrite it.
+  readonly othersOwn = ["lastUsed"];
 
-export class AccessKeyReconciler {
-  private readonly kind: KindClient;
+  constructor(private readonly deps: AccessKeyReconcilerDeps) {}
 
-  constructor(private readonly deps: AccessKeyReconcilerDeps) {
-    this.kind = new KindClient(deps.custom, ACCESS_KEY_PLURAL);
-  }
-
-  /** Reconciles one AccessKey by `namespace/name` from the state of the world, whatever event fired. */
-  async reconcile(namespace: string, name: string): Promise<void> {
-    for (let steps = 0; steps < MAX_STEPS; steps++) {
-      const raw = await this.kind.read(namespace, name);
-      if (!raw) return;
-      const parsed = parseAccessKey(raw);
-      if (!parsed.ok) {
-        this.deps.log.warn({ kind: ACCESS_KEY_KIND, namespace, name, issues: parsed.error.issues }, "invalid AccessKey ignored");
-        return;
-      }
-      const observation = await this.gather(parsed.value);
-      const step = decide(observation);
-      this.deps.log.debug({ kind: ACCESS_KEY_KIND, namespace, name, step: step.kind }, "reconcile step");
-      if (step.kind === "none") {
-        await this.writeStatus(raw, observation, step);
-        return;
-      }
-      await this.act(parsed.value, raw, step);
-    }
-  }
-
-  private async gather(key: AccessKey): Promise<AccessKeyObservation> {
+  async gather(key: AccessKey): Promise<AccessKeyObservation> {
     const uid = key.metadata.uid ?? "";
+    const namespace = key.metadata.namespace ?? "";
     const record = await this.deps.records.findByOwner(uid);
     const restoreFrom = key.spec.restoreFrom;
     const restoreCandidate = !record && restoreFrom ? await this.deps.records.get(restoreFrom) : undefined;
     return {
       key,
-      peers: peersOf(this.deps.cache, key),
+      peers: peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user),
       record,
       restoreCandidate,
-      secret: await observeSecret(this.deps.core, key.metadata.namespace ?? "", secretNameOf(key), uid),
+      secret: await observeSecret(this.deps.core, namespace, issuedSecretName(key), uid),
       now: this.deps.clock(),
       recycleRetentionMs: this.deps.recycleRetentionMs,
     };
   }
 
-  private act(key: AccessKey, raw: k8s.KubernetesObject, step: Exclude<Step, { kind: "none" }>): Promise<void> {
+  desiredStatus(observation: AccessKeyObservation, outcome: Outcome): AccessKeyStatus {
+    return desiredStatus({ key: observation.key, record: observation.record, outcome, now: observation.now });
+  }
+
+  transitionEvents(previous: AccessKeyStatus | undefined, next: AccessKeyStatus, outcome: Outcome): TransitionEvent[] {
+    return transitionEvents(previous, next, outcome);
+  }
+
+  act(key: AccessKey, raw: k8s.KubernetesObject, step: Action): Promise<void> {
     switch (step.kind) {
       case "addFinalizer":
-        return this.kind.setFinalizers(raw, [...(key.metadata.finalizers ?? []), FINALIZER]);
+        return this.deps.client.addFinalizer(raw, FINALIZER);
       case "removeFinalizer":
-        return this.kind.setFinalizers(raw, (key.metadata.finalizers ?? []).filter((f) => f !== FINALIZER));
+        return this.deps.client.removeFinalizer(raw, FINALIZER);
       case "generateRecord":
         return this.generateRecord(key);
       case "claimRecord":
@@ -162,17 +136,5 @@ export class AccessKeyReconciler {
   private async recycle(raw: k8s.KubernetesObject, record: KeyRecord): Promise<void> {
     await this.deps.records.update({ ...record, state: "Recycled", recycledAt: this.deps.clock().toISOString() });
     await this.deps.events.emit(raw, "Normal", Reason.Recycled, `access key ${record.accessKeyId} moved to the recycle bin`);
-  }
-
-  private async writeStatus(raw: k8s.KubernetesObject, observation: AccessKeyObservation, step: Extract<Step, { kind: "none" }>): Promise<void> {
-    if (observation.key.metadata.deletionTimestamp) return;
-    const status = desiredStatus({ key: observation.key, record: observation.record, outcome: step.outcome, now: observation.now });
-    const previous = observation.key.status;
-    // Written only when it changed, so resyncs and re-applies cost no write and no event.
-    if (isDeepStrictEqual(previous ?? {}, status)) return;
-    await this.kind.writeStatus(raw, previous, status, ["lastUsed"]);
-    for (const event of transitionEvents(previous, status, step.outcome)) {
-      await this.deps.events.emit(raw, event.type, event.reason, event.message);
-    }
   }
 }

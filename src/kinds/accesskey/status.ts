@@ -1,8 +1,10 @@
 import type { AccessKey, AccessKeyStatus } from "../../api/accesskey.js";
 import type { KeyRecord } from "../../keystore/record.js";
 import { setCondition } from "../../runtime/conditions.js";
-import { type Outcome, secretNameOf } from "./decide.js";
-import { READY, Reason } from "./reasons.js";
+import { type Outcome} from "./decide.js";
+import { issuedSecretName } from "../../api/secret-name.js";
+import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
+import { Reason } from "./reasons.js";
 
 export interface StatusInput {
   key: AccessKey;
@@ -14,7 +16,7 @@ export interface StatusInput {
 // The Secret is there for workloads exactly when the outcome says the key is fully issued.
 function secretRef(input: StatusInput): AccessKeyStatus["secretRef"] {
   const present = input.outcome.reason === Reason.Issued || input.outcome.reason === Reason.Inactive;
-  return present ? { name: secretNameOf(input.key) } : undefined;
+  return present ? { name: issuedSecretName(input.key) } : undefined;
 }
 
 function keyFacts(record: KeyRecord | undefined, previous: AccessKeyStatus): Partial<AccessKeyStatus> {
@@ -47,12 +49,6 @@ export function desiredStatus(input: StatusInput): AccessKeyStatus {
     observedGeneration: generation,
   };
   return JSON.parse(JSON.stringify(status)) as AccessKeyStatus;
-}
-
-export interface TransitionEvent {
-  type: "Normal" | "Warning";
-  reason: Reason;
-  message: string;
 }
 
 const WARNINGS: ReadonlySet<string> = new Set([

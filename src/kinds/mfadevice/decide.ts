@@ -1,12 +1,12 @@
 import type { MfaDevice } from "../../api/mfadevice.js";
-import { defaultSecretName } from "../../api/secret-name.js";
+import { oldestLiving } from "../../api/peers.js";
+import { issuedSecretName } from "../../api/secret-name.js";
 import type { MfaRecord } from "../../keystore/mfa-record.js";
 import { FINALIZER } from "../../labels.js";
 import type { SecretObservation } from "../../runtime/kube.js";
+import type { Outcome, Settled, TransitionEvent } from "../../runtime/reconcile.js";
 import { afterFailure, checkBindingCodes, lockedUntil } from "../../otp/binding.js";
-
-export const MAX_VIRTUAL_DEVICES_PER_USER = 1;
-
+import { MAX_VIRTUAL_DEVICES_PER_USER, Reason } from "./reasons.js";
 
 export interface MfaObservation {
   device: MfaDevice;
@@ -19,10 +19,8 @@ export interface MfaObservation {
   now: Date;
 }
 
-export interface MfaOutcome {
-  ready: boolean;
-  reason: string;
-  message: string;
+export interface MfaOutcome extends Outcome {
+  reason: Reason;
 }
 
 export type MfaStep =
@@ -31,36 +29,25 @@ export type MfaStep =
   | { kind: "deleteRecord"; record: MfaRecord }
   | { kind: "generateRecord" }
   | { kind: "writeSecret"; record: MfaRecord; secretName: string }
-  | { kind: "updateRecord"; record: MfaRecord; event?: { type: "Normal" | "Warning"; reason: string; message: string } }
-  | { kind: "none"; outcome: MfaOutcome };
+  | { kind: "updateRecord"; record: MfaRecord; event?: TransitionEvent }
+  | Settled<MfaOutcome>;
 
-export function mfaSecretName(device: MfaDevice): string {
-  return device.spec.secretName ?? defaultSecretName(device.metadata.name ?? "");
-}
-
-function none(ready: boolean, reason: string, message: string): MfaStep {
+function none(ready: boolean, reason: Reason, message: string): MfaStep {
   return { kind: "none", outcome: { ready, reason, message } };
-}
-
-function byAge(a: MfaDevice, b: MfaDevice): number {
-  const at = a.metadata.creationTimestamp ?? "";
-  const bt = b.metadata.creationTimestamp ?? "";
-  if (at !== bt) return at < bt ? -1 : 1;
-  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
 }
 
 /** The Virtual device a user may have: the oldest one not being deleted. */
 export function livingDevices(peers: readonly MfaDevice[]): MfaDevice[] {
-  return peers
-    .filter((peer) => peer.metadata.deletionTimestamp === undefined && peer.spec.type === "Virtual")
-    .sort(byAge)
-    .slice(0, MAX_VIRTUAL_DEVICES_PER_USER);
+  return oldestLiving(
+    peers.filter((peer) => peer.spec.type === "Virtual"),
+    MAX_VIRTUAL_DEVICES_PER_USER,
+  );
 }
 
 function decideSecret(obs: MfaObservation, record: MfaRecord): MfaStep | undefined {
-  const secretName = mfaSecretName(obs.device);
+  const secretName = issuedSecretName(obs.device);
   if (obs.secret === "foreign") {
-    return none(false, "SecretConflict", `Secret ${secretName} exists and was not created by keygate for this device; it is left untouched`);
+    return none(false, Reason.SecretConflict, `Secret ${secretName} exists and was not created by keygate for this device; it is left untouched`);
   }
   if (record.issuedSecret !== undefined) return undefined;
   if (obs.secret === "absent") return { kind: "writeSecret", record, secretName };
@@ -73,10 +60,10 @@ function decideBinding(obs: MfaObservation, record: MfaRecord, seed: Buffer): Mf
   const generation = obs.device.metadata.generation ?? 0;
   const verification = obs.device.spec.verification;
   const locked = lockedUntil(record, nowMs);
-  if (locked) return none(false, "BindingLocked", `too many failed attempts: binding is locked until ${locked}`);
-  if (!verification) return none(false, "Pending", "waiting for two consecutive codes in spec.verification");
+  if (locked) return none(false, Reason.BindingLocked, `too many failed attempts: binding is locked until ${locked}`);
+  if (!verification) return none(false, Reason.Pending, "waiting for two consecutive codes in spec.verification");
   if (record.attemptedGeneration === generation) {
-    return none(false, "BindingFailed", record.lastAttemptMessage ?? "the codes in spec.verification were refused");
+    return none(false, Reason.BindingFailed, record.lastAttemptMessage ?? "the codes in spec.verification were refused");
   }
   const check = checkBindingCodes(seed, verification, nowMs, record.lastAcceptedStep);
   if (check.ok) {
@@ -91,7 +78,7 @@ function decideBinding(obs: MfaObservation, record: MfaRecord, seed: Buffer): Mf
       lastAttemptMessage: undefined,
     };
     const message = `device ${obs.device.spec.deviceName} bound`;
-    return { kind: "updateRecord", record: bound, event: { type: "Normal", reason: "Bound", message } };
+    return { kind: "updateRecord", record: bound, event: { type: "Normal", reason: Reason.Bound, message } };
   }
   const failed: MfaRecord = {
     ...record,
@@ -99,12 +86,12 @@ function decideBinding(obs: MfaObservation, record: MfaRecord, seed: Buffer): Mf
     attemptedGeneration: generation,
     lastAttemptMessage: check.message,
   };
-  return { kind: "updateRecord", record: failed, event: { type: "Warning", reason: "BindingFailed", message: check.message } };
+  return { kind: "updateRecord", record: failed, event: { type: "Warning", reason: Reason.BindingFailed, message: check.message } };
 }
 
 function decideDeletion(obs: MfaObservation): MfaStep {
   const hasFinalizer = (obs.device.metadata.finalizers ?? []).includes(FINALIZER);
-  if (!hasFinalizer) return none(false, "Deleting", "the device is being deleted");
+  if (!hasFinalizer) return none(false, Reason.Deleting, "the device is being deleted");
   return obs.record ? { kind: "deleteRecord", record: obs.record } : { kind: "removeFinalizer" };
 }
 
@@ -113,7 +100,7 @@ function decideIssuance(obs: MfaObservation): MfaStep {
   const living = livingDevices(obs.peers);
   if (living.some((peer) => peer.metadata.uid === obs.device.metadata.uid)) return { kind: "generateRecord" };
   const holder = living[0]?.metadata.name ?? "";
-  return none(false, "DeviceLimitExceeded", `user ${obs.device.spec.user} already has a virtual MFA device (${holder}); delete it first`);
+  return none(false, Reason.DeviceLimitExceeded, `user ${obs.device.spec.user} already has a virtual MFA device (${holder}); delete it first`);
 }
 
 /** The next step for an MfaDevice, one check at a time, as for AccessKeys. */
@@ -124,7 +111,7 @@ export function decideMfa(obs: MfaObservation): MfaStep {
   if (!record) return decideIssuance(obs);
   const secretStep = decideSecret(obs, record);
   if (secretStep) return secretStep;
-  if (record.bound) return none(true, "Bound", `device ${obs.device.spec.deviceName} is bound`);
-  if (!obs.seed) return none(false, "Pending", "the seed could not be read");
+  if (record.bound) return none(true, Reason.Bound, `device ${obs.device.spec.deviceName} is bound`);
+  if (!obs.seed) return none(false, Reason.Pending, "the seed could not be read");
   return decideBinding(obs, record, obs.seed);
 }

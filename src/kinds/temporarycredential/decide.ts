@@ -1,6 +1,10 @@
 import type { TemporaryCredential } from "../../api/temporarycredential.js";
-import { defaultSecretName } from "../../api/secret-name.js";
+import { issuedSecretName } from "../../api/secret-name.js";
+import type { MfaRecord } from "../../keystore/mfa-record.js";
+import { judgeCode } from "../../otp/checker.js";
 import type { SecretObservation } from "../../runtime/kube.js";
+import type { Outcome, Settled } from "../../runtime/reconcile.js";
+import { Reason } from "./reasons.js";
 
 export interface IssuedFacts {
   accessKeyId: string;
@@ -9,50 +13,56 @@ export interface IssuedFacts {
   mfaAuthenticated: boolean;
 }
 
+/** What the issuance annotation says happened; absent until the operator has decided. */
+export type Issuance = ({ result: "Issued" } & IssuedFacts) | { result: "MfaFailed"; message: string };
+
+/** The bound device spec.mfa names, opened for a code check. */
+export interface MfaDeviceState {
+  record: MfaRecord;
+  seed: Buffer;
+}
+
 export interface TemporaryObservation {
   credential: TemporaryCredential;
+  /** From the object's issuance annotation. */
+  issuance?: Issuance;
   secret: SecretObservation;
-  /** What an owned Secret says, for a status lost in a crash between Secret and status. */
+  /** What an owned Secret says, for a crash between the Secret and the issuance record. */
   secretFacts?: IssuedFacts;
+  /** Gathered only while a code in spec.mfa is still to be judged. */
+  mfaDevice?: MfaDeviceState;
   now: Date;
   retentionMs: number;
 }
 
-export interface TemporaryOutcome {
-  ready: boolean;
-  reason: string;
-  message: string;
+export interface TemporaryOutcome extends Outcome {
+  reason: Reason;
   expired: boolean;
   facts?: IssuedFacts;
-  /** When to look again: the expiry, or the end of the retention. */
-  requeueAt?: number;
 }
 
 export type TemporaryStep =
-  | { kind: "issue" }
+  | { kind: "issue"; mfaRecord?: MfaRecord }
+  | { kind: "refuseMfa"; message: string; mfaRecord?: MfaRecord }
+  | { kind: "recordIssuance"; facts: IssuedFacts }
   | { kind: "deleteSecret"; outcome: TemporaryOutcome }
   | { kind: "deleteResource" }
-  | { kind: "none"; outcome: TemporaryOutcome };
+  | Settled<TemporaryOutcome>;
 
-export function sessionSecretName(credential: TemporaryCredential): string {
-  return credential.spec.secretName ?? defaultSecretName(credential.metadata.name ?? "");
+function settled(outcome: Omit<TemporaryOutcome, "expired"> & { expired?: boolean }): TemporaryStep {
+  return { kind: "none", outcome: { expired: false, ...outcome } };
 }
 
-function issuedFacts(obs: TemporaryObservation): IssuedFacts | undefined {
-  const status = obs.credential.status;
-  if (status?.accessKeyId && status.expiration) {
-    return {
-      accessKeyId: status.accessKeyId,
-      issuedAt: status.issuedAt ?? status.expiration,
-      expiration: status.expiration,
-      mfaAuthenticated: status.mfaAuthenticated ?? false,
-    };
-  }
-  return obs.secretFacts;
-}
-
-function readyReason(credential: TemporaryCredential): string | undefined {
-  return credential.status?.conditions?.find((condition) => condition.type === "Ready")?.reason;
+// Status written by earlier versions, before the issuance annotation existed.
+function statusFacts(credential: TemporaryCredential): IssuedFacts | undefined {
+  const status = credential.status;
+  if (!status?.accessKeyId || !status.expiration) return undefined;
+  return {
+    accessKeyId: status.accessKeyId,
+    issuedAt: status.issuedAt ?? status.expiration,
+    expiration: status.expiration,
+    mfaAuthenticated: status.mfaAuthenticated ?? false,
+  };
 }
 
 // Once issued, a session only runs out: at expiry its Secret goes, after the retention the object.
@@ -60,13 +70,12 @@ function decideIssued(obs: TemporaryObservation, facts: IssuedFacts): TemporaryS
   const expiresAt = Date.parse(facts.expiration);
   const now = obs.now.getTime();
   if (now < expiresAt) {
-    const message = `session ${facts.accessKeyId} is valid until ${facts.expiration}`;
-    return { kind: "none", outcome: { ready: true, reason: "Issued", message, expired: false, facts, requeueAt: expiresAt } };
+    return settled({ ready: true, reason: Reason.Issued, message: `session ${facts.accessKeyId} is valid until ${facts.expiration}`, facts, requeueAt: expiresAt });
   }
   const removeAt = expiresAt + obs.retentionMs;
   const outcome: TemporaryOutcome = {
     ready: false,
-    reason: "Expired",
+    reason: Reason.Expired,
     message: `session ${facts.accessKeyId} expired at ${facts.expiration}; its Secret was deleted`,
     expired: true,
     facts,
@@ -76,21 +85,34 @@ function decideIssued(obs: TemporaryObservation, facts: IssuedFacts): TemporaryS
   return now >= removeAt ? { kind: "deleteResource" } : { kind: "none", outcome };
 }
 
+// A code in spec.mfa is judged once: accepted, it is used up with the issue; refused, for good.
+function decideMfa(obs: TemporaryObservation, mfa: { deviceName: string; code: string }): TemporaryStep {
+  const device = obs.mfaDevice;
+  if (!device) return { kind: "refuseMfa", message: `MFA device ${mfa.deviceName} is not a bound device of user ${obs.credential.spec.user}; nothing was issued` };
+  const judgement = judgeCode(device.record, device.seed, mfa.code, obs.now.getTime());
+  if (judgement.answer.valid) return { kind: "issue", mfaRecord: judgement.next };
+  return {
+    kind: "refuseMfa",
+    message: `MFA code for device ${mfa.deviceName} refused (${judgement.answer.code}); nothing was issued`,
+    mfaRecord: judgement.next,
+  };
+}
+
 /**
- * The next step for a TemporaryCredential. A session is issued at most once: anything that
- * says it was (status, or an owned Secret after a crash) means never again.
+ * The next step for a TemporaryCredential. A session is issued at most once: anything that says
+ * it was (the issuance annotation, an owned Secret after a crash, an earlier status) means never
+ * again; a refused MFA code is final, since the spec cannot change.
  */
 export function decideTemporary(obs: TemporaryObservation): TemporaryStep {
-  const facts = issuedFacts(obs);
-  if (facts) return decideIssued(obs, facts);
+  const issuance = obs.issuance;
+  if (issuance?.result === "MfaFailed") return settled({ ready: false, reason: Reason.MfaFailed, message: issuance.message });
+  if (issuance?.result === "Issued") return decideIssued(obs, issuance);
+  const facts = obs.secretFacts ?? statusFacts(obs.credential);
+  if (facts) return { kind: "recordIssuance", facts };
   if (obs.secret === "foreign") {
-    const message = `Secret ${sessionSecretName(obs.credential)} exists and was not created by keygate for this session; nothing was issued`;
-    return { kind: "none", outcome: { ready: false, reason: "SecretConflict", message, expired: false } };
+    const message = `Secret ${issuedSecretName(obs.credential)} exists and was not created by keygate for this session; nothing was issued`;
+    return settled({ ready: false, reason: Reason.SecretConflict, message });
   }
-  // A refused MFA code is final: the spec cannot change, and a retry could only replay the code.
-  if (readyReason(obs.credential) === "MfaFailed") {
-    const message = obs.credential.status?.conditions?.find((c) => c.type === "Ready")?.message ?? "the MFA code was refused";
-    return { kind: "none", outcome: { ready: false, reason: "MfaFailed", message, expired: false } };
-  }
-  return { kind: "issue" };
+  const mfa = obs.credential.spec.mfa;
+  return mfa ? decideMfa(obs, mfa) : { kind: "issue" };
 }

@@ -1,34 +1,36 @@
-import { isDeepStrictEqual } from "node:util";
-import * as k8s from "@kubernetes/client-node";
+import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { API_VERSION, GROUP, VERSION } from "../../api/group.js";
+import { API_VERSION } from "../../api/group.js";
+import { issuedSecretName } from "../../api/secret-name.js";
 import {
   parseTemporaryCredential,
   TEMPORARY_CREDENTIAL_KIND,
   type TemporaryCredential,
   type TemporaryCredentialStatus,
 } from "../../api/temporarycredential.js";
-import type { EventSink } from "../accesskey/reconciler.js";
 import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
+import { parseJson } from "../../json.js";
 import type { KekSet } from "../../keystore/kek.js";
-import type { MfaChecker } from "../../otp/checker.js";
-import { controllerReference, createOwnedSecret, isApiStatus, KindClient, observeSecret } from "../../runtime/kube.js";
-import { setCondition } from "../../runtime/conditions.js";
-import type { ReconcileResult } from "../../runtime/queue.js";
-import { decideTemporary, type IssuedFacts, sessionSecretName, type TemporaryObservation, type TemporaryOutcome } from "./decide.js";
-import { buildSessionSecret } from "./issued-secret.js";
+import { openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
+import type { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { sealSessionToken } from "../../keystore/session-token.js";
+import { isApiStatus } from "../../runtime/errors.js";
+import type { EventSink } from "../../runtime/events.js";
+import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
+import type { KindLogic, TransitionEvent } from "../../runtime/reconcile.js";
+import { decideTemporary, type Issuance, type IssuedFacts, type MfaDeviceState, type TemporaryObservation, type TemporaryOutcome, type TemporaryStep } from "./decide.js";
+import { buildSessionSecret } from "./issued-secret.js";
+import { ISSUANCE_ANNOTATION, Reason } from "./reasons.js";
+import { desiredStatus, transitionEvents } from "./status.js";
 
-export const TEMPORARY_CREDENTIAL_PLURAL = "temporarycredentials";
 const ISSUED_AT = "iam.keygate.dev/issued-at";
 const MFA_AUTHENTICATED = "iam.keygate.dev/mfa-authenticated";
-const MAX_STEPS = 6;
 
 export interface TemporaryReconcilerDeps {
   core: k8s.CoreV1Api;
-  custom: k8s.CustomObjectsApi;
+  client: KindClient;
   keks: KekSet;
-  mfa: Pick<MfaChecker, "verify">;
+  mfaRecords: MfaRecordStore;
   events: EventSink;
   clock: () => Date;
   /** The operator's ceiling on durationSeconds (never above 129600). */
@@ -36,6 +38,8 @@ export interface TemporaryReconcilerDeps {
   retentionMs: number;
   log: Logger;
 }
+
+type Action = Exclude<TemporaryStep, { kind: "none" }>;
 
 function factsOf(secret: k8s.V1Secret): IssuedFacts | undefined {
   const data = secret.data ?? {};
@@ -47,154 +51,114 @@ function factsOf(secret: k8s.V1Secret): IssuedFacts | undefined {
   return { accessKeyId, expiration, issuedAt: annotations[ISSUED_AT] ?? expiration, mfaAuthenticated: annotations[MFA_AUTHENTICATED] === "true" };
 }
 
-function conditionsOf(credential: TemporaryCredential, outcome: TemporaryOutcome, now: Date): TemporaryCredentialStatus["conditions"] {
-  const observedGeneration = credential.metadata.generation ?? 0;
-  const condition = (type: string, status: boolean, reason: string, message: string) =>
-    ({ type, status: status ? "True" : "False", reason, message, observedGeneration }) as const;
-  const ready = condition("Ready", outcome.ready, outcome.reason, outcome.message);
-  const conditions = setCondition(credential.status?.conditions ?? [], ready, now);
-  if (!outcome.facts) return conditions;
-  const expired = outcome.expired
-    ? condition("Expired", true, "Expired", "the session has expired")
-    : condition("Expired", false, "Valid", "the session is valid");
-  return setCondition(conditions, expired, now);
-}
-
-function factsStatus(credential: TemporaryCredential, outcome: TemporaryOutcome): Partial<TemporaryCredentialStatus> {
-  const facts = outcome.facts;
-  if (!facts) return {};
+// Anything but a well-formed record is no record: the operator then decides from the Secret.
+function issuanceOf(credential: TemporaryCredential): Issuance | undefined {
+  const text = credential.metadata.annotations?.[ISSUANCE_ANNOTATION];
+  const value = text === undefined ? undefined : (parseJson(text) as Partial<Issuance> | undefined);
+  if (value?.result === "MfaFailed" && typeof value.message === "string") return { result: "MfaFailed", message: value.message };
+  const issued = value as Partial<IssuedFacts> & { result?: string };
+  if (issued?.result !== "Issued" || typeof issued.accessKeyId !== "string" || typeof issued.expiration !== "string") return undefined;
   return {
-    accessKeyId: facts.accessKeyId,
-    issuedAt: facts.issuedAt,
-    expiration: facts.expiration,
-    mfaAuthenticated: facts.mfaAuthenticated,
-    secretRef: outcome.expired ? undefined : { name: sessionSecretName(credential) },
+    result: "Issued",
+    accessKeyId: issued.accessKeyId,
+    expiration: issued.expiration,
+    issuedAt: typeof issued.issuedAt === "string" ? issued.issuedAt : issued.expiration,
+    mfaAuthenticated: issued.mfaAuthenticated === true,
   };
 }
 
-function statusOf(credential: TemporaryCredential, outcome: TemporaryOutcome, now: Date): TemporaryCredentialStatus {
-  const status: TemporaryCredentialStatus = {
-    ...factsStatus(credential, outcome),
-    conditions: conditionsOf(credential, outcome, now),
-    observedGeneration: credential.metadata.generation ?? 0,
-  };
-  return JSON.parse(JSON.stringify(status)) as TemporaryCredentialStatus;
-}
+/** TemporaryCredential's part of the reconcile skeleton: issue once, expire at the instant, remove after retention. */
+export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, TemporaryObservation, Action, TemporaryOutcome> {
+  readonly kind = TEMPORARY_CREDENTIAL_KIND;
+  readonly parse = parseTemporaryCredential;
+  readonly decide = decideTemporary;
 
-/** Issues STS-style sessions once and expires them on time, from a timer at the exact instant. */
-export class TemporaryCredentialReconciler {
-  private readonly kind: KindClient;
+  constructor(private readonly deps: TemporaryReconcilerDeps) {}
 
-  constructor(private readonly deps: TemporaryReconcilerDeps) {
-    this.kind = new KindClient(deps.custom, TEMPORARY_CREDENTIAL_PLURAL);
-  }
-
-  async reconcile(namespace: string, name: string): Promise<ReconcileResult | void> {
-    for (let steps = 0; steps < MAX_STEPS; steps++) {
-      const raw = await this.kind.read(namespace, name);
-      const parsed = raw ? parseTemporaryCredential(raw) : undefined;
-      if (!raw || !parsed?.ok || parsed.value.metadata.deletionTimestamp) return;
-      const done = await this.step(raw, parsed.value);
-      if (done) return done;
-    }
-  }
-
-  /** Applies one step; returns the result when the reconcile is over. */
-  private async step(raw: k8s.KubernetesObject, credential: TemporaryCredential): Promise<ReconcileResult | undefined> {
-    const step = decideTemporary(await this.gather(credential));
-    switch (step.kind) {
-      case "none":
-        return this.settle(raw, credential, step.outcome);
-      case "deleteResource":
-        await this.deleteResource(credential);
-        return {};
-      case "deleteSecret":
-        await this.deleteSecret(raw, credential, step.outcome);
-        return undefined;
-      case "issue":
-        return (await this.issue(raw, credential)) ? undefined : {};
-    }
-  }
-
-  private async gather(credential: TemporaryCredential): Promise<TemporaryObservation> {
+  async gather(credential: TemporaryCredential): Promise<TemporaryObservation> {
     const namespace = credential.metadata.namespace ?? "";
     const uid = credential.metadata.uid ?? "";
-    const secretName = sessionSecretName(credential);
+    const secretName = issuedSecretName(credential);
+    const issuance = issuanceOf(credential);
     const secret = await observeSecret(this.deps.core, namespace, secretName, uid);
     const secretFacts = secret === "owned" ? factsOf(await this.deps.core.readNamespacedSecret({ namespace, name: secretName })) : undefined;
-    return { credential, secret, secretFacts, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
+    const mfaDevice = issuance || secretFacts ? undefined : await this.mfaDevice(credential);
+    return { credential, issuance, secret, secretFacts, mfaDevice, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
   }
 
-  /** Checks MFA (when asked for), then writes the session's Secret; false when nothing was issued. */
-  private async issue(raw: k8s.KubernetesObject, credential: TemporaryCredential): Promise<boolean> {
-    const namespace = credential.metadata.namespace ?? "";
+  private async mfaDevice(credential: TemporaryCredential): Promise<MfaDeviceState | undefined> {
     const mfa = credential.spec.mfa;
-    if (mfa) {
-      const answer = await this.deps.mfa.verify(namespace, credential.spec.user, mfa.code, mfa.deviceName);
-      if (!answer.valid) {
-        const message = `MFA code for device ${mfa.deviceName} refused (${answer.code}); nothing was issued`;
-        await this.settle(raw, credential, { ready: false, reason: "MfaFailed", message, expired: false });
-        await this.deps.events.emit(raw, "Warning", "MfaFailed", message);
-        return false;
-      }
+    if (!mfa) return undefined;
+    const bound = await this.deps.mfaRecords.bound(credential.metadata.namespace ?? "", credential.spec.user);
+    const record = bound.find((candidate) => candidate.deviceName === mfa.deviceName);
+    return record ? { record, seed: openSeed(this.deps.keks, record) } : undefined;
+  }
+
+  desiredStatus(observation: TemporaryObservation, outcome: TemporaryOutcome): TemporaryCredentialStatus {
+    return desiredStatus(observation.credential, outcome, observation.now);
+  }
+
+  transitionEvents(previous: TemporaryCredentialStatus | undefined, next: TemporaryCredentialStatus, outcome: TemporaryOutcome): TransitionEvent[] {
+    return transitionEvents(previous, next, outcome);
+  }
+
+  async act(credential: TemporaryCredential, raw: k8s.KubernetesObject, step: Action): Promise<void> {
+    switch (step.kind) {
+      case "issue":
+        return this.issue(credential, raw, step.mfaRecord);
+      case "refuseMfa":
+        return this.refuseMfa(raw, step.message, step.mfaRecord);
+      case "recordIssuance":
+        return this.recordIssuance(raw, { result: "Issued", ...step.facts });
+      case "deleteSecret":
+        await this.deleteSecret(credential);
+        await this.deps.events.emit(raw, "Normal", Reason.Expired, step.outcome.message);
+        return;
+      case "deleteResource":
+        await this.deps.client.delete(credential.metadata.namespace ?? "", credential.metadata.name ?? "");
+        this.deps.log.info({ kind: TEMPORARY_CREDENTIAL_KIND, namespace: credential.metadata.namespace, name: credential.metadata.name }, "expired session removed after its retention");
+        return;
     }
+  }
+
+  // The code is used up (with the record's resourceVersion, so a race on any replica loses with
+  // a conflict) before the session exists; the issuance is recorded by the next step.
+  private async issue(credential: TemporaryCredential, raw: k8s.KubernetesObject, mfaRecord: MfaRecord | undefined): Promise<void> {
+    if (mfaRecord) await this.deps.mfaRecords.update(mfaRecord);
+    const namespace = credential.metadata.namespace ?? "";
     const now = this.deps.clock();
     const seconds = Math.min(credential.spec.durationSeconds, this.deps.maxSessionSeconds);
     const expiresAt = now.getTime() + seconds * 1000;
     const accessKeyId = generateAccessKeyId("temporary");
     const secretAccessKey = generateSecretAccessKey();
-    const claims = {
-      accessKeyId,
-      namespace,
-      user: credential.spec.user,
-      issuedAt: now.getTime(),
-      expiresAt,
-      mfaAuthenticated: mfa !== undefined,
-      secretAccessKey,
-    };
-    const session = {
-      accessKeyId,
-      secretAccessKey,
-      sessionToken: sealSessionToken(this.deps.keks, claims),
-      expiration: new Date(expiresAt).toISOString(),
-    };
-    const secretName = sessionSecretName(credential);
+    const mfaAuthenticated = mfaRecord !== undefined;
+    const claims = { accessKeyId, namespace, user: credential.spec.user, issuedAt: now.getTime(), expiresAt, mfaAuthenticated, secretAccessKey };
+    const session = { accessKeyId, secretAccessKey, sessionToken: sealSessionToken(this.deps.keks, claims), expiration: new Date(expiresAt).toISOString() };
+    const secretName = issuedSecretName(credential);
     const owner = controllerReference(API_VERSION, TEMPORARY_CREDENTIAL_KIND, raw);
     const secret = buildSessionSecret({ namespace, secretName, owner }, session);
-    const annotations = { [ISSUED_AT]: now.toISOString(), [MFA_AUTHENTICATED]: String(mfa !== undefined) };
-    secret.metadata = { ...secret.metadata, annotations };
+    secret.metadata = { ...secret.metadata, annotations: { [ISSUED_AT]: now.toISOString(), [MFA_AUTHENTICATED]: String(mfaAuthenticated) } };
     if (await createOwnedSecret(this.deps.core, secret)) {
       const message = `session ${accessKeyId} issued into Secret ${secretName}, valid until ${session.expiration}`;
-      await this.deps.events.emit(raw, "Normal", "Issued", message);
+      await this.deps.events.emit(raw, "Normal", Reason.Issued, message);
     }
-    return true;
   }
 
-  private async deleteSecret(raw: k8s.KubernetesObject, credential: TemporaryCredential, outcome: TemporaryOutcome): Promise<void> {
-    const namespace = credential.metadata.namespace ?? "";
+  private async refuseMfa(raw: k8s.KubernetesObject, message: string, mfaRecord: MfaRecord | undefined): Promise<void> {
+    if (mfaRecord) await this.deps.mfaRecords.update(mfaRecord);
+    await this.recordIssuance(raw, { result: "MfaFailed", message });
+    await this.deps.events.emit(raw, "Warning", Reason.MfaFailed, message);
+  }
+
+  private async recordIssuance(raw: k8s.KubernetesObject, issuance: Issuance): Promise<void> {
+    await this.deps.client.setAnnotation(raw, ISSUANCE_ANNOTATION, JSON.stringify(issuance));
+  }
+
+  private async deleteSecret(credential: TemporaryCredential): Promise<void> {
     try {
-      await this.deps.core.deleteNamespacedSecret({ namespace, name: sessionSecretName(credential) });
+      await this.deps.core.deleteNamespacedSecret({ namespace: credential.metadata.namespace ?? "", name: issuedSecretName(credential) });
     } catch (error) {
       if (!isApiStatus(error, 404)) throw error;
     }
-    await this.deps.events.emit(raw, "Normal", "Expired", outcome.message);
-  }
-
-  private async deleteResource(credential: TemporaryCredential): Promise<void> {
-    const { namespace = "", name = "" } = credential.metadata;
-    try {
-      await this.deps.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: TEMPORARY_CREDENTIAL_PLURAL, name });
-      this.deps.log.info({ kind: TEMPORARY_CREDENTIAL_KIND, namespace, name }, "expired session removed after its retention");
-    } catch (error) {
-      if (!isApiStatus(error, 404)) throw error;
-    }
-  }
-
-  /** Writes status if it changed, and asks to be woken at the next deadline (not by polling). */
-  private async settle(raw: k8s.KubernetesObject, credential: TemporaryCredential, outcome: TemporaryOutcome): Promise<ReconcileResult> {
-    const now = this.deps.clock();
-    const status = statusOf(credential, outcome, now);
-    if (!isDeepStrictEqual(credential.status ?? {}, status)) await this.kind.writeStatus(raw, credential.status, status);
-    return outcome.requeueAt === undefined ? {} : { requeueAfterMs: Math.max(0, outcome.requeueAt - now.getTime()) };
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AccessKey } from "../../../src/api/accesskey.js";
-import { type AdmissionContext, type AdmissionRequest, admitAccessKey } from "../../../src/runtime/admission.js";
+import type { AccessKey } from "../../../../src/api/accesskey.js";
+import { admitAccessKey } from "../../../../src/kinds/accesskey/admission.js";
+import type { AdmissionContext, AdmissionRequest } from "../../../../src/runtime/admission.js";
 
 function key(name: string, user: string, state: "Active" | "Inactive" = "Active"): AccessKey {
   return {
@@ -13,8 +14,7 @@ function key(name: string, user: string, state: "Active" | "Inactive" = "Active"
 
 function context(keys: AccessKey[], terminating = false): AdmissionContext {
   return {
-    keysOf: (_namespace, user) => keys.filter((k) => k.spec.user === user),
-    devicesOf: () => [],
+    objectsIn: (namespace) => keys.filter((k) => k.metadata.namespace === namespace),
     namespaceTerminating: () => Promise.resolve(terminating),
   };
 }

@@ -1,0 +1,40 @@
+import { accessKeyDefinition } from "../../api/accesskey.js";
+import { RecordStore } from "../../keystore/access-key-store.js";
+import { ACCESS_KEY_LABEL } from "../../labels.js";
+import { KindClient } from "../../runtime/kube.js";
+import { ReconcileSkeleton } from "../../runtime/reconcile.js";
+import type { ControllerContext, KindModule } from "../kind.js";
+import { admitAccessKey } from "./admission.js";
+import { RecyclePurger } from "./purger.js";
+import { AccessKeyLogic } from "./reconciler.js";
+
+/** AccessKey: long-term AK/SK, two per user, issued once, recycled on delete. */
+export const accessKey: KindModule = {
+  definition: accessKeyDefinition,
+  secretLabel: ACCESS_KEY_LABEL,
+  admission: { operations: ["CREATE", "DELETE"], admit: admitAccessKey },
+  controller(context: ControllerContext) {
+    const { core, custom, keks, cache, events, clock, log, settings } = context;
+    const client = new KindClient(custom, accessKeyDefinition.plural);
+    const records = new RecordStore(core, settings.namespace);
+    const logic = new AccessKeyLogic({
+      core,
+      client,
+      records,
+      keks,
+      cache,
+      events,
+      clock,
+      recycleRetentionMs: settings.recycleRetentionMs,
+      log,
+      afterRecordWrite: settings.afterRecordWrite,
+    });
+    const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
+    const purger = new RecyclePurger({ records, retentionMs: settings.recycleRetentionMs, now: clock, log });
+    return {
+      reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
+      startLeading: () => purger.start(),
+      stopLeading: () => purger.stop(),
+    };
+  },
+};

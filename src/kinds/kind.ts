@@ -1,0 +1,55 @@
+import type * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { KindDefinition } from "../api/kind.js";
+import type { KekSet } from "../keystore/kek.js";
+import type { AdmissionOperation, Admit } from "../runtime/admission.js";
+import type { EventSink } from "../runtime/events.js";
+import type { ObjectCache } from "../runtime/informer.js";
+import type { ReconcileResult } from "../runtime/queue.js";
+
+/** The operator's settings that some kind reads; each kind takes what it needs. */
+export interface OperatorSettings {
+  /** The operator's own namespace: the keystore lives there. */
+  namespace: string;
+  recycleRetentionMs: number;
+  /** Ceiling on a TemporaryCredential's durationSeconds. */
+  maxSessionSeconds: number;
+  /** How long an expired TemporaryCredential stays before it is deleted. */
+  sessionRetentionMs: number;
+  /** Test-only fault injection point, right after a keystore record is written. */
+  afterRecordWrite?: () => void;
+}
+
+/** What the operator hands every kind's controller. */
+export interface ControllerContext {
+  core: k8s.CoreV1Api;
+  custom: k8s.CustomObjectsApi;
+  keks: KekSet;
+  /** The operator's cache of this kind's objects. */
+  cache: ObjectCache;
+  events: EventSink;
+  clock: () => Date;
+  log: Logger;
+  settings: OperatorSettings;
+}
+
+/** A kind's controller: reconciles one object by name, from the state of the world. */
+export interface Controller {
+  reconcile(namespace: string, name: string): Promise<ReconcileResult | void>;
+  /** Work the leader does besides reconciling (e.g. purging the recycle bin). */
+  startLeading?(): void;
+  stopLeading?(): void;
+}
+
+/**
+ * Everything the operator, the webhook and the CRD generator need to know of one kind. Adding a
+ * kind is a folder exporting one of these, and one line in the registry.
+ */
+export interface KindModule {
+  readonly definition: KindDefinition;
+  /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it. */
+  readonly secretLabel: string;
+  /** The operations the admission webhook sees, and the rules; none: no webhook for the kind. */
+  readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
+  controller(context: ControllerContext): Controller;
+}

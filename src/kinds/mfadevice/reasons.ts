@@ -1,0 +1,15 @@
+// Condition reasons and Event reasons, as named constants: dashboards and alerts match on them.
+export const Reason = {
+  Pending: "Pending",
+  Issued: "Issued",
+  Bound: "Bound",
+  BindingFailed: "BindingFailed",
+  BindingLocked: "BindingLocked",
+  Unbound: "Unbound",
+  Deleting: "Deleting",
+  DeviceLimitExceeded: "DeviceLimitExceeded",
+  SecretConflict: "SecretConflict",
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+export const MAX_VIRTUAL_DEVICES_PER_USER = 1;

@@ -1,0 +1,30 @@
+import { temporaryCredentialDefinition } from "../../api/temporarycredential.js";
+import { MfaRecordStore } from "../../keystore/mfa-store.js";
+import { KindClient } from "../../runtime/kube.js";
+import { ReconcileSkeleton } from "../../runtime/reconcile.js";
+import type { ControllerContext, KindModule } from "../kind.js";
+import { TEMPORARY_CREDENTIAL_LABEL } from "./issued-secret.js";
+import { TemporaryCredentialLogic } from "./reconciler.js";
+
+/** TemporaryCredential: an STS-style session, MFA-gated if asked, expiring at the instant. */
+export const temporaryCredential: KindModule = {
+  definition: temporaryCredentialDefinition,
+  secretLabel: TEMPORARY_CREDENTIAL_LABEL,
+  controller(context: ControllerContext) {
+    const { core, custom, keks, events, clock, log, settings } = context;
+    const client = new KindClient(custom, temporaryCredentialDefinition.plural);
+    const logic = new TemporaryCredentialLogic({
+      core,
+      client,
+      keks,
+      mfaRecords: new MfaRecordStore(core, settings.namespace),
+      events,
+      clock,
+      maxSessionSeconds: settings.maxSessionSeconds,
+      retentionMs: settings.sessionRetentionMs,
+      log,
+    });
+    const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
+    return { reconcile: (namespace, name) => skeleton.reconcile(namespace, name) };
+  },
+};
