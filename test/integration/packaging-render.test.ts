@@ -161,9 +161,14 @@ describe("the chart and the kustomize base against the real API server", () => {
     const { stdout, warnings } = await dryRun(applicable.map((object) => stringify(object)).join("---\n"));
     expect(warnings).toBe("");
     expect(stdout.trim().split("\n")).toHaveLength(applicable.length);
-    const scraped = objects.filter((object) => object.kind === "Service" && (object.spec as { ports: Array<{ name: string }> }).ports.some((port) => port.name === "http"));
-    expect(scraped.map((service) => service.metadata.name).sort()).toEqual(["keygate-operator", "keygate-verifier"]);
-    expect(monitor.spec).toMatchObject({ endpoints: [{ port: "http", path: "/metrics" }] });
+    const serving = (port: string): string[] =>
+      objects
+        .filter((object) => object.kind === "Service" && (object.spec as { ports: Array<{ name: string }> }).ports.some((candidate) => candidate.name === port))
+        .map((service) => service.metadata.name)
+        .sort();
+    expect(serving("http")).toEqual(["keygate-operator", "keygate-verifier"]);
+    expect(serving("metrics")).toEqual(["keygate-operator"]);
+    expect(monitor.spec).toMatchObject({ endpoints: [{ port: "http", path: "/metrics" }, { port: "metrics", path: "/metrics" }] });
     const verifier = find(objects, "Deployment", "keygate-verifier");
     expect((verifier.spec as { replicas?: number }).replicas).toBeUndefined();
     expectCertManagerWiring(objects, "keygate-webhook-ca");

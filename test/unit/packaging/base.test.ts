@@ -130,6 +130,23 @@ describe("the operator's high availability and webhook", () => {
   it("waits for a slow start before the liveness probe counts", () => {
     expect(container.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
   });
+
+  it("serves its controllers' metrics on a port of their own, on every address, through its Service", () => {
+    expect(flag(args, "metrics-host")).toBe("0.0.0.0");
+    expect(String(portNumber(container, "metrics"))).toBe(flag(args, "metrics-port"));
+    expect(portNumber(container, "metrics")).not.toBe(portNumber(container, "http"));
+    const service = find(objects, "Service", "keygate-operator");
+    const port = (service.spec as { ports: Array<{ name: string; port: number; targetPort: string }> }).ports.find((p) => p.name === "metrics");
+    expect(String(port?.port)).toBe(flag(args, "metrics-port"));
+    expect(port?.targetPort).toBe("metrics");
+  });
+
+  it("admits scrapers to both /metrics ports", () => {
+    const rules = (find(objects, "NetworkPolicy", "keygate-operator").spec as { ingress: Array<{ ports: Array<{ port: string }>; from?: unknown[] }> }).ingress;
+    const metrics = rules.find((rule) => rule.ports.some((port) => port.port === "metrics"));
+    expect(metrics?.ports.map((port) => port.port).sort()).toEqual(["http", "metrics"]);
+    expect(metrics?.from).toEqual([{ namespaceSelector: {} }]);
+  });
 });
 
 describe("RBAC", () => {
