@@ -164,7 +164,7 @@ export class ControllerMetrics implements LeaderElectionMetrics {
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The hooks of one controller's WorkQueue; the series appear, at zero, at once. */
+  /** The hooks of one controller's WorkQueue (ask once per controller); its series appear at once, at zero. */
   controller(name: string): WorkQueueMetrics {
     const queue = new ControllerQueueMetrics(name, this.instruments, this.now);
     this.queues.push(queue);

@@ -224,6 +224,12 @@ describe("ControllerMetrics", () => {
     expect(value(await text(), "workqueue_depth", QUEUE)).toBe(0);
   });
 
+  it("adds the process's own metrics when asked, as Go operators export theirs", async () => {
+    const names = Object.keys(types(await new ControllerMetrics({ processMetrics: true }).registry.metrics()));
+    expect(names).toEqual(expect.arrayContaining(["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_eventloop_lag_seconds"]));
+    expect(Object.keys(types(await new ControllerMetrics().registry.metrics()))).not.toContain("process_cpu_seconds_total");
+  });
+
   it("labels each controller's series with its own name", async () => {
     const clock = new ManualClock();
     const metrics = new ControllerMetrics({ now: () => clock.now() / 1000 });
