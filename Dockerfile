@@ -4,7 +4,9 @@
 # Pin the base image by digest in your build (NODE_IMAGE=node:22-bookworm-slim@sha256:…).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# 1. Compile: every dependency (TypeScript is a dev dependency), then tsc to dist/.
+# 1. Compile: every dependency (TypeScript is a dev dependency), then tsc to dist/ from the
+# production entry points only (tsconfig.build.json); .dockerignore keeps the development code
+# out of the build context, so a production import of it fails here.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

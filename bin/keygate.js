@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The CLI runs from the TypeScript sources through tsx's loader, so a clone needs no build step.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli/main.ts");
+// The installed CLI runs the compiled production program (`npm run build` writes dist/). From a
+// clone, `npm run keygate` runs the sources through tsx, with the development commands too.
+import "../dist/cli/main.js";

@@ -12,7 +12,7 @@ import { waitFor } from "../support/wait.js";
 
 function operatorProcess(namespace: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string } {
   const args = [
-    "bin/keygate.js", "operator",
+    "--import", "tsx", "src/cli/main.ts", "operator",
     "--kubeconfig", controlPlane().kubeconfigPath,
     "--namespace", namespace,
     "--webhook-host", "127.0.0.1", "--webhook-port", "0", "--webhook-public-host", "127.0.0.1",

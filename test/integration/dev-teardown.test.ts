@@ -25,7 +25,9 @@ async function until<T>(check: () => Promise<T | undefined>, what: string, timeo
 
 async function startDev(): Promise<{ child: ChildProcess; stateDir: string; info: DevJson; output: () => string }> {
   const stateDir = await mkdtemp(join(tmpdir(), "keygate-dev-"));
-  const child = spawn(process.execPath, ["bin/keygate.js", "dev", "--state-dir", stateDir], { stdio: "pipe" });
+  // tsx's loader in node itself rather than the tsx command, which would fork: the test checks
+  // that dev.json names this child's pid.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/dev/cli.ts", "dev", "--state-dir", stateDir], { stdio: "pipe" });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -64,14 +64,22 @@ describe("the Dockerfile", () => {
     const entrypoint = dockerEntrypoint(dockerfile);
     expect(entrypoint.slice(0, 2)).toEqual(["/usr/bin/tini", "--"]);
     expect(entrypoint.slice(2)).toEqual(["node", "/app/dist/cli/main.js"]);
-    // tsconfig.build.json compiles src/ into dist/, so dist/cli/main.js is src/cli/main.ts.
+    // tsconfig.build.json compiles src/ into dist/, so dist/cli/main.js is src/cli/main.ts (dist.test.ts runs it).
     expect(readText("tsconfig.build.json")).toMatch(/"rootDir":\s*"src"[^}]*"outDir":\s*"dist"/);
-    expect(readText("src/cli/main.ts")).toContain("buildProgram()");
+    expect(readText("tsconfig.build.json")).toContain('"src/cli/main.ts"');
   });
 
-  it("sends only what the build needs to the builder", () => {
+  it("sends only what the production build needs to the builder", () => {
     const ignore = readText(".dockerignore").split("\n").filter((line) => line !== "" && !line.startsWith("#"));
     expect(ignore[0]).toBe("**");
-    expect(ignore.slice(1).sort()).toEqual(["!package-lock.json", "!package.json", "!src/**", "!tsconfig.build.json", "!tsconfig.json"]);
+    expect(ignore.slice(1).sort()).toEqual([
+      "!package-lock.json",
+      "!package.json",
+      "!src/**",
+      "!tsconfig.build.json",
+      "!tsconfig.json",
+      "src/controlplane/**",
+      "src/dev/**",
+    ]);
   });
 });

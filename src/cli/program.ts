@@ -1,0 +1,94 @@
+import { Command } from "commander";
+import {
+  OPERATOR_DEFAULTS,
+  type OperatorCommandOptions,
+  runOperatorFromOptions,
+  runVerifierFromOptions,
+  type VerifierCommandOptions,
+} from "./operator-command.js";
+
+export function progress(message: string): void {
+  process.stderr.write(`keygate: ${message}\n`);
+}
+
+/** Stops `stop` on the first SIGINT or SIGTERM, then exits. */
+export function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    progress(`${signal} received; tearing down`);
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        progress(`teardown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+// The operator serves the verification API as well; `keygate verifier` scales that part alone.
+async function runOperator(options: OperatorCommandOptions & VerifierCommandOptions): Promise<void> {
+  const operator = await runOperatorFromOptions(options);
+  const verifier = await runVerifierFromOptions(options);
+  stopOnSignal(async () => {
+    await verifier.stop();
+    await operator.stop();
+  });
+}
+
+async function runVerifier(options: VerifierCommandOptions): Promise<void> {
+  const verifier = await runVerifierFromOptions(options);
+  stopOnSignal(() => verifier.stop());
+}
+
+function verifierOptions(command: Command): Command {
+  return command
+    .option("--verifier-host <host>", "address the verification API listens on", OPERATOR_DEFAULTS.verifierHost)
+    .option("--verifier-port <port>", "port of the verification API, /healthz, /readyz and /metrics", OPERATOR_DEFAULTS.verifierPort)
+    .option("--trusted-proxies <cidrs>", "comma-separated proxies whose X-Forwarded-For is believed", OPERATOR_DEFAULTS.trustedProxies)
+    .option("--trusted-callers <cidrs>", "comma-separated callers whose sourceIp in /v1/verify is believed", OPERATOR_DEFAULTS.trustedCallers)
+    .option("--last-used-interval <duration>", "how often a key's last use is written to its status", OPERATOR_DEFAULTS.lastUsedInterval);
+}
+
+/** The production program: `keygate operator` and `keygate verifier`. */
+export function buildProgram(): Command {
+  const program = new Command("keygate").description(
+    "Cloud-style access keys, MFA devices and temporary credentials for Kubernetes",
+  );
+  verifierOptions(program.command("operator"))
+    .description("run the operator: controllers, admission webhook and the verification API")
+    .option("--kubeconfig <path>", "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--namespace <ns>", "the operator's namespace (KEK, keystore, lease)", OPERATOR_DEFAULTS.namespace)
+    .option("--identity <name>", "this replica's name for leader election", OPERATOR_DEFAULTS.identity)
+    .option("--webhook-host <host>", "address the webhook listens on", OPERATOR_DEFAULTS.webhookHost)
+    .option("--webhook-port <port>", "port the webhook listens on", OPERATOR_DEFAULTS.webhookPort)
+    .option("--webhook-service <name>", "Service in front of the webhook (in-cluster)")
+    .option("--webhook-service-port <port>", "that Service's port", OPERATOR_DEFAULTS.webhookServicePort)
+    .option("--webhook-public-host <host>", "host the API server dials when there is no Service (local runs)")
+    .option("--webhook-cert-dir <dir>", "serve the webhook with tls.crt, tls.key and ca.crt from this directory (e.g. a mounted cert-manager Secret), re-read every minute, instead of a self-managed certificate")
+    .option("--recycle-retention <duration>", "how long deleted keys stay restorable", OPERATOR_DEFAULTS.recycleRetention)
+    .option("--max-session-duration <duration>", "ceiling on TemporaryCredential durationSeconds (at most 36h)", OPERATOR_DEFAULTS.maxSessionDuration)
+    .option("--session-retention <duration>", "how long an expired TemporaryCredential stays before deletion", OPERATOR_DEFAULTS.sessionRetention)
+    .option("--no-leader-election", "reconcile without electing a leader (a single replica)")
+    .action(runOperator);
+  verifierOptions(program.command("verifier"))
+    .description("run only the verification API (scale it out apart from the operator)")
+    .option("--kubeconfig <path>", "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--namespace <ns>", "the operator's namespace, where the keystore lives", OPERATOR_DEFAULTS.namespace)
+    .action(runVerifier);
+  return program;
+}
+
+/** Runs a program on this process's arguments; a failure is one line on stderr and exit code 1. */
+export async function runProgram(program: Command): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    progress(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}

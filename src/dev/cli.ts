@@ -1,0 +1,30 @@
+// The development entry point (`npm run keygate`, run from the sources through tsx): the
+// production program plus the commands that build and run a local control plane.
+import { buildProgram, progress, runProgram, stopOnSignal } from "../cli/program.js";
+import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
+import { CONTROL_PLANE_BINARIES, ETCD_VERSION, KUBERNETES_VERSION } from "../controlplane/versions.js";
+import { howTo, startDev } from "./dev.js";
+
+async function runDev(options: { stateDir: string }): Promise<void> {
+  const env = await startDev({ stateDir: options.stateDir, progress });
+  console.log(howTo(env));
+  stopOnSignal(() => env.stop());
+}
+
+async function runControlPlane(): Promise<void> {
+  const binaries = await ensureControlPlaneBinaries({ progress });
+  progress(`Kubernetes v${KUBERNETES_VERSION}, etcd v${ETCD_VERSION} (${binaries.source})`);
+  for (const binary of CONTROL_PLANE_BINARIES) console.log(binaries.path(binary));
+}
+
+const program = buildProgram();
+program
+  .command("dev")
+  .description("run a local control plane with keygate's CRDs installed, until interrupted")
+  .option("--state-dir <dir>", "where the control plane keeps its state", ".keygate/dev")
+  .action(runDev);
+program
+  .command("control-plane")
+  .description("provide etcd, kube-apiserver, kube-controller-manager and kubectl (built on first use) and print their paths")
+  .action(runControlPlane);
+await runProgram(program);
