@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +73,13 @@ describe("the production build (dist/, what the image runs)", () => {
   it("imports only runtime dependencies, which the image installs without dev dependencies", async () => {
     const dependencies = Object.keys((JSON.parse(readText("package.json")) as { dependencies: Record<string, string> }).dependencies);
     expect((await importedPackages()).filter((name) => !dependencies.includes(name))).toEqual([]);
+  });
+
+  it("holds every file package.json exports", async () => {
+    const { exports } = JSON.parse(readText("package.json")) as { exports: Record<string, Record<string, string>> };
+    const targets = Object.values(exports).flatMap((conditions) => Object.values(conditions));
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) await expect(access(join(app, target)), target).resolves.toBeUndefined();
   });
 
   it("is what bin/keygate.js runs: its help lists the production commands and no development one", async () => {
