@@ -2,6 +2,7 @@
 // parameters, and no promise left floating.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { layerRules } from "./eslint.layers.js";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".keygate/**", "coverage/**", "src/models/_schemas/**"] },
@@ -21,8 +22,9 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  ...layerRules,
   {
-    files: ["eslint.config.js", "bin/**/*.js", "scripts/**/*.mjs"],
+    files: ["eslint.config.js", "eslint.layers.js", "bin/**/*.js", "scripts/**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -145,16 +145,23 @@ export class ReconcileSkeleton<T extends ReconciledObject, Observation, Step ext
     // A conflict only means someone wrote first: the retry decides again, nothing failed.
     if (!raw || apiStatus(error) === 409 || raw.metadata.deletionTimestamp) return;
     const message = `${attempt.step} failed: ${errorReason(error)}`.slice(0, MAX_MESSAGE_LENGTH);
-    const conditions = raw.status?.conditions ?? [];
-    const previous = findCondition(conditions, READY);
-    if (previous?.status === "False" && previous.reason === RECONCILE_FAILED && previous.message === message) return;
-    const ready = { type: READY, status: "False", reason: RECONCILE_FAILED, message, observedGeneration: raw.metadata.generation ?? 0 } as const;
+    const conditions = failedConditions(raw, message, this.deps.now());
+    if (!conditions) return;
     try {
-      await this.deps.client.patchStatus(raw, { conditions: setCondition(conditions, ready, this.deps.now()) });
+      await this.deps.client.patchStatus(raw, { conditions });
       await this.deps.events.emit(raw, "Warning", RECONCILE_FAILED, message);
     } catch (reportError) {
       const { namespace, name } = raw.metadata as { namespace?: string; name?: string };
       this.deps.log.warn({ kind: this.logic.kind, namespace, name, reason: errorReason(reportError) }, "could not report a failed reconcile");
     }
   }
+}
+
+/** The conditions with Ready=False for this failure; undefined when they already say so (a retry). */
+function failedConditions(raw: ReconciledObject, message: string, now: Date): Condition[] | undefined {
+  const conditions = raw.status?.conditions ?? [];
+  const previous = findCondition(conditions, READY);
+  if (previous?.status === "False" && previous.reason === RECONCILE_FAILED && previous.message === message) return undefined;
+  const ready = { type: READY, status: "False", reason: RECONCILE_FAILED, message, observedGeneration: raw.metadata.generation ?? 0 } as const;
+  return setCondition(conditions, ready, now);
 }

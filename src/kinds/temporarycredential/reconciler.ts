@@ -51,20 +51,18 @@ function factsOf(secret: k8s.V1Secret): IssuedFacts | undefined {
   return { accessKeyId, expiration, issuedAt: annotations[ISSUED_AT] ?? expiration, mfaAuthenticated: annotations[MFA_AUTHENTICATED] === "true" };
 }
 
+function issuedFrom(value: Partial<IssuedFacts>): Issuance | undefined {
+  if (typeof value.accessKeyId !== "string" || typeof value.expiration !== "string") return undefined;
+  const issuedAt = typeof value.issuedAt === "string" ? value.issuedAt : value.expiration;
+  return { result: "Issued", accessKeyId: value.accessKeyId, expiration: value.expiration, issuedAt, mfaAuthenticated: value.mfaAuthenticated === true };
+}
+
 // Anything but a well-formed record is no record: the operator then decides from the Secret.
 function issuanceOf(credential: TemporaryCredential): Issuance | undefined {
   const text = credential.metadata.annotations?.[ISSUANCE_ANNOTATION];
-  const value = text === undefined ? undefined : (parseJson(text) as Partial<Issuance> | undefined);
-  if (value?.result === "MfaFailed" && typeof value.message === "string") return { result: "MfaFailed", message: value.message };
-  const issued = value as Partial<IssuedFacts> & { result?: string };
-  if (issued?.result !== "Issued" || typeof issued.accessKeyId !== "string" || typeof issued.expiration !== "string") return undefined;
-  return {
-    result: "Issued",
-    accessKeyId: issued.accessKeyId,
-    expiration: issued.expiration,
-    issuedAt: typeof issued.issuedAt === "string" ? issued.issuedAt : issued.expiration,
-    mfaAuthenticated: issued.mfaAuthenticated === true,
-  };
+  const value = text === undefined ? undefined : (parseJson(text) as (Partial<IssuedFacts> & { result?: unknown; message?: unknown }) | undefined);
+  if (value?.result === "MfaFailed") return typeof value.message === "string" ? { result: "MfaFailed", message: value.message } : undefined;
+  return value?.result === "Issued" ? issuedFrom(value) : undefined;
 }
 
 /** TemporaryCredential's part of the reconcile skeleton: issue once, expire at the instant, remove after retention. */
