@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readRequestBody } from "../http/body.js";
 import type { HeaderList } from "../signing/request.js";
 import { apiError, type ApiError } from "./errors.js";
 
@@ -20,30 +21,11 @@ function tooLarge(limit: number): ApiError {
   return apiError("EntityTooLarge", `the request body is larger than ${limit} bytes`);
 }
 
-/**
- * The whole body, up to `limit` bytes; undefined when the client went away. A declared length
- * over the limit is refused before anything is read.
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | ApiError | undefined> {
-  if (Number(req.headers["content-length"]) > limit) return Promise.resolve(tooLarge(limit));
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (value: Buffer | ApiError | undefined): void => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) settle(tooLarge(limit));
-      else chunks.push(chunk);
-    });
-    req.on("end", () => settle(Buffer.concat(chunks, size)));
-    req.on("error", () => settle(undefined));
-    req.on("close", () => settle(undefined));
-  });
+/** The whole body, up to `limit` bytes, or the verifier's error for one too large; undefined when the client went away. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | ApiError | undefined> {
+  const body = await readRequestBody(req, limit);
+  if (body === "tooLarge") return tooLarge(limit);
+  return body === "closed" ? undefined : body;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { readRequestBody } from "../http/body.js";
 import { type AdmissionRequest, type AdmissionVerdict } from "../runtime/admission.js";
 
 // An AdmissionReview carries two copies of one small object; anything much larger is hostile.
@@ -14,26 +15,6 @@ export type AdmitRoutes = ReadonlyMap<string, Admit>;
 export interface ServingCertificate {
   certPem: string;
   keyPem: string;
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -66,7 +47,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: AdmitRo
     send(res, 404, { error: "not found" });
     return;
   }
-  const request = admissionRequest(await readBody(req));
+  const body = await readRequestBody(req, MAX_BODY_BYTES);
+  if (body === "closed") return;
+  if (body === "tooLarge") {
+    // What is left of an oversized review is not worth receiving.
+    res.shouldKeepAlive = false;
+    send(res, 413, { error: "body too large" });
+    return;
+  }
+  const request = admissionRequest(body);
   if (!request) {
     send(res, 400, { error: "body must be an admission.k8s.io/v1 AdmissionReview with a request" });
     return;
@@ -86,9 +75,8 @@ export class WebhookServer {
   constructor(certificate: ServingCertificate, routes: AdmitRoutes, log: Logger) {
     this.server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
       handle(req, res, routes, log).catch((error: unknown) => {
-        const tooLarge = error instanceof BodyTooLarge;
-        log.warn({ err: tooLarge ? "body too large" : String(error) }, "admission review failed");
-        if (!res.headersSent) send(res, tooLarge ? 413 : 500, { error: tooLarge ? "body too large" : "internal error" });
+        log.warn({ err: String(error) }, "admission review failed");
+        if (!res.headersSent) send(res, 500, { error: "internal error" });
       });
     });
   }
