@@ -1,4 +1,5 @@
 import { ApiException } from "@kubernetes/client-node";
+import { parseJson } from "../json.js";
 
 /** The HTTP status of a failed API call: ApiException from typed clients, statusCode from watches. */
 export function apiStatus(error: unknown): number | undefined {
@@ -12,17 +13,9 @@ export function isApiStatus(error: unknown, code: number): boolean {
 }
 
 function statusMessage(body: unknown): string | undefined {
-  const parsed: unknown = typeof body === "string" ? safeParse(body) : body;
+  const parsed: unknown = typeof body === "string" ? parseJson(body) : body;
   const message = (parsed as { message?: unknown } | null | undefined)?.message;
   return typeof message === "string" ? message : undefined;
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -45,3 +45,8 @@ export function deny(code: DenialCode, message: string): Denial {
 export function isDenial(value: unknown): value is Denial {
   return typeof value === "object" && value !== null && (value as { allowed?: unknown }).allowed === false;
 }
+
+/** A caller-chosen name, cut short so that a hostile one cannot flood a response or a log line. */
+export function shown(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
+}

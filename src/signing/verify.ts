@@ -2,7 +2,7 @@ import { ACS3, parseAcs3Header } from "./acs3.js";
 import { splitAuthorization } from "./auth-header.js";
 import type { RequestView, Scheme, SignatureClaim } from "./claim.js";
 import { hmacSha256, signatureMatches } from "./digest.js";
-import { deny, isDenial, type Denial } from "./errors.js";
+import { deny, isDenial, shown, type Denial } from "./errors.js";
 import { HUAWEI_SDK, parseHuaweiHeader } from "./huawei.js";
 import type { NonceStore } from "./nonce-cache.js";
 import type { HeaderIndex, HttpRequestDescription } from "./request.js";
@@ -123,10 +123,6 @@ class ListMembership {
 /** Membership in the signed-header list, with a Set only for long (possibly hostile) lists. */
 function signedSet(names: readonly string[]): { has(name: string): boolean } {
   return names.length <= SMALL_LIST ? new ListMembership(names) : new Set(names);
-}
-
-function shown(name: string): string {
-  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }
 
 /** Authorize on exactly what was signed. */

@@ -1,6 +1,8 @@
+import { parseJson } from "../json.js";
+import { shown } from "../signing/errors.js";
 import type { HeaderList, HttpRequestDescription } from "../signing/request.js";
 import { splitRequestTarget } from "../signing/request.js";
-import { apiError, type ApiError, invalidField, isApiError, shown } from "./errors.js";
+import { apiError, type ApiError, invalidField, isApiError } from "./errors.js";
 import { type ClientIp, parseClientIp } from "./ip.js";
 
 /** A `POST /v1/verify` body, checked: the request to verify and the address its caller asserts. */
@@ -18,14 +20,6 @@ type Parsed<T> = T | ApiError;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function readMethod(value: unknown): Parsed<string> {

@@ -34,8 +34,3 @@ export function invalidField(field: string, problem: string): ApiError {
 export function isApiError(value: unknown): value is ApiError {
   return typeof value === "object" && value !== null && (value as { allowed?: unknown }).allowed === false;
 }
-
-/** A caller-chosen name, cut short so that a hostile one cannot flood a response or a log line. */
-export function shown(name: string): string {
-  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
-}

@@ -1,3 +1,4 @@
+import { parseJson } from "../json.js";
 import { type ApiError, invalidField } from "./errors.js";
 
 /** A `POST /v1/mfa/verify` body: whose device, and the code to check. */
@@ -5,14 +6,6 @@ export interface MfaCall {
   namespace: string;
   user: string;
   code: string;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function field(body: Record<string, unknown>, name: keyof MfaCall, rule: RegExp, problem: string): string | ApiError {
