@@ -19,6 +19,8 @@ export interface OperatorCommandOptions {
   maxSessionDuration: string;
   sessionRetention: string;
   leaderElection: boolean;
+  metricsHost: string;
+  metricsPort: string;
 }
 
 export interface VerifierCommandOptions {
@@ -40,6 +42,8 @@ export const OPERATOR_DEFAULTS = {
   recycleRetention: "30d",
   maxSessionDuration: "24h",
   sessionRetention: "1h",
+  metricsHost: "127.0.0.1",
+  metricsPort: "8081",
   verifierHost: "0.0.0.0",
   verifierPort: "8080",
   trustedProxies: "",
@@ -106,6 +110,7 @@ export function runOperatorFromOptions(options: OperatorCommandOptions): Promise
     maxSessionSeconds: parseDuration(options.maxSessionDuration, "--max-session-duration") / 1000,
     sessionRetentionMs: parseDuration(options.sessionRetention, "--session-retention"),
     leaderElection: options.leaderElection,
+    metrics: { host: options.metricsHost, port: port(options.metricsPort, "--metrics-port") },
     log: createLogger(),
     afterRecordWrite: faultHook(),
   });

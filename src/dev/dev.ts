@@ -22,6 +22,7 @@ async function startDevOperator(kubeconfigPath: string): Promise<RunningOperator
     namespace: DEV_OPERATOR_NAMESPACE,
     identity: "keygate-dev",
     webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1" },
+    metrics: { host: "127.0.0.1", port: 0 },
     recycleRetentionMs: RECYCLE_RETENTION_MS,
     leaderElection: true,
     log: createLogger(),
@@ -52,6 +53,8 @@ export interface DevInfo {
   kubeconfig: string;
   apiServer: string;
   verifierUrl?: string;
+  /** The operator's controller metrics (controller-runtime's names). */
+  operatorMetricsUrl?: string;
   pid: number;
 }
 
@@ -93,6 +96,7 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
     kubeconfig: controlPlane.kubeconfigPath,
     apiServer: controlPlane.apiServerUrl,
     verifierUrl: running.verifier.url,
+    operatorMetricsUrl: `http://127.0.0.1:${running.operator.metricsPort ?? 0}/metrics`,
     pid: process.pid,
   };
   await writeFile(devJson, `${JSON.stringify(info, null, 2)}\n`);
@@ -112,6 +116,7 @@ export function howTo(env: DevEnvironment): string {
     `  API server:  ${env.info.apiServer}`,
     `  kubeconfig:  ${env.info.kubeconfig}`,
     `  verifier:    ${env.info.verifierUrl ?? ""}`,
+    `  operator metrics: ${env.info.operatorMetricsUrl ?? ""}`,
     "Try:",
     `  ${kubectl} --kubeconfig ${env.info.kubeconfig} version`,
     `  ${kubectl} --kubeconfig ${env.info.kubeconfig} get crds`,

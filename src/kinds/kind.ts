@@ -5,6 +5,7 @@ import type { KekSet } from "../keystore/kek.js";
 import type { AdmissionOperation, Admit } from "../runtime/admission.js";
 import type { EventSink } from "../runtime/events.js";
 import type { ObjectCache } from "../runtime/informer.js";
+import type { Inventory } from "../runtime/inventory-metrics.js";
 import type { ReconcileResult } from "../runtime/queue.js";
 
 /** The operator's settings that some kind reads; each kind takes what it needs. */
@@ -52,4 +53,6 @@ export interface KindModule {
   /** The operations the admission webhook sees, and the rules; none: no webhook for the kind. */
   readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
   controller(context: ControllerContext): Controller;
+  /** This kind's share of the operator's inventory gauges, counted from the cache at a scrape. */
+  inventory?(objects: readonly unknown[], now: Date): Partial<Inventory>;
 }

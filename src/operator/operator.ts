@@ -8,10 +8,13 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { apiStatus, errorReason } from "../runtime/errors.js";
 import { EventRecorder, type EventSink, eventSink } from "../runtime/events.js";
+import { ControllerMetrics } from "../runtime/controller-metrics.js";
 import { Informer } from "../runtime/informer.js";
+import { type Inventory, registerInventoryMetrics } from "../runtime/inventory-metrics.js";
+import { MetricsServer } from "../runtime/metrics-server.js";
 import { keyOf, splitKey } from "../runtime/keys.js";
 import { LeaderElector } from "../runtime/leader.js";
-import { WorkQueue } from "../runtime/queue.js";
+import { WorkQueue, type WorkQueueMetrics } from "../runtime/queue.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
 import { AdmissionWebhook, type WebhookOptions } from "./webhook.js";
 
@@ -28,6 +31,8 @@ export interface OperatorOptions {
   /** How long an expired TemporaryCredential stays before it is deleted (default 1 h). */
   sessionRetentionMs?: number;
   leaderElection: boolean;
+  /** Where /metrics is served; unset: no metrics server (tests that do not read it). */
+  metrics?: { host: string; port: number };
   log: Logger;
   clock?: Clock;
   /** Test-only fault injection point, right after a keystore record is written. */
@@ -36,6 +41,8 @@ export interface OperatorOptions {
 
 export interface RunningOperator {
   webhookPort: number;
+  /** The port /metrics listens on, when a metrics address was given. */
+  metricsPort?: number;
   registerWebhook(): Promise<void>;
   unregisterWebhook(): Promise<void>;
   stop(): Promise<void>;
@@ -57,6 +64,7 @@ class Campaign {
     private readonly options: OperatorOptions,
     private readonly clock: Clock,
     private readonly callbacks: { lead: () => void; follow: () => Promise<void> },
+    private readonly metrics: ControllerMetrics,
   ) {
     this.running = this.loop();
   }
@@ -71,6 +79,7 @@ class Campaign {
         identity,
         logger: log,
         clock: this.clock,
+        metrics: this.metrics,
       });
       await this.elector.run({ onStartedLeading: this.callbacks.lead, onStoppedLeading: this.callbacks.follow });
       if (!this.stopping) log.warn({ identity }, "leadership ended; campaigning again");
@@ -102,6 +111,20 @@ interface RunningKind {
   informer: Informer<k8s.KubernetesObject>;
   controller?: KindController;
   queue?: WorkQueue;
+  /** One set of series per controller for the process's life, whichever queue feeds it. */
+  queueMetrics?: WorkQueueMetrics;
+}
+
+// Every kind adds its counts; a standby replica's caches are as full as the leader's.
+function inventoryOf(running: readonly RunningKind[], now: Date): Inventory {
+  const empty: Inventory = { accessKeys: {}, activeAccessKeyAgesSeconds: [], temporaryCredentialsLive: 0, mfaDevicesBound: 0 };
+  return running.reduce<Inventory>((total, entry) => ({ ...total, ...entry.module.inventory?.(entry.informer.list(), now) }), empty);
+}
+
+async function serveMetrics(options: OperatorOptions, metrics: ControllerMetrics): Promise<{ server: MetricsServer; port: number } | undefined> {
+  if (!options.metrics) return undefined;
+  const server = new MetricsServer(metrics.registry, options.log);
+  return { server, port: await server.listen(options.metrics.host, options.metrics.port) };
 }
 
 function kindInformer(options: OperatorOptions, module: KindModule): Informer<k8s.KubernetesObject> {
@@ -131,7 +154,13 @@ function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Sec
   for (const event of ["add", "update", "delete"] as const) issuedSecrets.on(event, onSecret);
 }
 
-function newQueue(entry: RunningKind, controller: KindController, options: OperatorOptions, clock: Clock): WorkQueue {
+interface QueueDeps {
+  options: OperatorOptions;
+  clock: Clock;
+  metrics: ControllerMetrics;
+}
+
+function newQueue(entry: RunningKind, controller: KindController, { options, clock, metrics }: QueueDeps): WorkQueue {
   const { log } = options;
   const kind = entry.module.definition.kind;
   return new WorkQueue({
@@ -147,6 +176,7 @@ function newQueue(entry: RunningKind, controller: KindController, options: Opera
     logger: log,
     concurrency: 4,
     clock,
+    metrics: entry.queueMetrics ??= metrics.controller(kind.toLowerCase()),
   });
 }
 
@@ -188,7 +218,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     entry.controller = entry.module.controller(context);
   }
 
+  const metrics = new ControllerMetrics({ processMetrics: true });
+  registerInventoryMetrics(metrics.registry, () => inventoryOf(running, now()));
   await Promise.all(informers.map((informer) => informer.synced()));
+  const metricsServer = await serveMetrics(options, metrics);
   const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
   const webhookPort = await webhook.start(
     running.flatMap((entry) => (entry.module.admission ? [{ plural: entry.module.definition.plural, cache: entry.informer, ...entry.module.admission }] : [])),
@@ -198,7 +231,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const lead = (): void => {
     for (const entry of running) {
       if (!entry.controller) continue;
-      entry.queue = newQueue(entry, entry.controller, options, clock);
+      entry.queue = newQueue(entry, entry.controller, { options, clock, metrics });
       for (const object of entry.informer.list()) enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
       entry.controller.startLeading?.();
     }
@@ -210,16 +243,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     for (const entry of running) entry.queue = undefined;
   };
 
-  const campaign = options.leaderElection ? new Campaign(options, clock, { lead, follow }) : undefined;
+  const campaign = options.leaderElection ? new Campaign(options, clock, { lead, follow }, metrics) : undefined;
   if (!campaign) lead();
 
   return {
     webhookPort,
+    metricsPort: metricsServer?.port,
     registerWebhook: () => webhook.register(),
     unregisterWebhook: () => webhook.unregister(),
     stop: async () => {
       await (campaign ? campaign.stop() : follow());
       await webhook.stop();
+      await metricsServer?.server.close();
       await Promise.all(informers.map((informer) => informer.stop()));
     },
   };

@@ -152,9 +152,11 @@ export class SecretWriteError extends Error {
   }
 }
 
+// Each value both as written and as the API server stores it (base64), longest first so that a
+// value containing another is cut whole.
 function secretValues(secret: k8s.V1Secret): string[] {
-  const encoded = Object.values(secret.data ?? {});
-  const plain = [...encoded.map((value) => Buffer.from(value, "base64").toString("utf8")), ...Object.values(secret.stringData ?? {})];
+  const plain = [...Object.values(secret.data ?? {}).map((value) => Buffer.from(value, "base64").toString("utf8")), ...Object.values(secret.stringData ?? {})];
+  const encoded = plain.map((value) => Buffer.from(value).toString("base64"));
   return [...encoded, ...plain].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
 }
 

@@ -16,6 +16,7 @@ function operatorProcess(namespace: string, env: NodeJS.ProcessEnv = {}): { chil
     "--kubeconfig", controlPlane().kubeconfigPath,
     "--namespace", namespace,
     "--webhook-host", "127.0.0.1", "--webhook-port", "0", "--webhook-public-host", "127.0.0.1",
+    "--metrics-host", "127.0.0.1", "--metrics-port", "0",
     "--no-leader-election",
   ];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: "pipe" });

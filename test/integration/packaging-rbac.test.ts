@@ -248,7 +248,7 @@ describe("keygate running as the chart's ServiceAccounts", () => {
     // In a pod the webhook sits behind the operator Service; here the API server dials it on loopback.
     operator = await startComponent(
       "operator",
-      { "webhook-service": undefined, "webhook-service-port": undefined, "webhook-port": "0" },
+      { "webhook-service": undefined, "webhook-service-port": undefined, "webhook-port": "0", "metrics-host": "127.0.0.1", "metrics-port": "0" },
       ["--webhook-host=127.0.0.1", "--webhook-public-host=127.0.0.1"],
     );
     const lease = await waitFor("the operator to hold the Lease", async () => {

@@ -69,6 +69,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     namespace,
     identity: options.identity ?? `test-${process.pid}`,
     webhook: { host: "127.0.0.1", port: 0, publicHost: "127.0.0.1", certDir: options.webhookCertDir },
+    metrics: { host: "127.0.0.1", port: 0 },
     recycleRetentionMs: options.retentionMs ?? 30 * 24 * 60 * 60 * 1000,
     leaderElection: options.leaderElection ?? false,
     sessionRetentionMs: options.sessionRetentionMs,

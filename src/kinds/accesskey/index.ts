@@ -1,4 +1,4 @@
-import { accessKeyDefinition } from "../../api/accesskey.js";
+import { accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
 import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { KindClient } from "../../runtime/kube.js";
@@ -35,6 +35,14 @@ export const accessKey: KindModule = {
       reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
       startLeading: () => purger.start(),
       stopLeading: () => purger.stop(),
+    };
+  },
+  inventory(objects, now) {
+    const keys = objects.map(parseAccessKey).flatMap((result) => (result.ok ? [result.value.status ?? {}] : []));
+    const active = keys.filter((status) => status.state === "Active");
+    return {
+      accessKeys: { Active: active.length, Inactive: keys.filter((status) => status.state === "Inactive").length },
+      activeAccessKeyAgesSeconds: active.flatMap((status) => (status.createdAt ? [(now.getTime() - Date.parse(status.createdAt)) / 1000] : [])),
     };
   },
 };

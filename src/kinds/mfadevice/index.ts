@@ -1,4 +1,4 @@
-import { mfaDeviceDefinition } from "../../api/mfadevice.js";
+import { mfaDeviceDefinition, parseMfaDevice } from "../../api/mfadevice.js";
 import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
@@ -19,5 +19,8 @@ export const mfaDevice: KindModule = {
     const logic = new MfaDeviceLogic({ core, client, records, keks, cache, events, clock });
     const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
     return { reconcile: (namespace, name) => skeleton.reconcile(namespace, name) };
+  },
+  inventory(objects) {
+    return { mfaDevicesBound: objects.map(parseMfaDevice).filter((result) => result.ok && result.value.status?.bound === true).length };
   },
 };

@@ -1,4 +1,4 @@
-import { temporaryCredentialDefinition } from "../../api/temporarycredential.js";
+import { parseTemporaryCredential, temporaryCredentialDefinition } from "../../api/temporarycredential.js";
 import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
@@ -26,5 +26,11 @@ export const temporaryCredential: KindModule = {
     });
     const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
     return { reconcile: (namespace, name) => skeleton.reconcile(namespace, name) };
+  },
+  inventory(objects, now) {
+    const live = objects
+      .map(parseTemporaryCredential)
+      .filter((result) => result.ok && result.value.status?.expiration !== undefined && Date.parse(result.value.status.expiration) > now.getTime());
+    return { temporaryCredentialsLive: live.length };
   },
 };
