@@ -65,7 +65,7 @@ export interface SkeletonDeps {
 }
 
 // Each step changes one thing; a reconcile applies steps until nothing is left or this bound is
-// hit (then it is simply queued again).
+// hit (then it asks to be queued again at once: not every step is an event that would wake it).
 const MAX_STEPS = 8;
 // A condition message is for humans; the API server's reasons are short, hostile input is not.
 const MAX_MESSAGE_LENGTH = 1024;
@@ -118,6 +118,7 @@ export class ReconcileSkeleton<T extends ReconciledObject, Observation, Step ext
       if (isSettled<O>(step)) return this.settle(raw, parsed.value, observation, step.outcome);
       await logic.act(parsed.value, raw, step);
     }
+    return { requeueAfterMs: 0 };
   }
 
   /** The one status write, only when the status changed, and the Events of what changed. */

@@ -60,7 +60,7 @@ describe("keygate dev", () => {
     expect(dev.output()).toContain("kubectl --kubeconfig");
     const metrics = await (await fetch(dev.info.operatorMetricsUrl)).text();
     expect(metrics).toContain('controller_runtime_reconcile_total{controller="accesskey",result="success"}');
-    expect(metrics).toContain('workqueue_depth{controller="accesskey",name="accesskey"}');
+    expect(metrics).toContain('workqueue_depth{name="accesskey",controller="accesskey"}');
     expect(metrics).toContain('leader_election_master_status{name="keygate-operator"} 1');
     const children = await processesMentioning(dev.stateDir);
     // etcd, kube-apiserver, kube-controller-manager, and the dev process itself.

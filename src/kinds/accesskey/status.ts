@@ -1,7 +1,7 @@
 import type { AccessKey, AccessKeyStatus } from "../../api/accesskey.js";
 import type { KeyRecord } from "../../keystore/record.js";
 import { setCondition } from "../../runtime/conditions.js";
-import { type Outcome} from "./decide.js";
+import type { Outcome } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
 import { Reason } from "./reasons.js";

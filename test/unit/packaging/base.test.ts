@@ -162,7 +162,7 @@ describe("RBAC", () => {
         ...["create", "delete", "get", "list", "watch"].map((verb) => `core/secrets ${verb}`),
         "events.k8s.io/events create",
         ...["accesskeys", "mfadevices"].flatMap((kind) => ["get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)),
-        ...["delete", "get", "list", "watch"].map((verb) => `iam.keygate.dev/temporarycredentials ${verb}`),
+        ...["delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/temporarycredentials ${verb}`),
         ...["accesskeys", "mfadevices", "temporarycredentials"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
       ].sort(),
     );

@@ -211,9 +211,9 @@ describe("the reconcile skeleton", () => {
     expect(JSON.stringify(warning?.issues)).toContain("spec.want");
   });
 
-  it("gives up after eight steps of a decision that never settles", async () => {
+  it("stops after eight steps of a decision that never settles, and asks to run again at once", async () => {
     client.stored = widget({ want: 100 });
-    await expect(reconcile()).resolves.toBeUndefined();
+    await expect(reconcile()).resolves.toEqual({ requeueAfterMs: 0 });
     expect(logic.acts).toBe(8);
     expect(client.writes).toEqual([]);
   });
