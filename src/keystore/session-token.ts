@@ -1,6 +1,7 @@
 import * as z from "zod";
 import type { KekSet } from "./kek.js";
 import { open, SealError, seal } from "./seal.js";
+import { parseJson } from "../json.js";
 
 /**
  * A session token is self-contained: everything needed to check a request signed with the
@@ -70,12 +71,4 @@ export function openSessionToken(keks: KekSet, token: string): TokenResult {
     secretAccessKey: c.sk,
   };
   return { ok: true, claims };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -3,6 +3,7 @@ import { GROUP, VERSION } from "../api/group.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type AdmissionOperation, CLUSTER_DELETERS } from "../runtime/admission.js";
 import { isApiStatus } from "../runtime/errors.js";
+import { asJson } from "../json.js";
 
 export const WEBHOOK_CONFIGURATION_NAME = "keygate-accesskeys";
 
@@ -61,7 +62,7 @@ export function webhookConfiguration(
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
     metadata: { name: WEBHOOK_CONFIGURATION_NAME, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    webhooks: resources.map((resource) => JSON.parse(JSON.stringify(webhookFor(resource, endpoint, caPem))) as k8s.V1ValidatingWebhook),
+    webhooks: resources.map((resource) => asJson(webhookFor(resource, endpoint, caPem))),
   };
 }
 

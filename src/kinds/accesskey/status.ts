@@ -5,6 +5,7 @@ import type { Outcome } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
 import { Reason } from "./reasons.js";
+import { asJson } from "../../json.js";
 
 export interface StatusInput {
   key: AccessKey;
@@ -48,7 +49,7 @@ export function desiredStatus(input: StatusInput): AccessKeyStatus {
     conditions,
     observedGeneration: generation,
   };
-  return JSON.parse(JSON.stringify(status)) as AccessKeyStatus;
+  return asJson(status);
 }
 
 const WARNINGS: ReadonlySet<string> = new Set([

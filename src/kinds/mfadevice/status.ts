@@ -4,6 +4,7 @@ import { setCondition } from "../../runtime/conditions.js";
 import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
 import type { MfaOutcome } from "./decide.js";
 import { Reason } from "./reasons.js";
+import { asJson } from "../../json.js";
 
 export interface StatusInput {
   device: MfaDevice;
@@ -40,7 +41,7 @@ export function desiredStatus(input: StatusInput): MfaDeviceStatus {
     conditions: setCondition(input.device.status?.conditions ?? [], ready, input.now),
     observedGeneration,
   };
-  return JSON.parse(JSON.stringify(status)) as MfaDeviceStatus;
+  return asJson(status);
 }
 
 const WARNINGS: ReadonlySet<string> = new Set([Reason.DeviceLimitExceeded, Reason.SecretConflict, Reason.BindingLocked]);

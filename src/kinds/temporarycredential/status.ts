@@ -4,6 +4,7 @@ import { setCondition } from "../../runtime/conditions.js";
 import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
 import type { TemporaryOutcome } from "./decide.js";
 import { EXPIRED, Reason } from "./reasons.js";
+import { asJson } from "../../json.js";
 
 function conditionsOf(credential: TemporaryCredential, outcome: TemporaryOutcome, now: Date): TemporaryCredentialStatus["conditions"] {
   const observedGeneration = credential.metadata.generation ?? 0;
@@ -38,7 +39,7 @@ export function desiredStatus(credential: TemporaryCredential, outcome: Temporar
     conditions: conditionsOf(credential, outcome, now),
     observedGeneration: credential.metadata.generation ?? 0,
   };
-  return JSON.parse(JSON.stringify(status)) as TemporaryCredentialStatus;
+  return asJson(status);
 }
 
 function readyReason(status: TemporaryCredentialStatus | undefined): string | undefined {
