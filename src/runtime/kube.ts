@@ -29,43 +29,26 @@ export class KindClient {
     }
   }
 
-  // JSON patch guarded by the resourceVersion it was decided on: a concurrent writer makes it
+  // A JSON patch guarded by the resourceVersion it was decided on: a concurrent writer makes it
   // fail with a conflict and the object is reconciled again, never a lost update.
-  async setFinalizers(raw: k8s.KubernetesObject, finalizers: string[]): Promise<void> {
+  private async guardedPatch(raw: k8s.KubernetesObject, operation: { op: "add"; path: string; value: unknown }): Promise<void> {
     const { namespace = "", name = "", resourceVersion } = raw.metadata ?? {};
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: this.plural,
-        name,
-        body: [
-          { op: "test", path: "/metadata/resourceVersion", value: resourceVersion },
-          { op: "add", path: "/metadata/finalizers", value: finalizers },
-        ],
-      },
-      JSON_PATCH,
-    );
+    const body = [{ op: "test", path: "/metadata/resourceVersion", value: resourceVersion }, operation];
+    await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: this.plural, name, body }, JSON_PATCH);
   }
 
-  /** Sets one annotation, guarded by the resourceVersion it was decided on. */
+  async setFinalizers(raw: k8s.KubernetesObject, finalizers: string[]): Promise<void> {
+    await this.guardedPatch(raw, { op: "add", path: "/metadata/finalizers", value: finalizers });
+  }
+
+  /** Sets one annotation, guarded like every metadata change. */
   async setAnnotation(raw: k8s.KubernetesObject, key: string, value: string): Promise<void> {
-    const { namespace = "", name = "", resourceVersion, annotations } = raw.metadata ?? {};
-    // JSON pointer escaping: "/" in an annotation key is "~1".
-    const operation = annotations
-      ? { op: "add", path: `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, value }
-      : { op: "add", path: "/metadata/annotations", value: { [key]: value } };
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: this.plural,
-        name,
-        body: [{ op: "test", path: "/metadata/resourceVersion", value: resourceVersion }, operation],
-      },
-      JSON_PATCH,
+    const annotations = raw.metadata?.annotations;
+    // JSON pointer escaping: "~" is "~0" and "/" is "~1" in a key.
+    const escaped = key.replace(/~/g, "~0").replace(/\//g, "~1");
+    await this.guardedPatch(
+      raw,
+      annotations ? { op: "add", path: `/metadata/annotations/${escaped}`, value } : { op: "add", path: "/metadata/annotations", value: { [key]: value } },
     );
   }
 
