@@ -60,7 +60,16 @@ describe("AccessKey issuance under crashes and replicas", () => {
     ).catch((error: unknown) => {
       throw new Error(`operator output:\n${crashing.output()}`, { cause: error });
     });
-    await apply(ns, [manifest("crash", { user: "crash-user" })]);
+    // The API server picks up a re-registered webhook a moment later; until then it may still dial
+    // the previous test's operator. A server-side dry run goes through the webhook without writing.
+    const crash = manifest("crash", { user: "crash-user" });
+    await waitFor("the API server to reach the new webhook", () =>
+      apply(ns, [crash], ["--dry-run=server"]).then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    await apply(ns, [crash]);
     expect(await exited(crashing.child)).toBe("SIGKILL");
     const uid = (await getKey(ns, "crash"))?.metadata.uid ?? "";
     expect(await recordsOf(core, operatorNamespace, uid)).toHaveLength(1);
