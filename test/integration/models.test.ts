@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifests, toYaml } from "../../examples/typescript/manifests.js";
 import { AccessKey, MfaDevice, TemporaryCredential } from "../../src/models/index.js";
+import { WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/registration.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
+import { waitFor } from "../support/wait.js";
 
 interface Listed {
   items: Array<{ kind: string; metadata: { name: string; namespace: string }; spec: Record<string, unknown> }>;
@@ -22,7 +24,15 @@ describe("the TypeScript models against the real API server", () => {
     dir = await mkdtemp(join(tmpdir(), "keygate-models-"));
     const file = join(dir, "manifests.yaml");
     await writeFile(file, toYaml(built));
-    await kubectl(["apply", "-n", ns.name, "-f", file]);
+    // An earlier test file's operator may have left its webhook registered and gone; the API
+    // server drops a deleted registration a moment later, so the apply is retried until then.
+    await kubectl(["delete", "validatingwebhookconfiguration", WEBHOOK_CONFIGURATION_NAME, "--ignore-not-found"]);
+    await waitFor("the API server to admit without a webhook", () =>
+      kubectl(["apply", "-n", ns.name, "-f", file]).then(
+        () => true,
+        () => undefined,
+      ),
+    );
     const { stdout } = await kubectl(["get", "-n", ns.name, "accesskeys,mfadevices,temporarycredentials", "-o", "json"]);
     stored = (JSON.parse(stdout) as Listed).items;
   });
