@@ -2,19 +2,21 @@ import type { HeaderList, HttpRequestDescription } from "../signing/request.js";
 import { splitRequestTarget } from "../signing/request.js";
 import { type ApiError, invalidField, isApiError } from "./errors.js";
 
-export type Gateway = "nginx" | "traefik" | "envoy";
+export type Gateway = "nginx" | "ingress-nginx" | "traefik" | "envoy";
 
 // One path per gateway, fixed by configuration: the verifier never guesses the gateway from
 // headers, because a client could then send X-Original-URI through a Traefik that does not
 // overwrite it and have a different request verified than the one the gateway forwards.
 export const FORWARD_AUTH_PATHS = {
   nginx: "/v1/forward-auth/nginx",
+  "ingress-nginx": "/v1/forward-auth/ingress-nginx",
   traefik: "/v1/forward-auth/traefik",
   envoy: "/v1/forward-auth/envoy",
 } as const;
 
 export function gatewayOf(path: string): Gateway | undefined {
   if (path === FORWARD_AUTH_PATHS.nginx) return "nginx";
+  if (path === FORWARD_AUTH_PATHS["ingress-nginx"]) return "ingress-nginx";
   if (path === FORWARD_AUTH_PATHS.traefik) return "traefik";
   return path.startsWith(`${FORWARD_AUTH_PATHS.envoy}/`) ? "envoy" : undefined;
 }
@@ -29,10 +31,17 @@ export interface AuthRequest {
   readonly body: Buffer | undefined;
 }
 
-// Gateways that do not forward the body can still pass the original length for clients that
-// sign content-length (NGINX: proxy_set_header X-Original-Content-Length $content_length).
+/** The client's request, and the X-Forwarded-For the gateway wrote (at most one value). */
+export interface Forwarded {
+  readonly request: HttpRequestDescription;
+  readonly forwardedFor: readonly string[];
+}
+
+const HOST = "host";
+const FORWARDED_FOR = "x-forwarded-for";
+// Our NGINX configuration passes the original length, since auth_request never forwards the body.
 export const ORIGINAL_CONTENT_LENGTH = "x-original-content-length";
-// Set by Envoy when the body it forwards was cut at max_request_bytes.
+// Set by Envoy's ext_authz, whenever it forwards the body, to say whether it cut it short.
 const ENVOY_PARTIAL_BODY = "x-envoy-auth-partial-body";
 
 // These describe the hop between gateway and verifier, not the client's request.
@@ -40,14 +49,22 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
 
 type Parsed<T> = T | ApiError;
 
-function valuesOf(headers: HeaderList, name: string): string[] {
-  return headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
-}
-
-function requiredOnce(headers: HeaderList, name: string, display: string): Parsed<string> {
-  const values = valuesOf(headers, name);
-  if (values.length === 1 && values[0] !== "") return values[0] as string;
-  return invalidField(display, values.length === 0 ? "header is missing" : "header must appear exactly once");
+/**
+ * The headers one gateway sets on its authorization call, replacing any copy the client sent
+ * (which is what makes them evidence). Each is read exactly once: a repeat means the gateway did
+ * not replace the client's copy, so the call is refused. Every header not named here is the
+ * client's, and nothing of the call is read as the gateway's unless it is named here.
+ */
+interface GatewayProfile {
+  /** Must be present once. Display spelling, matched case-insensitively. */
+  readonly required: readonly string[];
+  /** At most once. */
+  readonly optional: readonly string[];
+  original(gateway: GatewayHeaders, auth: AuthRequest): Parsed<Original>;
+  /** The client's body length when the body is not forwarded; only where the gateway sets it. */
+  readonly originalLength: boolean;
+  /** The gateway marks a body it cut short; only where the gateway sets the mark. */
+  readonly partialBodyMark: boolean;
 }
 
 interface Original {
@@ -56,86 +73,147 @@ interface Original {
   readonly host: string;
 }
 
+/** The gateway's headers of one call, each checked to appear at most once. */
+class GatewayHeaders {
+  private constructor(private readonly values: ReadonlyMap<string, string>) {}
+
+  static read(profile: GatewayProfile, headers: HeaderList): Parsed<GatewayHeaders> {
+    const counts = new Map<string, string[]>();
+    for (const name of [...profile.required, ...profile.optional]) counts.set(name.toLowerCase(), []);
+    for (const [name, value] of headers) counts.get(name.toLowerCase())?.push(value);
+    const values = new Map<string, string>();
+    for (const display of [...profile.required, ...profile.optional]) {
+      const found = counts.get(display.toLowerCase()) ?? [];
+      const problem = countProblem(found, profile.required.includes(display));
+      if (problem) return invalidField(display, problem);
+      if (found[0] !== undefined) values.set(display.toLowerCase(), found[0]);
+    }
+    return new GatewayHeaders(values);
+  }
+
+  get(name: string): string | undefined {
+    return this.values.get(name);
+  }
+
+  /** Present: checked by read() for every required header. */
+  required(name: string): string {
+    return this.values.get(name) ?? "";
+  }
+
+  owns(lowerName: string): boolean {
+    return this.values.has(lowerName);
+  }
+}
+
+function countProblem(values: readonly string[], required: boolean): string | undefined {
+  if (values.length > 1) return "header must appear exactly once (the gateway must replace any copy the client sent)";
+  if (required && (values.length === 0 || values[0] === "")) return "header is missing";
+  return undefined;
+}
+
 const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)([^#]*)$/;
 
-interface NginxTarget {
-  readonly target: string;
-  /** The Host the client sent, when the absolute URL carries it. */
-  readonly host?: string;
-}
-
-// ingress-nginx sends the absolute URL (X-Original-URL); plain NGINX configurations the path
-// (X-Original-URI) beside the client's Host.
-function nginxTarget(headers: HeaderList): Parsed<NginxTarget> {
-  const [url] = valuesOf(headers, "x-original-url");
-  if (url === undefined) {
-    const target = requiredOnce(headers, "x-original-uri", "X-Original-URI");
-    return isApiError(target) ? target : { target };
-  }
-  const absolute = ABSOLUTE_URL.exec(url);
-  if (!absolute) return invalidField("X-Original-URL", "must be an absolute URL");
-  return { target: absolute[2] || "/", host: absolute[1] };
-}
-
-function nginxOriginal(auth: AuthRequest): Parsed<Original> {
-  const method = requiredOnce(auth.headers, "x-original-method", "X-Original-Method");
-  if (isApiError(method)) return method;
-  const target = nginxTarget(auth.headers);
-  if (isApiError(target)) return target;
-  const host = target.host ?? requiredOnce(auth.headers, "host", "Host");
-  return isApiError(host) ? host : { method, target: target.target, host };
-}
-
-function traefikOriginal(auth: AuthRequest): Parsed<Original> {
-  const method = requiredOnce(auth.headers, "x-forwarded-method", "X-Forwarded-Method");
-  if (isApiError(method)) return method;
-  const target = requiredOnce(auth.headers, "x-forwarded-uri", "X-Forwarded-Uri");
-  if (isApiError(target)) return target;
-  const host = requiredOnce(auth.headers, "x-forwarded-host", "X-Forwarded-Host");
-  return isApiError(host) ? host : { method, target, host };
-}
-
-// Envoy keeps the method and the headers, and puts the original path after its path_prefix.
-function envoyOriginal(auth: AuthRequest): Parsed<Original> {
-  const host = requiredOnce(auth.headers, "host", "Host");
-  if (isApiError(host)) return host;
-  return { method: auth.method, target: auth.target.slice(FORWARD_AUTH_PATHS.envoy.length), host };
-}
-
-const ORIGINALS: Record<Gateway, (auth: AuthRequest) => Parsed<Original>> = {
-  nginx: nginxOriginal,
-  traefik: traefikOriginal,
-  envoy: envoyOriginal,
+// Plain NGINX with the configuration of docs/gateways.md: proxy_set_header replaces the
+// client's copies of X-Original-Method, X-Original-URI and X-Original-Content-Length.
+const NGINX: GatewayProfile = {
+  required: ["X-Original-Method", "X-Original-URI", "Host"],
+  optional: ["X-Original-Content-Length", "X-Forwarded-For"],
+  original: (gateway) => ({ method: gateway.required("x-original-method"), target: gateway.required("x-original-uri"), host: gateway.required(HOST) }),
+  originalLength: true,
+  partialBodyMark: false,
 };
 
-function usableBody(auth: AuthRequest): Buffer | undefined {
-  const partial = valuesOf(auth.headers, ENVOY_PARTIAL_BODY).some((value) => value.trim().toLowerCase() === "true");
-  return partial ? undefined : auth.body;
+// ingress-nginx always sets X-Original-Method and the absolute X-Original-URL, and Host to the
+// verifier's; X-Original-URI only with the auth-method annotation, so it is never read here, nor
+// any length (it sets none: a client's copy would pass through).
+const INGRESS_NGINX: GatewayProfile = {
+  required: ["X-Original-Method", "X-Original-URL"],
+  optional: ["X-Forwarded-For"],
+  original: (gateway) => {
+    const absolute = ABSOLUTE_URL.exec(gateway.required("x-original-url"));
+    if (!absolute) return invalidField("X-Original-URL", "must be an absolute URL");
+    return { method: gateway.required("x-original-method"), target: absolute[2] || "/", host: absolute[1] as string };
+  },
+  originalLength: false,
+  partialBodyMark: false,
+};
+
+// Traefik's ForwardAuth (trustForwardHeader: false) sets each X-Forwarded-* from the request it
+// received, replacing the client's; it sends no length and no partial-body mark.
+const TRAEFIK: GatewayProfile = {
+  required: ["X-Forwarded-Method", "X-Forwarded-Uri", "X-Forwarded-Host"],
+  optional: ["X-Forwarded-For"],
+  original: (gateway) => ({ method: gateway.required("x-forwarded-method"), target: gateway.required("x-forwarded-uri"), host: gateway.required("x-forwarded-host") }),
+  originalLength: false,
+  partialBodyMark: false,
+};
+
+// Envoy keeps the method and Host, puts the original path after its path_prefix, and, when it
+// forwards the body (with_request_body), always writes its own x-envoy-auth-partial-body.
+const ENVOY: GatewayProfile = {
+  required: ["Host"],
+  optional: ["X-Envoy-Auth-Partial-Body", "X-Forwarded-For"],
+  original: (gateway, auth) => ({ method: auth.method, target: auth.target.slice(FORWARD_AUTH_PATHS.envoy.length), host: gateway.required(HOST) }),
+  originalLength: false,
+  partialBodyMark: true,
+};
+
+const PROFILES: Record<Gateway, GatewayProfile> = { nginx: NGINX, "ingress-nginx": INGRESS_NGINX, traefik: TRAEFIK, envoy: ENVOY };
+
+function usableBody(profile: GatewayProfile, gateway: GatewayHeaders, body: Buffer | undefined): Parsed<Buffer | undefined> {
+  if (!profile.partialBodyMark) return body;
+  const mark = gateway.get(ENVOY_PARTIAL_BODY);
+  if (mark === undefined || mark === "false") return body;
+  return mark === "true" ? undefined : invalidField("X-Envoy-Auth-Partial-Body", "must be true or false");
 }
 
-/** The client's headers: the gateway's hop headers out, the original Host and length in. */
-function originalHeaders(auth: AuthRequest, host: string, body: Buffer | undefined): HeaderList {
-  const headers: HeaderList = [["host", host]];
+const LENGTH = /^\d{1,15}$/;
+
+function originalLength(profile: GatewayProfile, gateway: GatewayHeaders): Parsed<string | undefined> {
+  const length = profile.originalLength ? gateway.get(ORIGINAL_CONTENT_LENGTH) : undefined;
+  if (length === undefined || LENGTH.test(length)) return length;
+  return invalidField("X-Original-Content-Length", "must be a whole number of bytes");
+}
+
+/** What replaces the call's own framing in the client's headers. */
+interface Framing {
+  readonly host: string;
+  readonly length: string | undefined;
+  readonly body: Buffer | undefined;
+}
+
+/** The client's headers: the gateway's own and the hop's out, the original Host and length in. */
+function originalHeaders(auth: AuthRequest, gateway: GatewayHeaders, framing: Framing): HeaderList {
+  const headers: HeaderList = [[HOST, framing.host]];
   for (const [name, value] of auth.headers) {
     const key = name.toLowerCase();
-    const framing = key === "content-length" && body === undefined;
-    if (!HOP_BY_HOP.has(key) && key !== "host" && key !== ORIGINAL_CONTENT_LENGTH && !framing) headers.push([name, value]);
+    const callLength = key === "content-length" && framing.body === undefined;
+    if (!HOP_BY_HOP.has(key) && key !== HOST && !gateway.owns(key) && !callLength) headers.push([name, value]);
   }
-  const [length] = valuesOf(auth.headers, ORIGINAL_CONTENT_LENGTH);
-  if (body === undefined && length !== undefined) headers.push(["content-length", length]);
+  if (framing.body === undefined && framing.length !== undefined) headers.push(["content-length", framing.length]);
   return headers;
 }
 
+function assemble(profile: GatewayProfile, auth: AuthRequest, gateway: GatewayHeaders, original: Original): Parsed<Forwarded> {
+  const body = usableBody(profile, gateway, auth.body);
+  if (isApiError(body)) return body;
+  const length = originalLength(profile, gateway);
+  if (isApiError(length)) return length;
+  const forwardedFor = gateway.get(FORWARDED_FOR);
+  const headers = originalHeaders(auth, gateway, { host: original.host, length, body });
+  return {
+    request: { method: original.method, ...splitRequestTarget(original.target), headers, body },
+    forwardedFor: forwardedFor === undefined ? [] : [forwardedFor],
+  };
+}
+
 /** The client's request, rebuilt from what one gateway sends to an authorization service. */
-export function describeForwarded(gateway: Gateway, auth: AuthRequest): HttpRequestDescription | ApiError {
-  const original = ORIGINALS[gateway](auth);
+export function describeForwarded(gatewayName: Gateway, auth: AuthRequest): Forwarded | ApiError {
+  const profile = PROFILES[gatewayName];
+  const gateway = GatewayHeaders.read(profile, auth.headers);
+  if (isApiError(gateway)) return gateway;
+  const original = profile.original(gateway, auth);
   if (isApiError(original)) return original;
   if (!original.target.startsWith("/")) return invalidField("original URI", "must be a path starting with /");
-  const body = usableBody(auth);
-  return {
-    method: original.method,
-    ...splitRequestTarget(original.target),
-    headers: originalHeaders(auth, original.host, body),
-    body,
-  };
+  return assemble(profile, auth, gateway, original);
 }

@@ -130,11 +130,11 @@ class Handler {
     if (body === undefined) return;
     const headers = headerList(req.rawHeaders);
     const auth = { method: req.method ?? "", target: req.url ?? "", headers, body: body.length > 0 ? body : undefined };
-    const described = describeForwarded(gateway, auth);
-    if (isApiError(described)) return this.refuse(res, arrival, described);
-    const client = gatewayClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
-    const outcome = this.deps.verification.verify(described, client);
-    const context = { ...arrival, scheme: schemeOf(described) };
+    const forwarded = describeForwarded(gateway, auth);
+    if (isApiError(forwarded)) return this.refuse(res, arrival, forwarded);
+    const client = gatewayClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwarded.forwardedFor, trustedProxies: this.deps.trustedProxies });
+    const outcome = this.deps.verification.verify(forwarded.request, client);
+    const context = { ...arrival, scheme: schemeOf(forwarded.request) };
     if (!outcome.allowed) {
       this.noteRefusal(context, outcome.code);
       sendJson(res, gatewayStatus(outcome), refusalBody(outcome), { [GATEWAY_HEADERS.errorCode]: outcome.code });

@@ -118,7 +118,7 @@ describe("the verifier against the real API server and operator", () => {
     const signed = sigv4(alpha);
     const gateways: Array<[string, string, HeaderList]> = [
       ["nginx", "/v1/forward-auth/nginx", [["X-Original-Method", "GET"], ["X-Original-URI", targetOf(signed)]]],
-      ["ingress-nginx", "/v1/forward-auth/nginx", [["X-Original-Method", "GET"], ["X-Original-URL", `https://${API}${targetOf(signed)}`]]],
+      ["ingress-nginx", "/v1/forward-auth/ingress-nginx", [["X-Original-Method", "GET"], ["X-Original-URL", `https://${API}${targetOf(signed)}`]]],
       ["traefik", "/v1/forward-auth/traefik", [["X-Forwarded-Method", "GET"], ["X-Forwarded-Uri", targetOf(signed)], ["X-Forwarded-Host", API]]],
       ["envoy", `/v1/forward-auth/envoy${targetOf(signed)}`, []],
     ];

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { pino } from "pino";
@@ -124,6 +125,34 @@ describe("the verifier's HTTP API, in-process", () => {
     const bad = await httpSend(url, { method: "GET", target: "/v1/forward-auth/nginx", headers: tampered });
     expect(bad.status).toBe(403);
     expect(bad.headers["x-keygate-error-code"]).toBe("SignatureDoesNotMatch");
+  });
+
+  it("refuses, on the NGINX path, a captured request replayed for another URI with a client-made X-Original-URL", async () => {
+    const captured = signSigV4({ ...original, rawPath: "/public/readme", rawQuery: "" }, aws, new Date());
+    const headers: HeaderList = [...captured.headers, ["X-Original-Method", "GET"], ["X-Original-URI", "/admin/delete-all"], ["X-Original-URL", "https://api.example.test/public/readme"]];
+    const answer = await httpSend(url, { method: "GET", target: "/v1/forward-auth/nginx", headers });
+    expect([answer.status, answer.headers["x-keygate-error-code"]]).toEqual([403, "SignatureDoesNotMatch"]);
+  });
+
+  it("passes ingress-nginx on its own path, the original host taken from X-Original-URL", async () => {
+    const signed = signSigV4(original, aws, new Date());
+    const headers: HeaderList = [["Host", "keygate-verifier.svc"], ...signed.headers.filter(([name]) => name !== "Host"), ["X-Original-Method", "GET"], ["X-Original-URL", `https://api.example.test${targetOf(signed)}`]];
+    const answer = await httpSend(url, { method: "GET", target: "/v1/forward-auth/ingress-nginx", headers });
+    expect(answer.status).toBe(200);
+  });
+
+  it("refuses a swapped body Traefik forwards, whatever partial-body and length headers the client adds", async () => {
+    const body = Buffer.from('{"name":"x"}');
+    // The hash declared in a signed header, as the AWS SDKs send it for S3.
+    const declared: HeaderList = [...original.headers, ["x-amz-content-sha256", createHash("sha256").update(body).digest("hex")]];
+    const signed = signSigV4({ ...original, method: "POST", headers: declared, body }, aws, new Date());
+    const swapped = Buffer.from('{"name":"y"}');
+    const forwarded: HeaderList = [["X-Forwarded-Method", "POST"], ["X-Forwarded-Uri", targetOf(signed)], ["X-Forwarded-Host", "api.example.test"]];
+    const client: HeaderList = [["x-envoy-auth-partial-body", "true"], ["X-Original-Content-Length", String(body.length)]];
+    const call = (sent: Buffer) => httpSend(url, { method: "POST", target: "/v1/forward-auth/traefik", headers: [["Host", "verifier"], ...signed.headers.filter(([name]) => name !== "Host"), ...forwarded, ...client], body: sent });
+    expect((await call(body)).status).toBe(200);
+    const answer = await call(swapped);
+    expect([answer.status, answer.headers["x-keygate-error-code"]]).toEqual([403, "XAmzContentSHA256Mismatch"]);
   });
 
   it("verifies a body Envoy forwards to the ext_authz service", async () => {
