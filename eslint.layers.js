@@ -14,7 +14,7 @@ const layers = [
   ["credentials", "signing", "pki", "http", "models"],
   ["api"],
   ["crdgen", "runtime"],
-  ["keystore"],
+  ["keystore", "replay"],
   ["otp"],
   ["webhook"],
   ["kinds"],

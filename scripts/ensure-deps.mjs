@@ -1,5 +1,6 @@
 // Runs before `npm test` and `npm run demo`: installs the npm dependencies on a fresh clone, or
-// when package-lock.json changed since the last install, and makes sure botocore is importable.
+// when package-lock.json changed since the last install, makes sure botocore is importable, and
+// that Debian's redis-server is there for the replay-store tests.
 // Plain JavaScript: it must run before any dependency (TypeScript, tsx) exists.
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -50,5 +51,20 @@ function ensureBotocore() {
   }
 }
 
+// The replay-store tests run a real Redis on loopback: Debian's redis-server, installed with
+// apt-get where we may (CI runs as root on a clean Debian), else named for the developer to install.
+function ensureRedisServer() {
+  if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0) return;
+  const root = process.getuid?.() === 0;
+  const aptGet = spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
+  if (!root || !aptGet) fail("the replay-store tests need redis-server on PATH: install Debian's redis-server package (apt-get install redis-server)");
+  console.error("keygate: installing redis-server for the replay-store tests (apt-get install redis-server)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "redis-server"], { stdio: "inherit", env }) : update;
+  if (install.status !== 0) fail(`apt-get could not install redis-server (exit ${install.status ?? install.error?.message})`);
+}
+
 ensureNpmDependencies();
 ensureBotocore();
+ensureRedisServer();

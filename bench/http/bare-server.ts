@@ -3,7 +3,6 @@
 // on each request (and nothing else of the verifier), which splits the verifier's cost into
 // "signature verification" and "everything around it". Run by the benchmark as a process of its own.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { NonceCache } from "../../src/signing/nonce-cache.js";
 import { type HeaderList, type HttpRequestDescription, splitRequestTarget } from "../../src/signing/request.js";
 import { verifySignedRequest } from "../../src/signing/verify.js";
 import { benchKeys, keyTable } from "../inprocess/fixtures.js";
@@ -12,7 +11,7 @@ import { ALLOWED_BODY, GATEWAY_ANSWER_HEADERS, HTTP_KEYS } from "./requests.js";
 
 const verifying = process.argv.includes("--verify");
 const table = keyTable(benchKeys(HTTP_KEYS));
-const deps = { lookup: (id: string) => table.get(id), nonces: new NonceCache() };
+const deps = { lookup: (id: string) => table.get(id) };
 
 /** 200 when not verifying, or when the request verifies. */
 function status(request: HttpRequestDescription): number {

@@ -3,7 +3,7 @@
 // parsing, verification, key state, metrics, last-used batching) is the real code.
 import { createLogger } from "../../src/log.js";
 import { systemClock } from "../../src/runtime/clock.js";
-import { NonceCache } from "../../src/signing/nonce-cache.js";
+import { MemoryReplayStore } from "../../src/replay/memory.js";
 import { parseNetworks } from "../../src/verifier/ip.js";
 import type { IndexedKey } from "../../src/verifier/key-table.js";
 import { LastUsedBatcher } from "../../src/verifier/last-used.js";
@@ -31,7 +31,7 @@ const none = parseNetworks([]);
 if (!none.ok) throw new Error("an empty network list must parse");
 const log = createLogger({ level: "silent" });
 const now = (): Date => new Date();
-const nonces = new NonceCache();
+const nonces = new MemoryReplayStore();
 // Long-term keys only: no KEK, so no temporary credentials (the load uses none).
 const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined };
 
@@ -41,7 +41,7 @@ serveChild(
     owners: { owner: () => undefined },
     mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
     ready: () => true,
-    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: keys.size, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size, ready: () => true }),
+    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: keys.size, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => true }),
     // Batching as in production; the flush that would patch the cluster does nothing here.
     lastUsed: new LastUsedBatcher({ intervalMs: 60_000, clock: systemClock, flush: () => Promise.resolve("written"), log }),
     trustedProxies: none.networks,

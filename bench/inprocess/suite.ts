@@ -1,6 +1,6 @@
 import { createHash, createHmac, hash } from "node:crypto";
 import { canonicalHeaders, canonicalQuery, parseQuery } from "../../src/signing/canonical.js";
-import { NonceCache, type NonceStore } from "../../src/signing/nonce-cache.js";
+import { MemoryReplayStore } from "../../src/replay/memory.js";
 import { indexHeaders, type HttpRequestDescription } from "../../src/signing/request.js";
 import { deriveSigV4Key } from "../../src/signing/signing-key-cache.js";
 import { sigV4CanonicalUri } from "../../src/signing/sigv4.js";
@@ -16,24 +16,31 @@ const COLD_KEYS = 2048;
 export const FLOOR_CREATE_HASH = "crypto-floor/createHash";
 export const FLOOR_ONE_SHOT = "crypto-floor/one-shot";
 
-/** Replay protection as in production (a Map insert per request), with every request counted as new. */
-class CountingNonces implements NonceStore {
-  private cache = new NonceCache(1_000_000);
+const ROOMY = { capacity: 1_000_000, perNamespace: 1_000_000, perKey: 1_000_000 };
+const OWNER = { namespace: "bench", accessKeyId: "bench" };
+
+/** Replay protection as a single replica does it (the in-memory store's claim), with every request counted as new. */
+class CountingNonces {
+  private store = new MemoryReplayStore(Date.now, ROOMY);
   private sequence = 0;
 
   reset(): void {
-    this.cache = new NonceCache(1_000_000);
+    this.store = new MemoryReplayStore(Date.now, ROOMY);
   }
 
-  remember(id: string, expiresAtMs: number, nowMs: number) {
-    return this.cache.remember(`${id}#${this.sequence++}`, expiresAtMs, nowMs);
+  fresh(result: ReturnType<typeof verifySignedRequest>, nowMs: number): boolean {
+    if (!result.allowed) return false;
+    if (result.nonce === undefined) return true;
+    const claim = { id: `${result.nonce.value}#${this.sequence++}`, ttlMs: result.nonce.expiresAtMs - nowMs, owner: OWNER };
+    return this.store.remember(claim, nowMs) === "fresh";
   }
 }
 
 function verifyCase(name: string, requests: readonly HttpRequestDescription[], keys: readonly BenchKey[], now: Date): Case {
   const nonces = new CountingNonces();
   const table = keyTable(keys);
-  const deps = { lookup: (id: string) => table.get(id), nonces };
+  const deps = { lookup: (id: string) => table.get(id) };
+  const nowMs = now.getTime();
   let next = 0;
   return {
     name,
@@ -42,7 +49,7 @@ function verifyCase(name: string, requests: readonly HttpRequestDescription[], k
       let allowed = 0;
       for (let i = 0; i < operations; i++) {
         const req = requests[next++ % requests.length] as HttpRequestDescription;
-        if (verifySignedRequest(req, deps, now).allowed) allowed++;
+        if (nonces.fresh(verifySignedRequest(req, deps, now), nowMs)) allowed++;
       }
       return allowed;
     },

@@ -4,7 +4,6 @@ import type { RequestView, Scheme, SignatureClaim } from "./claim.js";
 import { hmacSha256, signatureMatches } from "./digest.js";
 import { deny, isDenial, shown, type Denial } from "./errors.js";
 import { HUAWEI_SDK, parseHuaweiHeader } from "./huawei.js";
-import type { NonceStore } from "./nonce-cache.js";
 import type { HeaderIndex, HttpRequestDescription } from "./request.js";
 import { hasPresignParameters, parseSigV4Header, parseSigV4Query, SIGV4 } from "./sigv4.js";
 import { MAX_SKEW_MS } from "./time.js";
@@ -21,8 +20,17 @@ export interface KeyRecord {
 export interface VerifyDeps<K extends KeyRecord> {
   /** The key behind an access key id; undefined when it does not exist or must not be used. */
   lookup(accessKeyId: string): K | undefined;
-  /** Replay protection for schemes that sign a nonce (Alibaba). */
-  readonly nonces: NonceStore;
+}
+
+/**
+ * A signed nonce (Alibaba), to be used once. The core stays synchronous and stateless: the
+ * caller claims it in the replay store all replicas share, and refuses the request if it was
+ * seen before.
+ */
+export interface SignedNonce {
+  readonly value: string;
+  /** When its request would be refused as too old anyway: how long it must be remembered. */
+  readonly expiresAtMs: number;
 }
 
 /**
@@ -44,6 +52,8 @@ export interface Verified<K> {
   readonly expiresAt?: Date;
   readonly region?: string;
   readonly service?: string;
+  /** Present for schemes that sign a nonce: the request is allowed only once the nonce is claimed. */
+  readonly nonce?: SignedNonce;
 }
 
 export type VerifyResult<K> = Verified<K> | Denial;
@@ -74,8 +84,6 @@ export function verifySignedRequest<K extends KeyRecord>(req: HttpRequestDescrip
   if (!signatureMatches(hmacSha256(claim.signingKey(key.secret), toSign.value), claim.signature)) {
     return deny("SignatureDoesNotMatch", "the request signature does not match the signature calculated for it");
   }
-  const replay = checkNonce(claim, deps.nonces, nowMs);
-  if (replay) return replay;
   return verified(claim, key, toSign.payloadVerified);
 }
 
@@ -152,15 +160,6 @@ function checkTime(claim: SignatureClaim, nowMs: number): Denial | undefined {
   return undefined;
 }
 
-/** A nonce is remembered until its request would be too old to accept anyway. */
-function checkNonce(claim: SignatureClaim, nonces: NonceStore, nowMs: number): Denial | undefined {
-  if (claim.nonce === undefined) return undefined;
-  const verdict = nonces.remember(`${claim.accessKeyId}\n${claim.nonce}`, claim.requestTimeMs + MAX_SKEW_MS, nowMs);
-  if (verdict === "replayed") return deny("SignatureNonceUsed", "the signature nonce has already been used");
-  if (verdict === "full") return deny("ServiceUnavailable", "too many recent requests to track their nonces; retry later");
-  return undefined;
-}
-
 function verified<K>(claim: SignatureClaim, key: K, payloadVerified: boolean): Verified<K> {
   return {
     allowed: true,
@@ -175,5 +174,6 @@ function verified<K>(claim: SignatureClaim, key: K, payloadVerified: boolean): V
     expiresAt: claim.expiresAtMs === undefined ? undefined : new Date(claim.expiresAtMs),
     region: claim.scope?.region,
     service: claim.scope?.service,
+    nonce: claim.nonce === undefined ? undefined : { value: claim.nonce, expiresAtMs: claim.requestTimeMs + MAX_SKEW_MS },
   };
 }

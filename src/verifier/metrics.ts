@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RecordState } from "../keystore/record.js";
+import type { ReplayStore } from "../replay/store.js";
 
 export type Endpoint = "verify" | "forward-auth" | "owner" | "mfa";
 
 export interface MetricSources {
   keyCounts(): Record<RecordState, number>;
-  replayCacheSize(): number;
+  /** Live entries of an in-process replay store; undefined for a shared one. */
+  replayCacheSize(): number | undefined;
   ready(): boolean;
 }
 
@@ -18,6 +20,7 @@ export class VerifierMetrics {
   readonly registry = new Registry();
   private readonly verifications: Counter<"endpoint" | "scheme" | "code">;
   private readonly latency: Histogram<"endpoint">;
+  private readonly replayClaims: Counter<"store" | "verdict">;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -43,12 +46,18 @@ export class VerifierMetrics {
         for (const [state, count] of Object.entries(sources.keyCounts())) this.set({ state }, count);
       },
     });
+    this.replayClaims = new Counter({
+      name: "keygate_verifier_replay_claims_total",
+      help: "Nonce claims by replay store (memory or redis) and verdict (fresh, replayed, full, unavailable).",
+      labelNames: ["store", "verdict"],
+      registers,
+    });
     new Gauge({
       name: "keygate_verifier_replay_cache_entries",
-      help: "Signature nonces remembered to refuse replays.",
+      help: "Signature nonces remembered in this process to refuse replays (0 with a shared replay store).",
       registers,
       collect() {
-        this.set(sources.replayCacheSize());
+        this.set(sources.replayCacheSize() ?? 0);
       },
     });
     new Gauge({
@@ -64,6 +73,21 @@ export class VerifierMetrics {
   observe(endpoint: Endpoint, scheme: string, code: string, seconds: number): void {
     this.verifications.inc({ endpoint, scheme, code });
     this.latency.observe({ endpoint }, seconds);
+  }
+
+  /** The store, with each verdict counted. */
+  counted(store: ReplayStore): ReplayStore {
+    const claims = this.replayClaims;
+    return {
+      kind: store.kind,
+      claim: async (claim) => {
+        const verdict = await store.claim(claim);
+        claims.inc({ store: store.kind, verdict });
+        return verdict;
+      },
+      size: () => store.size(),
+      close: () => store.close(),
+    };
   }
 
   text(): Promise<string> {

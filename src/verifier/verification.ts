@@ -1,10 +1,10 @@
 import { deny, isDenial } from "../signing/errors.js";
-import type { NonceStore } from "../signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../signing/request.js";
-import { type Denial, type Scheme, type Verified, type VerifyDeps, verifySignedRequest } from "../signing/verify.js";
+import { type Denial, type Scheme, type SignedNonce, type Verified, type VerifyDeps, verifySignedRequest } from "../signing/verify.js";
 import { accessKeyKind } from "../credentials/format.js";
 import type { KekSet } from "../keystore/kek.js";
 import type { SessionClaims } from "../keystore/session-token.js";
+import type { ReplayStore, ReplayVerdict } from "../replay/store.js";
 import { type ClientIp, inNetworks } from "./ip.js";
 import type { AccessKeyRef, IndexedKey } from "./key-table.js";
 import { presentedToken, type SessionLookup, sessionClaims } from "./session.js";
@@ -123,29 +123,59 @@ function allowed(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined)
   };
 }
 
+/** What the synchronous checks decided: a refusal, or an answer that waits only for its nonce (if any). */
+type Decision = Denial | { readonly allowed: Allowed; readonly nonce: SignedNonce | undefined };
+
+const REPLAY_DENIALS: Record<Exclude<ReplayVerdict, "fresh">, Denial> = {
+  replayed: deny("SignatureNonceUsed", "the signature nonce has already been used"),
+  full: deny("ServiceUnavailable", "too many recent requests of this access key or namespace to track their nonces; retry later"),
+  unavailable: deny("ServiceUnavailable", "the replay store is unavailable, so a request signed with a nonce (ACS3) cannot be checked for replay; retry later"),
+};
+
 /** Signature first, then key state and policy: only a holder of the secret learns why a key is refused. */
 export class Verification {
   constructor(
     private readonly keys: KeyLookup,
-    private readonly nonces: NonceStore,
+    private readonly replay: ReplayStore,
     private readonly now: () => Date,
   ) {}
 
   private depsFor(request: HttpRequestDescription, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
-    return { lookup: sessionAwareLookup(this.keys, request, lookups), nonces: this.nonces };
+    return { lookup: sessionAwareLookup(this.keys, request, lookups) };
   }
 
-  verify(request: HttpRequestDescription, clientIp: ClientIp | undefined): Outcome {
+  /**
+   * The nonce is claimed last, once every other check has passed: the shared store sees only
+   * requests that would otherwise be allowed, and a refused request uses up no nonce.
+   */
+  async verify(request: HttpRequestDescription, clientIp: ClientIp | undefined): Promise<Outcome> {
+    const decision = this.decide(request, clientIp);
+    if (isDenial(decision)) return decision;
+    if (decision.nonce === undefined) return decision.allowed;
+    return (await this.claim(decision.allowed.principal, decision.nonce)) ?? decision.allowed;
+  }
+
+  private decide(request: HttpRequestDescription, clientIp: ClientIp | undefined): Decision {
     if (!this.keys.isReady) return deny("ServiceUnavailable", "the verifier has not loaded its keys yet; retry later");
     const lookups: SessionLookup[] = [];
     const deps = this.depsFor(request, lookups);
     const now = this.now();
     const verified = verifySignedRequest(request, deps, now);
     if (isDenial(verified)) return sessionDenial(lookups[0], verified);
-    if (isSessionResult(verified)) return checkSession(verified, now) ?? allowedSession(verified);
+    if (isSessionResult(verified)) return checkSession(verified, now) ?? { allowed: allowedSession(verified), nonce: verified.nonce };
     const indexed = verified as Verified<IndexedKey>;
     const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkSourceIp(indexed, clientIp);
-    return refused ?? allowed(indexed, clientIp);
+    return refused ?? { allowed: allowed(indexed, clientIp), nonce: indexed.nonce };
+  }
+
+  /** Nonces are per access key, as the clouds keep them: another key may use the same one. */
+  private async claim(principal: Principal, nonce: SignedNonce): Promise<Denial | undefined> {
+    const verdict = await this.replay.claim({
+      id: `acs3-nonce:${principal.accessKeyId}:${nonce.value}`,
+      ttlMs: nonce.expiresAtMs - this.now().getTime(),
+      owner: { namespace: principal.namespace, accessKeyId: principal.accessKeyId },
+    });
+    return verdict === "fresh" ? undefined : REPLAY_DENIALS[verdict];
   }
 }
 

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "../runtime/clock.js";
-import { NonceCache } from "../signing/nonce-cache.js";
+import { openReplayStore, type ReplayStoreSpec } from "../replay/config.js";
 import { KeyIndex } from "./index.js";
 import { type Networks, parseNetworks } from "./ip.js";
 import { LastUsedBatcher } from "./last-used.js";
@@ -31,6 +31,8 @@ export interface VerifierOptions {
   readonly clock?: Clock;
   /** Largest request body read or described (default 8 MiB). */
   readonly maxBodyBytes?: number;
+  /** Where used nonces are remembered (default: this process, which is right for one replica only). */
+  readonly replayStore?: ReplayStoreSpec;
 }
 
 export interface RunningVerifier {
@@ -95,10 +97,10 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
   const index = new KeyIndex({ kc, operatorNamespace: options.operatorNamespace, log, clock });
-  const nonces = new NonceCache();
+  const replay = openReplayStore(options.replayStore ?? { kind: "memory" }, () => clock.now(), log);
   const flush = statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), index);
   const lastUsed = new LastUsedBatcher({ intervalMs, clock, flush, log });
-  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => nonces.size, ready: () => index.isReady });
+  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready: () => index.isReady });
   const mfa = new MfaChecker({
     records: new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace),
     keks: () => index.kekSet(),
@@ -106,7 +108,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     log,
   });
   const server = createVerifierServer({
-    verification: new Verification(index, nonces, now),
+    verification: new Verification(index, metrics.counted(replay), now),
     mfa,
     owners: index,
     ready: () => index.isReady,
@@ -120,10 +122,11 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   });
   const port = await listen(server, options.port, options.host).catch(async (error: unknown) => {
     await index.stop();
+    await replay.close();
     throw error;
   });
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  log.info({ url }, "verifier listening");
+  log.info({ url, replayStore: replay.kind }, "verifier listening");
   return {
     url,
     port,
@@ -133,6 +136,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
       await close(server);
       await lastUsed.stop();
       await index.stop();
+      await replay.close();
     },
   };
 }

@@ -1,5 +1,4 @@
 import { percentDecode, uriEncode } from "../../src/signing/canonical.js";
-import { NonceCache } from "../../src/signing/nonce-cache.js";
 import type { HeaderList, HttpRequestDescription } from "../../src/signing/request.js";
 import { verifySignedRequest, type DenialCode, type VerifyResult } from "../../src/signing/verify.js";
 
@@ -16,7 +15,7 @@ const KEYS = new Map([
 
 /** Fresh replay cache per call: each request, genuine or mutated, is seen once. */
 export function verifyGenerated(req: HttpRequestDescription): VerifyResult<{ secret: string }> {
-  return verifySignedRequest(req, { lookup: (id) => KEYS.get(id), nonces: new NonceCache() }, GENERATED_NOW);
+  return verifySignedRequest(req, { lookup: (id) => KEYS.get(id) }, GENERATED_NOW);
 }
 
 export type Expectation = { readonly code: DenialCode } | { readonly allowed: true; readonly payloadVerified: false };

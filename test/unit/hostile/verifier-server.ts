@@ -6,7 +6,7 @@ import { pino } from "pino";
 import type { KekSet } from "../../../src/keystore/kek.js";
 import { REDACTED_PATHS } from "../../../src/log.js";
 import type { MfaAnswer } from "../../../src/otp/checker.js";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
+import { MemoryReplayStore } from "../../../src/replay/memory.js";
 import { sealSessionToken, type SessionClaims } from "../../../src/keystore/session-token.js";
 import { parseNetworks } from "../../../src/verifier/ip.js";
 import type { IndexedKey, KeyOwner } from "../../../src/verifier/key-table.js";
@@ -72,7 +72,7 @@ function networks(...entries: string[]) {
 /** The verifier's HTTP server as startVerifier builds it, on a fixed key table, listening on 127.0.0.1. */
 export async function startServer(maxBodyBytes: number, logs?: Writable): Promise<RunningServer> {
   const keys = new KeysWithSessions();
-  const nonces = new NonceCache();
+  const nonces = new MemoryReplayStore();
   const mfaCalls: MfaCall[] = [];
   const server = createVerifierServer({
     verification: new Verification(keys, nonces, () => new Date()),
@@ -84,7 +84,7 @@ export async function startServer(maxBodyBytes: number, logs?: Writable): Promis
       },
     },
     ready: () => true,
-    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size, ready: () => true }),
+    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => true }),
     lastUsed: { record: () => undefined },
     trustedProxies: networks("127.0.0.1"),
     trustedCallers: networks("127.0.0.1"),

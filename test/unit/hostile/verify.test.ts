@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import { DENIAL_STATUS } from "../../../src/signing/errors.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest, type DenialCode, type VerifyResult } from "../../../src/signing/verify.js";
@@ -15,7 +14,7 @@ const RUNS = 300;
 const PARAMS = { seed: HOSTILE_SEED, numRuns: RUNS };
 
 function verify(req: HttpRequestDescription): VerifyResult<{ secret: string }> {
-  return verifySignedRequest(req, { lookup: (id) => (id === KEY_ID ? { secret: SECRET } : undefined), nonces: new NonceCache() }, NOW);
+  return verifySignedRequest(req, { lookup: (id) => (id === KEY_ID ? { secret: SECRET } : undefined) }, NOW);
 }
 
 const SIGNATURE_HEX = /[0-9a-f]{64}/i;

@@ -1,5 +1,4 @@
 import { expect, it } from "vitest";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest, type DenialCode, type VerifyResult } from "../../../src/signing/verify.js";
 import { signAllWith, type SignedRequest, type SignerName, type SignInput } from "../../interop/signers/index.js";
@@ -25,8 +24,8 @@ export async function signTable(signer: SignerName, rows: readonly Case[]): Prom
   return new Map(rows.map((row, i) => [row.name, signed[i] as SignedRequest]));
 }
 
-export function verify(req: HttpRequestDescription, secret = SECRET, nonces = new NonceCache()): VerifyResult<{ secret: string }> {
-  return verifySignedRequest(req, { lookup: (id) => (id === ACCESS_KEY_ID ? { secret } : undefined), nonces }, NOW);
+export function verify(req: HttpRequestDescription, secret = SECRET): VerifyResult<{ secret: string }> {
+  return verifySignedRequest(req, { lookup: (id) => (id === ACCESS_KEY_ID ? { secret } : undefined) }, NOW);
 }
 
 export function expectDenied(result: VerifyResult<unknown>, code: DenialCode): void {

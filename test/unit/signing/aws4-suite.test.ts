@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DenialCode } from "../../../src/signing/errors.js";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest } from "../../../src/signing/verify.js";
 import { AWS4_SUITE_DIR, loadSuite, parseSuiteRequest, type Variant } from "./suite-files.js";
@@ -48,7 +47,7 @@ const UNSIGNED_DATE_NOTE =
   "query forms: the suite also sends the X-Amz-Date header it used for the header form, unsigned; it duplicates the signed X-Amz-Date parameter, so each query case is verified without it, and with it it must be denied (AccessDenied: x-amz-* present but not signed)";
 
 function verify(req: HttpRequestDescription) {
-  const deps = { lookup: (id: string) => (id === "AKIDEXAMPLE" ? { secret: SECRET } : undefined), nonces: new NonceCache() };
+  const deps = { lookup: (id: string) => (id === "AKIDEXAMPLE" ? { secret: SECRET } : undefined) };
   return verifySignedRequest(req, deps, SUITE_TIME);
 }
 

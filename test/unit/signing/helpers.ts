@@ -1,4 +1,3 @@
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
 import { verifySignedRequest, type VerifyResult } from "../../../src/signing/verify.js";
 
@@ -7,14 +6,13 @@ export interface TestKey {
   readonly owner: string;
 }
 
-/** Deps over a fixed key table; each call gets its own nonce cache unless one is passed. */
-export function depsFor(keys: Record<string, string>, nonces = new NonceCache()) {
+/** Deps over a fixed key table. */
+export function depsFor(keys: Record<string, string>) {
   return {
     lookup: (accessKeyId: string): TestKey | undefined => {
       const secret = Object.hasOwn(keys, accessKeyId) ? keys[accessKeyId] : undefined;
       return secret === undefined ? undefined : { secret, owner: `owner-of-${accessKeyId}` };
     },
-    nonces,
   };
 }
 

@@ -63,14 +63,11 @@ describe("denial messages", () => {
     ["an unsigned token", withHeaders(SIGNED, ["x-acs-security-token", TOKEN])],
     ["a malformed header", setHeader(SIGNED, "authorization", headerOf(SIGNED, "authorization").replace("SignedHeaders", "Signed"))],
     ["a wrong Alibaba signature", { ...acs3, rawQuery: "a=2" }],
-    ["a replayed Alibaba nonce", acs3],
     ["a wrong Huawei signature", { ...huawei, rawQuery: "a=2" }],
   ];
 
   it.each(denials)("for %s name neither the secret, the session token nor the signature", (_case, req) => {
-    const deps = depsFor(KEYS);
-    verifySignedRequest(acs3, deps, NOW);
-    const result = verifySignedRequest(req, deps, NOW);
+    const result = verifySignedRequest(req, depsFor(KEYS), NOW);
     expect(result.allowed).toBe(false);
     const text = JSON.stringify(result);
     for (const secretValue of [SECRET, TOKEN, signatureOf(req), signatureOf(SIGNED)]) expect(text).not.toContain(secretValue);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { signAcs3 } from "../../support/signers/acs3.js";
 import { signHuawei } from "../../support/signers/huawei.js";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { signSigV4 } from "../../support/signers/sigv4.js";
 import { parseClientIp } from "../../../src/verifier/ip.js";
+import { MemoryReplayStore } from "../../../src/replay/memory.js";
 import { Verification } from "../../../src/verifier/verification.js";
 import { FakeKeys, KEY_ID, type KeyShape, SECRET } from "./fake-keys.js";
 
@@ -14,7 +14,7 @@ const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service:
 
 function verifier(shape: KeyShape = {}): { keys: FakeKeys; verification: Verification } {
   const keys = new FakeKeys(shape);
-  return { keys, verification: new Verification(keys, new NonceCache(), () => NOW) };
+  return { keys, verification: new Verification(keys, new MemoryReplayStore(() => NOW.getTime()), () => NOW) };
 }
 
 function ip(text: string) {
@@ -27,8 +27,8 @@ describe("verification after the signature", () => {
     ["AWS4-HMAC-SHA256", signSigV4(base, { ...aws, presignExpires: 300 }, NOW)],
     ["ACS3-HMAC-SHA256", signAcs3(base, { accessKeyId: KEY_ID, secret: SECRET }, NOW)],
     ["SDK-HMAC-SHA256", signHuawei(base, { accessKeyId: KEY_ID, secret: SECRET }, NOW)],
-  ])("allows a genuine %s request and names its principal", (scheme, request) => {
-    const outcome = verifier().verification.verify(request, undefined);
+  ])("allows a genuine %s request and names its principal", async (scheme, request) => {
+    const outcome = await verifier().verification.verify(request, undefined);
     expect(outcome).toMatchObject({
       allowed: true,
       scheme,
@@ -37,35 +37,35 @@ describe("verification after the signature", () => {
     });
   });
 
-  it("reports the SigV4 credential scope for last-used", () => {
-    expect(verifier().verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({
+  it("reports the SigV4 credential scope for last-used", async () => {
+    expect(await verifier().verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({
       service: "things",
       region: "eu-west-1",
       sourceIp: "10.0.0.1",
     });
   });
 
-  it("refuses every request until the index has synced", () => {
+  it("refuses every request until the index has synced", async () => {
     const { keys, verification } = verifier();
     keys.isReady = false;
-    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "ServiceUnavailable", httpStatus: 503 });
+    expect(await verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "ServiceUnavailable", httpStatus: 503 });
   });
 
-  it("refuses an inactive key, but only to someone holding its secret", () => {
+  it("refuses an inactive key, but only to someone holding its secret", async () => {
     const { verification } = verifier({ active: false });
-    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "InvalidClientTokenId", httpStatus: 403 });
+    expect(await verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ code: "InvalidClientTokenId", httpStatus: 403 });
     const forged = signSigV4(base, { ...aws, secret: "wrong" }, NOW);
-    expect(verification.verify(forged, undefined)).toMatchObject({ code: "SignatureDoesNotMatch" });
+    expect(await verification.verify(forged, undefined)).toMatchObject({ code: "SignatureDoesNotMatch" });
   });
 
-  it("refuses an unknown key with InvalidAccessKeyId", () => {
+  it("refuses an unknown key with InvalidAccessKeyId", async () => {
     const request = signSigV4(base, { ...aws, accessKeyId: "KGAKUNKNOWNUNKNOWNUN" }, NOW);
-    expect(verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidAccessKeyId", httpStatus: 403 });
+    expect(await verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidAccessKeyId", httpStatus: 403 });
   });
 
-  it("refuses a session token sent with a long-term key", () => {
+  it("refuses a session token sent with a long-term key", async () => {
     const request = signSigV4(base, { ...aws, sessionToken: "token" }, NOW);
-    expect(verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidClientTokenId" });
+    expect(await verifier().verification.verify(request, undefined)).toMatchObject({ code: "InvalidClientTokenId" });
   });
 
   it.each([
@@ -74,22 +74,22 @@ describe("verification after the signature", () => {
     ["IPv6 inside the policy", "2001:db8::7", true],
     ["outside the policy", "10.2.0.1", false],
     ["IPv6 outside the policy", "2001:db9::7", false],
-  ])("applies allowedSourceCIDRs to a client %s", (_name, address, allowed) => {
+  ])("applies allowedSourceCIDRs to a client %s", async (_name, address, allowed) => {
     const { verification } = verifier({ cidrs: ["10.1.0.0/16", "2001:db8::/32"] });
-    const outcome = verification.verify(signSigV4(base, aws, NOW), ip(address));
+    const outcome = await verification.verify(signSigV4(base, aws, NOW), ip(address));
     expect(outcome.allowed ? "allowed" : outcome.code).toBe(allowed ? "allowed" : "AccessDenied");
   });
 
-  it("refuses a key with a network policy when the client address is unknown", () => {
+  it("refuses a key with a network policy when the client address is unknown", async () => {
     const { verification } = verifier({ cidrs: ["0.0.0.0/0"] });
-    expect(verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({
+    expect(await verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({
       code: "AccessDenied",
       message: expect.stringContaining("unknown") as unknown,
     });
   });
 
-  it("lets an empty policy allow no address at all", () => {
+  it("lets an empty policy allow no address at all", async () => {
     const { verification } = verifier({ cidrs: [] });
-    expect(verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({ code: "AccessDenied" });
+    expect(await verification.verify(signSigV4(base, aws, NOW), ip("10.0.0.1"))).toMatchObject({ code: "AccessDenied" });
   });
 });
