@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import * as k8s from "@kubernetes/client-node";
 import { parseDuration } from "../duration.js";
 import { createLogger } from "../log.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
+import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
+import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
 import { type RunningVerifier, startVerifier } from "../verifier/verifier.js";
 
 export interface OperatorCommandOptions {
@@ -31,7 +34,17 @@ export interface VerifierCommandOptions {
   trustedProxies: string;
   trustedCallers: string;
   lastUsedInterval: string;
+  replayStore: string;
+  replayStorePasswordFile?: string;
+  replayStoreCaFile?: string;
+  replayStoreKeyPrefix: string;
+  nonceCapacity: string;
+  nonceQuotaPerNamespace: string;
+  nonceQuotaPerKey: string;
 }
+
+/** Read from the environment, never from a flag: a flag's value shows in `ps` and in the pod spec. */
+export const REPLAY_STORE_PASSWORD_ENV = "KEYGATE_REPLAY_STORE_PASSWORD";
 
 export const OPERATOR_DEFAULTS = {
   namespace: process.env.POD_NAMESPACE ?? "keygate-system",
@@ -49,6 +62,11 @@ export const OPERATOR_DEFAULTS = {
   trustedProxies: "",
   trustedCallers: "",
   lastUsedInterval: "60s",
+  replayStore: "memory",
+  replayStoreKeyPrefix: DEFAULT_KEY_PREFIX,
+  nonceCapacity: String(DEFAULT_MEMORY_LIMITS.capacity),
+  nonceQuotaPerNamespace: String(DEFAULT_MEMORY_LIMITS.perNamespace),
+  nonceQuotaPerKey: String(DEFAULT_MEMORY_LIMITS.perKey),
 };
 
 function list(text: string): string[] {
@@ -67,8 +85,42 @@ export function runVerifierFromOptions(options: VerifierCommandOptions): Promise
     trustedProxies: list(options.trustedProxies),
     trustedCallers: list(options.trustedCallers),
     lastUsedFlushMs: parseDuration(options.lastUsedInterval, "--last-used-interval"),
+    replayStore: replayStoreSpec(options),
     log: createLogger(),
   });
+}
+
+function count(text: string, field: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${field}: "${text}" is not a positive integer`);
+  return value;
+}
+
+/** A file's content without the line break an editor or `kubectl create secret --from-file` leaves. */
+function secretFile(path: string): string {
+  return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+}
+
+export function replayStoreSpec(options: VerifierCommandOptions, env: NodeJS.ProcessEnv = process.env): ReplayStoreSpec {
+  const location = parseReplayStoreLocation(options.replayStore);
+  if (location.kind === "memory") {
+    return {
+      kind: "memory",
+      limits: {
+        capacity: count(options.nonceCapacity, "--nonce-capacity"),
+        perNamespace: count(options.nonceQuotaPerNamespace, "--nonce-quota-per-namespace"),
+        perKey: count(options.nonceQuotaPerKey, "--nonce-quota-per-key"),
+      },
+    };
+  }
+  const password = options.replayStorePasswordFile ? secretFile(options.replayStorePasswordFile) : env[REPLAY_STORE_PASSWORD_ENV];
+  return {
+    kind: "redis",
+    url: location.url,
+    password: password === "" ? undefined : password,
+    tlsCa: options.replayStoreCaFile ? readFileSync(options.replayStoreCaFile) : undefined,
+    keyPrefix: options.replayStoreKeyPrefix,
+  };
 }
 
 export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {

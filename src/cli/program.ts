@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import {
   OPERATOR_DEFAULTS,
+  REPLAY_STORE_PASSWORD_ENV,
   type OperatorCommandOptions,
   runOperatorFromOptions,
   runVerifierFromOptions,
@@ -51,7 +52,14 @@ function verifierOptions(command: Command): Command {
     .option("--verifier-port <port>", "port of the verification API, /healthz, /readyz and /metrics", OPERATOR_DEFAULTS.verifierPort)
     .option("--trusted-proxies <cidrs>", "comma-separated proxies whose X-Forwarded-For is believed", OPERATOR_DEFAULTS.trustedProxies)
     .option("--trusted-callers <cidrs>", "comma-separated callers whose sourceIp in /v1/verify is believed", OPERATOR_DEFAULTS.trustedCallers)
-    .option("--last-used-interval <duration>", "how often a key's last use is written to its status", OPERATOR_DEFAULTS.lastUsedInterval);
+    .option("--last-used-interval <duration>", "how often a key's last use is written to its status", OPERATOR_DEFAULTS.lastUsedInterval)
+    .option("--replay-store <memory|redis://…|rediss://…>", `where used ACS3 nonces are remembered: memory (one replica only) or a Redis every replica shares; its password from ${REPLAY_STORE_PASSWORD_ENV} or --replay-store-password-file, never the URL`, OPERATOR_DEFAULTS.replayStore)
+    .option("--replay-store-password-file <path>", "file holding the Redis password (e.g. a mounted Secret)")
+    .option("--replay-store-ca-file <path>", "PEM CA bundle for a rediss:// server not signed by the system CAs")
+    .option("--replay-store-key-prefix <prefix>", "prefix of every Redis key, so that installations can share one Redis", OPERATOR_DEFAULTS.replayStoreKeyPrefix)
+    .option("--nonce-capacity <count>", "memory store: live nonces in all", OPERATOR_DEFAULTS.nonceCapacity)
+    .option("--nonce-quota-per-namespace <count>", "memory store: live nonces of one namespace, so one tenant cannot refuse the others", OPERATOR_DEFAULTS.nonceQuotaPerNamespace)
+    .option("--nonce-quota-per-key <count>", "memory store: live nonces of one access key", OPERATOR_DEFAULTS.nonceQuotaPerKey);
 }
 
 /** The production program: `keygate operator` and `keygate verifier`. */

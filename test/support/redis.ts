@@ -41,10 +41,10 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
-/** A throwaway Redis on a free loopback port: no persistence, no eviction (as the verifier needs). */
-export async function startRedis(): Promise<RunningRedis> {
+/** A throwaway Redis on a free loopback port: no persistence, no eviction (as the verifier needs). `extra`: more redis-server arguments. */
+export async function startRedis(extra: readonly string[] = []): Promise<RunningRedis> {
   const port = await freePort();
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction", ...extra];
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     const started = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "inherit"] });

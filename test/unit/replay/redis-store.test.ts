@@ -1,0 +1,59 @@
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisReplayStore } from "../../../src/replay/redis.js";
+import type { ReplayClaim } from "../../../src/replay/store.js";
+import { startRedis, type RunningRedis } from "../../support/redis.js";
+import { waitFor } from "../../support/wait.js";
+
+const PASSWORD = "replay-store-test-password";
+const CLAIM: ReplayClaim = { id: "acs3-nonce:KGAKTEST:n-1", ttlMs: 60_000, owner: { namespace: "team", accessKeyId: "KGAKTEST" } };
+const silent = pino({ level: "silent" });
+
+describe("the Redis replay store against a Redis that requires a password", () => {
+  let redis: RunningRedis;
+  const stores: RedisReplayStore[] = [];
+
+  function store(password?: string): RedisReplayStore {
+    const created = new RedisReplayStore({ url: redis.url, password, keyPrefix: "install-a", log: silent });
+    stores.push(created);
+    return created;
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis(["--requirepass", PASSWORD]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.map((created) => created.close()));
+    await redis?.stop();
+  });
+
+  it("claims with the password: fresh once, then replayed, under the key prefix with its lifetime", async () => {
+    const authenticated = store(PASSWORD);
+    await waitFor("the store connecting", () => Promise.resolve(authenticated.ready ? true : undefined), 5000);
+    expect(await authenticated.claim(CLAIM)).toBe("fresh");
+    expect(await authenticated.claim(CLAIM)).toBe("replayed");
+    const inspector = new Redis(redis.port, "127.0.0.1", { password: PASSWORD });
+    try {
+      expect(await inspector.keys("*")).toEqual(["install-a:acs3-nonce:KGAKTEST:n-1"]);
+      expect(await inspector.pttl("install-a:acs3-nonce:KGAKTEST:n-1")).toBeGreaterThan(55_000);
+    } finally {
+      inspector.disconnect();
+    }
+  });
+
+  it("answers unavailable, at once, without the password", async () => {
+    const anonymous = store();
+    const started = Date.now();
+    expect(await anonymous.claim({ ...CLAIM, id: "acs3-nonce:KGAKTEST:n-2" })).toBe("unavailable");
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("another installation's prefix keeps its claims apart", async () => {
+    const other = new RedisReplayStore({ url: redis.url, password: PASSWORD, keyPrefix: "install-b", log: silent });
+    stores.push(other);
+    await waitFor("the store connecting", () => Promise.resolve(other.ready ? true : undefined), 5000);
+    expect(await other.claim(CLAIM)).toBe("fresh");
+  });
+});
