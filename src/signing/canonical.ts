@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { HeaderIndex } from "./request.js";
 
 const HEX_DIGITS = "0123456789ABCDEF";
@@ -197,27 +198,47 @@ export function canonicalQuery(pairs: readonly QueryPair[], excludeKey?: string)
   return out;
 }
 
-function decodedForm(pair: QueryPair): [string, string, QueryPair] {
-  // The pairs are already in canonical (strictly percent-encoded) form, so decoding cannot fail.
-  return [decodeURIComponent(pair[0]), decodeURIComponent(pair[1]), pair];
+/**
+ * A canonical component decoded to text; undefined when its escapes are not UTF-8 (no signer
+ * produces those, and text is what the Huawei order compares).
+ */
+function decodedText(component: string): string | undefined {
+  if (!component.includes("%")) return component;
+  const bytes = percentDecode(component);
+  return bytes !== undefined && isUtf8(bytes) ? bytes.toString("utf8") : undefined;
 }
 
-function compareDecoded(a: [string, string, QueryPair], b: [string, string, QueryPair]): number {
+type DecodedPair = [key: string, value: string, pair: QueryPair];
+
+function compareDecoded(a: DecodedPair, b: DecodedPair): number {
   if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
   if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
   return 0;
 }
 
+function decodedPairs(pairs: readonly QueryPair[]): DecodedPair[] | undefined {
+  const decoded: DecodedPair[] = [];
+  for (const pair of pairs) {
+    const key = decodedText(pair[0]);
+    const value = decodedText(pair[1]);
+    if (key === undefined || value === undefined) return undefined;
+    decoded.push([key, value, pair]);
+  }
+  return decoded;
+}
+
 /**
  * The canonical query as Huawei Cloud's signers build it: sorted by the decoded key, then the
  * decoded value (JavaScript string order), and only then encoded. It differs from the encoded
- * order when repeated keys carry values such as "z" and "é" (%C3%A9 sorts before z).
+ * order when repeated keys carry values such as "z" and "é" (%C3%A9 sorts before z). Undefined
+ * when an escape does not decode as UTF-8.
  */
-export function canonicalQueryDecodedOrder(pairs: readonly QueryPair[]): string {
-  const sorted = pairs.map(decodedForm).sort(compareDecoded);
+export function canonicalQueryDecodedOrder(pairs: readonly QueryPair[]): string | undefined {
+  const sorted = decodedPairs(pairs)?.sort(compareDecoded);
+  if (sorted === undefined) return undefined;
   let out = "";
   for (let i = 0; i < sorted.length; i++) {
-    const [, , [key, value]] = sorted[i] as [string, string, QueryPair];
+    const [, , [key, value]] = sorted[i] as DecodedPair;
     out += i === 0 ? `${key}=${value}` : `&${key}=${value}`;
   }
   return out;

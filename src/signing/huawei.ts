@@ -86,8 +86,10 @@ function huaweiStringToSign(view: RequestView, signedHeaders: readonly string[],
     mismatchCode: "SignatureDoesNotMatch",
   });
   if (isDenial(payload)) return payload;
+  const query = canonicalQueryDecodedOrder(view.query);
+  if (query === undefined) return deny("InvalidArgument", "the query string has percent-escapes that do not decode as UTF-8");
   const canonicalRequest =
-    `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${canonicalQueryDecodedOrder(view.query)}\n` +
+    `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${query}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
   return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
 }

@@ -8,8 +8,9 @@ export const API_ERROR_STATUS = {
   MethodNotAllowed: 405,
   NoSuchEntity: 404,
   EntityTooLarge: 413,
-  // Only for a bug: every input has an answer of its own.
-  InternalError: 500,
+  // A check threw instead of answering (a bug). Still the request's refusal, never a 5xx: a
+  // gateway or monitor reads 5xx as the verifier failing, and input must not be able to cause one.
+  UnverifiableRequest: 400,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;

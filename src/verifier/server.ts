@@ -117,7 +117,7 @@ class Handler {
     const caller = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
     // The caller relays someone else's request: its own address says nothing about that client.
     const trusted = caller !== undefined && inNetworks(this.deps.trustedCallers, caller);
-    const outcome = this.deps.verification.verify(call.request, trusted ? call.sourceIp : undefined);
+    const outcome = await this.deps.verification.verify(call.request, trusted ? call.sourceIp : undefined);
     const context = { ...arrival, scheme: schemeOf(call.request) };
     if (!outcome.allowed) return this.refuse(res, context, outcome);
     this.accepted(outcome, context);
@@ -133,7 +133,7 @@ class Handler {
     const forwarded = describeForwarded(gateway, auth);
     if (isApiError(forwarded)) return this.refuse(res, arrival, forwarded);
     const client = gatewayClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwarded.forwardedFor, trustedProxies: this.deps.trustedProxies });
-    const outcome = this.deps.verification.verify(forwarded.request, client);
+    const outcome = await this.deps.verification.verify(forwarded.request, client);
     const context = { ...arrival, scheme: schemeOf(forwarded.request) };
     if (!outcome.allowed) {
       this.noteRefusal(context, outcome.code);
@@ -168,7 +168,7 @@ class Handler {
       body,
     };
     const client = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
-    const outcome: Outcome = this.deps.verification.verify(request, client);
+    const outcome: Outcome = await this.deps.verification.verify(request, client);
     const context = { ...arrival, scheme: schemeOf(request) };
     if (!outcome.allowed) {
       this.refuse(res, context, outcome);
@@ -254,15 +254,23 @@ function answerUnparsable(error: Error & { code?: string }, socket: Duplex): voi
   );
 }
 
+/**
+ * A check that threw is a refusal of that request, not a failure of the verifier: input must
+ * not be able to make it answer 5xx or log at error level. The error's name only is logged (its
+ * message could quote input), at warn, so that the bug is seen and fixed.
+ */
+function unverifiable(deps: ServerDeps, res: ServerResponse, error: unknown): void {
+  const name = error instanceof Error ? error.name : typeof error;
+  deps.log.warn({ error: name }, "a verification check threw; the request is refused");
+  if (!res.headersSent) sendJson(res, 400, refusalBody(apiError("UnverifiableRequest", "the request could not be verified")));
+  else res.destroy();
+}
+
 /** The verifier's HTTP server; every route answers JSON with a stable code, and nothing it is sent makes it throw. */
 export function createVerifierServer(deps: ServerDeps): Server {
   const handler = new Handler(deps);
   const server = createServer({ maxHeaderSize: 96 * 1024, requestTimeout: 30_000 }, (req, res) => {
-    handler.handle(req, res).catch((error: unknown) => {
-      deps.log.error({ error: error instanceof Error ? error.message : String(error) }, "verifier request failed");
-      if (!res.headersSent) sendJson(res, 500, refusalBody(apiError("InternalError", "internal error")));
-      else res.destroy();
-    });
+    handler.handle(req, res).catch((error: unknown) => unverifiable(deps, res, error));
   });
   server.on("clientError", answerUnparsable);
   // Longer than the idle timeout of gateways' upstream pools (NGINX: 60 s), so the verifier is

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import type { HeaderList } from "../../../src/signing/request.js";
 
 export interface RawAnswer {
   readonly status: number;
@@ -70,4 +71,33 @@ export function rawExchange(port: number, bytes: Buffer, timeoutMs = 10_000): Pr
 export function rawRequest(requestLine: string, headers: ReadonlyArray<readonly [string, string]>, body: Buffer = Buffer.alloc(0)): Buffer {
   const lines = [requestLine, ...headers.map(([name, value]) => `${name}: ${value}`), "Connection: close", "", ""];
   return Buffer.concat([Buffer.from(lines.join("\r\n"), "latin1"), body]);
+}
+
+// ---- Putting any header list and target on the wire ------------------------------------------
+
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What Node frames in a header value: tab, visible ASCII, and bytes 0x80-0xff (kept single bytes: not UTF-8). */
+function isFrameable(code: number): boolean {
+  return code === 0x09 || (code >= 0x20 && code !== 0x7f);
+}
+const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "expect", "upgrade"]);
+
+/** Characters above 0xff travel as their UTF-8 bytes; controls that would break framing are dropped. */
+export function wireValue(value: string): string {
+  let out = "";
+  for (const char of value) {
+    const code = char.charCodeAt(0);
+    if (char.length === 1 && code <= 0xff) out += isFrameable(code) ? char : "";
+    else out += Buffer.from(char, "utf8").toString("latin1");
+  }
+  return out;
+}
+
+/** A request target Node accepts: visible ASCII only, anything else percent-encoded as UTF-8. */
+export function wireTarget(target: string): string {
+  return Buffer.from(target, "utf8").toString("latin1").replace(/[^\x21-\x7e]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+}
+
+export function frameable(headers: HeaderList): Array<[string, string]> {
+  return headers.filter(([name]) => TOKEN_CHARS.test(name) && !FRAMING.has(name.toLowerCase())).map(([name, value]): [string, string] => [name, wireValue(value)]);
 }

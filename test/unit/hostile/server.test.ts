@@ -11,7 +11,7 @@ import { API_ERROR_STATUS } from "../../../src/verifier/errors.js";
 import { postVerify, targetOf, verifyBody, type HttpAnswer } from "../../support/verifier-http.js";
 import { KEY_ID, SECRET } from "../verifier/fake-keys.js";
 import { genuineRequests, HOSTILE_SEED, hostileAuthorization, hostileBody, hostileDate, hostileHeaders, hostileMethod, hostilePath, hostileQuery, hostileRequest, long, nasty, SESSION_TOKEN } from "./arbitraries.js";
-import { rawExchange, rawRequest, type RawAnswer } from "./raw-http.js";
+import { frameable, rawExchange, rawRequest, wireTarget, type RawAnswer } from "./raw-http.js";
 import { LogCapture } from "../../support/log-capture.js";
 import { KEKS, sessionToken, startServer, TEMPORARY_KEY_ID, TEMPORARY_SECRET, type RunningServer } from "./verifier-server.js";
 
@@ -70,32 +70,6 @@ const hostileDescription = fc
 
 // ---- Raw requests for the gateway endpoints ------------------------------------------------------
 
-const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** What Node frames in a header value: tab, visible ASCII, and bytes 0x80-0xff (kept single bytes: not UTF-8). */
-function isFrameable(code: number): boolean {
-  return code === 0x09 || (code >= 0x20 && code !== 0x7f);
-}
-const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "expect", "upgrade"]);
-
-/** Characters above 0xff travel as their UTF-8 bytes; controls that would break framing are dropped. */
-function wireValue(value: string): string {
-  let out = "";
-  for (const char of value) {
-    const code = char.charCodeAt(0);
-    if (char.length === 1 && code <= 0xff) out += isFrameable(code) ? char : "";
-    else out += Buffer.from(char, "utf8").toString("latin1");
-  }
-  return out;
-}
-
-/** A request target Node accepts: visible ASCII only, anything else percent-encoded as UTF-8. */
-function wireTarget(target: string): string {
-  return Buffer.from(target, "utf8").toString("latin1").replace(/[^\x21-\x7e]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
-}
-
-function frameable(headers: HeaderList): Array<[string, string]> {
-  return headers.filter(([name]) => TOKEN_CHARS.test(name) && !FRAMING.has(name.toLowerCase())).map(([name, value]): [string, string] => [name, wireValue(value)]);
-}
 
 const GATEWAY_HEADER_NAMES = ["X-Original-Method", "X-Original-URI", "X-Original-URL", "X-Forwarded-Method", "X-Forwarded-Uri", "X-Forwarded-Host", "X-Forwarded-For", "X-Envoy-Auth-Partial-Body", "X-Original-Content-Length", "Host"];
 const gatewayHeaders = fc.array(

@@ -26,6 +26,12 @@ function verify(req: HttpRequestDescription, now: Date = NOW) {
 }
 
 describe("Huawei Cloud SDK-HMAC-SHA256 signatures", () => {
+  it.each(["%FF", "%C3", "%ED%A0%80", "%C3%28"])("refuses a query escape %s that does not decode as UTF-8 with InvalidArgument, without throwing", (bad) => {
+    // Checked before the signature: a known key id and a fresh date are all it takes.
+    const signed = sign({ ...BASE, rawQuery: "limit=2" });
+    expect(verify({ ...signed, rawQuery: `limit=2&marker=${bad}` })).toMatchObject({ allowed: false, code: "InvalidArgument", httpStatus: 400 });
+  });
+
   it("a request signed the SDK way verifies, body included", () => {
     expect(verify(sign())).toMatchObject({ allowed: true, scheme: "SDK-HMAC-SHA256", accessKeyId: "HPUATESTKEY", payloadVerified: true });
   });

@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAcs3 } from "../../support/signers/acs3.js";
-import { NonceCache } from "../../../src/signing/nonce-cache.js";
+import { MemoryReplayStore } from "../../../src/replay/memory.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
 import { signSigV4 } from "../../support/signers/sigv4.js";
 import { parseNetworks } from "../../../src/verifier/ip.js";
@@ -15,6 +15,7 @@ import { createVerifierServer } from "../../../src/verifier/server.js";
 import { Verification } from "../../../src/verifier/verification.js";
 import { httpSend, postVerify, targetOf, verifyBody } from "../../support/verifier-http.js";
 import { FakeKeys, KEY_ID, SECRET } from "./fake-keys.js";
+import { LogCapture } from "../../support/log-capture.js";
 
 const MAX_BODY = 4096;
 const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
@@ -29,8 +30,8 @@ function networks(...entries: string[]) {
 describe("the verifier's HTTP API, in-process", () => {
   const keys = new FakeKeys();
   const uses: Array<{ target: AccessKeyRef; usage: LastUsed }> = [];
-  const nonces = new NonceCache();
-  const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size, ready: () => keys.isReady });
+  const nonces = new MemoryReplayStore();
+  const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => keys.isReady });
   let server: Server;
   let url = "";
 
@@ -191,5 +192,34 @@ describe("the verifier's HTTP API, in-process", () => {
     expect(text).toContain("keygate_verifier_verification_duration_seconds_bucket");
     expect(text).toContain('keygate_verifier_index_keys{state="Active"} 1');
     expect(text).toContain("keygate_verifier_replay_cache_entries 1");
+  });
+});
+
+describe("a verification check that throws", () => {
+  it("is that request's 400 UnverifiableRequest, logged at warn by the error's name only", async () => {
+    const logs = new LogCapture();
+    const throwing = { verify: () => { throw new TypeError("quoted input: AKIA-and-more"); } } as unknown as Verification;
+    const keys = new FakeKeys();
+    const server = createVerifierServer({
+      verification: throwing,
+      owners: keys,
+      mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
+      ready: () => true,
+      metrics: new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true }),
+      lastUsed: { record: () => undefined },
+      trustedProxies: networks(),
+      trustedCallers: networks(),
+      maxBodyBytes: MAX_BODY,
+      now: () => new Date(),
+      log: pino({ level: "debug" }, logs),
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const answer = await postVerify(base, verifyBody(original));
+    await new Promise((resolve) => server.close(resolve));
+    expect([answer.status, answer.json.code]).toEqual([400, "UnverifiableRequest"]);
+    const lines = logs.lines.map((line) => JSON.parse(line) as { level: number; error?: string });
+    expect(lines.map((line) => [line.level, line.error])).toEqual([[40, "TypeError"]]);
+    expect(logs.text()).not.toContain("quoted input");
   });
 });
