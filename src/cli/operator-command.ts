@@ -41,6 +41,7 @@ export interface VerifierCommandOptions {
   nonceCapacity: string;
   nonceQuotaPerNamespace: string;
   nonceQuotaPerKey: string;
+  unsignedPayloadServices: string;
 }
 
 /** Read from the environment, never from a flag: a flag's value shows in `ps` and in the pod spec. */
@@ -67,6 +68,7 @@ export const OPERATOR_DEFAULTS = {
   nonceCapacity: String(DEFAULT_MEMORY_LIMITS.capacity),
   nonceQuotaPerNamespace: String(DEFAULT_MEMORY_LIMITS.perNamespace),
   nonceQuotaPerKey: String(DEFAULT_MEMORY_LIMITS.perKey),
+  unsignedPayloadServices: "s3",
 };
 
 function list(text: string): string[] {
@@ -86,6 +88,7 @@ export function runVerifierFromOptions(options: VerifierCommandOptions): Promise
     trustedCallers: list(options.trustedCallers),
     lastUsedFlushMs: parseDuration(options.lastUsedInterval, "--last-used-interval"),
     replayStore: replayStoreSpec(options),
+    unsignedPayloadServices: list(options.unsignedPayloadServices),
     log: createLogger(),
   });
 }

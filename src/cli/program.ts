@@ -53,6 +53,7 @@ function verifierOptions(command: Command): Command {
     .option("--trusted-proxies <cidrs>", "comma-separated proxies whose X-Forwarded-For is believed", OPERATOR_DEFAULTS.trustedProxies)
     .option("--trusted-callers <cidrs>", "comma-separated callers whose sourceIp in /v1/verify is believed", OPERATOR_DEFAULTS.trustedCallers)
     .option("--last-used-interval <duration>", "how often a key's last use is written to its status", OPERATOR_DEFAULTS.lastUsedInterval)
+    .option("--unsigned-payload-services <services>", "comma-separated SigV4 services whose requests may sign UNSIGNED-PAYLOAD (* for any, Huawei's too; empty for none)", OPERATOR_DEFAULTS.unsignedPayloadServices)
     .option("--replay-store <memory|redis://…|rediss://…>", `where used ACS3 nonces are remembered: memory (one replica only) or a Redis every replica shares; its password from ${REPLAY_STORE_PASSWORD_ENV} or --replay-store-password-file, never the URL`, OPERATOR_DEFAULTS.replayStore)
     .option("--replay-store-password-file <path>", "file holding the Redis password (e.g. a mounted Secret)")
     .option("--replay-store-ca-file <path>", "PEM CA bundle for a rediss:// server not signed by the system CAs")

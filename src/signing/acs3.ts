@@ -90,5 +90,6 @@ function acs3StringToSign(view: RequestView, signedHeaders: readonly string[]): 
   const canonicalRequest =
     `${view.req.method}\n${pathAsSent(view.req.rawPath)}\n${canonicalQuery(view.query)}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
-  return { value: `${ACS3}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
+  // ACS3 has no unsigned form: the payload line is always a hash.
+  return { value: `${ACS3}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified, unsignedPayload: false };
 }

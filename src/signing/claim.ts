@@ -15,6 +15,8 @@ export interface StringToSign {
   readonly value: string;
   /** True only when the body itself was hashed and matched what was signed. */
   readonly payloadVerified: boolean;
+  /** The client signed UNSIGNED-PAYLOAD: the body is not covered at all. */
+  readonly unsignedPayload: boolean;
 }
 
 /**

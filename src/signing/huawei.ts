@@ -3,7 +3,7 @@ import { canonicalHeaders, canonicalQueryDecodedOrder, uriEncode } from "./canon
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
-import { declaredPayloadHash } from "./payload.js";
+import { declaredPayloadHash, UNSIGNED_PAYLOAD } from "./payload.js";
 import { headerValue } from "./request.js";
 import { parseCompactUtc } from "./time.js";
 
@@ -91,5 +91,5 @@ function huaweiStringToSign(view: RequestView, signedHeaders: readonly string[],
   const canonicalRequest =
     `${view.req.method}\n${huaweiCanonicalUri(view.req.rawPath)}\n${query}\n` +
     `${canonicalHeaders(view.headers, signedHeaders, false)}\n${signedHeaders.join(";")}\n${payload.hash}`;
-  return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified };
+  return { value: `${HUAWEI_SDK}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`, payloadVerified: payload.verified, unsignedPayload: payload.hash === UNSIGNED_PAYLOAD };
 }

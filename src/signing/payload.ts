@@ -1,7 +1,7 @@
 import { EMPTY_SHA256, isSha256Hex, sha256Hex } from "./digest.js";
 import { deny, type Denial, type DenialCode } from "./errors.js";
 
-const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 
 export interface PayloadHash {
   readonly hash: string;

@@ -3,7 +3,7 @@ import { canonicalHeaders, canonicalQuery, decodeComponent, pathAsSent, removeDo
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
 import { sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial, type DenialCode } from "./errors.js";
-import { declaredPayloadHash } from "./payload.js";
+import { declaredPayloadHash, UNSIGNED_PAYLOAD } from "./payload.js";
 import { headerValue } from "./request.js";
 import { SigningKeyCache, type SigV4Scope } from "./signing-key-cache.js";
 import { parseCompactUtc } from "./time.js";
@@ -247,5 +247,5 @@ function sigV4StringToSign(view: RequestView, auth: SigV4Auth): StringToSign | D
     `${canonicalQuery(view.query, auth.presigned ? "X-Amz-Signature" : undefined)}\n` +
     `${canonicalHeaders(view.headers, auth.signedHeaders, true)}\n${auth.signedHeaderList}\n${payload.hash}`;
   const value = `${SIGV4}\n${auth.amzDate}\n${credentialScope(auth.credential)}\n${sha256Hex(canonicalRequest)}`;
-  return { value, payloadVerified: payload.verified };
+  return { value, payloadVerified: payload.verified, unsignedPayload: payload.hash === UNSIGNED_PAYLOAD };
 }

@@ -1,6 +1,6 @@
 import { ACS3, parseAcs3Header } from "./acs3.js";
 import { splitAuthorization } from "./auth-header.js";
-import type { RequestView, Scheme, SignatureClaim } from "./claim.js";
+import type { RequestView, Scheme, SignatureClaim, StringToSign } from "./claim.js";
 import { hmacSha256, signatureMatches } from "./digest.js";
 import { deny, isDenial, shown, type Denial } from "./errors.js";
 import { HUAWEI_SDK, parseHuaweiHeader } from "./huawei.js";
@@ -48,6 +48,8 @@ export interface Verified<K> {
   readonly presigned: boolean;
   /** False when the body was not available or not signed (UNSIGNED-PAYLOAD): the backend must not trust it. */
   readonly payloadVerified: boolean;
+  /** The client signed UNSIGNED-PAYLOAD; which services may do so is the caller's policy. */
+  readonly unsignedPayload: boolean;
   readonly requestTime: Date;
   readonly expiresAt?: Date;
   readonly region?: string;
@@ -84,7 +86,7 @@ export function verifySignedRequest<K extends KeyRecord>(req: HttpRequestDescrip
   if (!signatureMatches(hmacSha256(claim.signingKey(key.secret), toSign.value), claim.signature)) {
     return deny("SignatureDoesNotMatch", "the request signature does not match the signature calculated for it");
   }
-  return verified(claim, key, toSign.payloadVerified);
+  return verified(claim, key, toSign);
 }
 
 const NO_VALUES: readonly string[] = [];
@@ -160,7 +162,7 @@ function checkTime(claim: SignatureClaim, nowMs: number): Denial | undefined {
   return undefined;
 }
 
-function verified<K>(claim: SignatureClaim, key: K, payloadVerified: boolean): Verified<K> {
+function verified<K>(claim: SignatureClaim, key: K, toSign: StringToSign): Verified<K> {
   return {
     allowed: true,
     scheme: claim.scheme,
@@ -169,7 +171,8 @@ function verified<K>(claim: SignatureClaim, key: K, payloadVerified: boolean): V
     securityToken: claim.securityToken,
     signedHeaders: claim.signedHeaders,
     presigned: claim.presigned,
-    payloadVerified,
+    payloadVerified: toSign.payloadVerified,
+    unsignedPayload: toSign.unsignedPayload,
     requestTime: new Date(claim.requestTimeMs),
     expiresAt: claim.expiresAtMs === undefined ? undefined : new Date(claim.expiresAtMs),
     region: claim.scope?.region,

@@ -45,6 +45,9 @@ export const GATEWAY_HEADERS = {
   accessKeyId: "x-keygate-access-key-id",
   credentialType: "x-keygate-credential-type",
   payloadVerified: "x-keygate-payload-verified",
+  service: "x-keygate-service",
+  region: "x-keygate-region",
+  date: "x-keygate-date",
   errorCode: "x-keygate-error-code",
 } as const;
 
@@ -52,8 +55,25 @@ function refusalBody(refusal: Refusal): unknown {
   return { allowed: false, code: refusal.code, message: refusal.message };
 }
 
+/** The credential scope and signing date too, so that a backend can check what the signature was for. */
 function allowedBody(outcome: Allowed): unknown {
-  return { allowed: true, principal: outcome.principal, scheme: outcome.scheme, payloadVerified: outcome.payloadVerified };
+  const { principal, scheme, payloadVerified, service, region, date } = outcome;
+  return { allowed: true, principal, scheme, payloadVerified, service, region, date };
+}
+
+/** The same as headers for the gateway to pass upstream; a scope the scheme has none of is left out. */
+function allowedHeaders(outcome: Allowed): Record<string, string> {
+  const headers: Record<string, string> = {
+    [GATEWAY_HEADERS.namespace]: outcome.principal.namespace,
+    [GATEWAY_HEADERS.user]: outcome.principal.user,
+    [GATEWAY_HEADERS.accessKeyId]: outcome.principal.accessKeyId,
+    [GATEWAY_HEADERS.credentialType]: outcome.principal.credentialType,
+    [GATEWAY_HEADERS.payloadVerified]: String(outcome.payloadVerified),
+    [GATEWAY_HEADERS.date]: outcome.date,
+  };
+  if (outcome.service !== undefined) headers[GATEWAY_HEADERS.service] = outcome.service;
+  if (outcome.region !== undefined) headers[GATEWAY_HEADERS.region] = outcome.region;
+  return headers;
 }
 
 /**
@@ -141,14 +161,7 @@ class Handler {
       return;
     }
     this.accepted(outcome, context);
-    res.writeHead(200, {
-      [GATEWAY_HEADERS.namespace]: outcome.principal.namespace,
-      [GATEWAY_HEADERS.user]: outcome.principal.user,
-      [GATEWAY_HEADERS.accessKeyId]: outcome.principal.accessKeyId,
-      [GATEWAY_HEADERS.credentialType]: outcome.principal.credentialType,
-      [GATEWAY_HEADERS.payloadVerified]: String(outcome.payloadVerified),
-      "content-length": 0,
-    });
+    res.writeHead(200, { ...allowedHeaders(outcome), "content-length": 0 });
     res.end();
   }
 
@@ -182,6 +195,10 @@ class Handler {
   private async mfaVerify(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const caller = await this.authenticated(req, res, "mfa");
     if (!caller) return;
+    // The body names whose code to check: unsigned, it could be swapped for any user's.
+    if (!caller.outcome.payloadVerified) {
+      return sendJson(res, 403, refusalBody(apiError("AccessDenied", "the body must be signed: sign its SHA-256, not UNSIGNED-PAYLOAD")));
+    }
     const call = parseMfaCall(caller.body.toString("utf8"));
     if (isApiError(call)) return sendJson(res, call.httpStatus, refusalBody(call));
     if (call.namespace !== caller.outcome.principal.namespace) {

@@ -47,10 +47,23 @@ export interface Allowed {
   readonly payloadVerified: boolean;
   /** The AccessKey whose last use to record; none for temporary credentials. */
   readonly accessKey?: AccessKeyRef;
+  /** The credential scope (SigV4 only): what the signature is valid for. */
   readonly service?: string;
   readonly region?: string;
+  /** When the request was signed (ISO 8601): a backend may want it fresh, or recorded. */
+  readonly date: string;
   readonly sourceIp?: string;
 }
+
+/** What this verifier accepts beyond a valid signature. */
+export interface VerificationPolicy {
+  /** Services whose requests may sign UNSIGNED-PAYLOAD (`*`: any, schemes without a scope too). */
+  readonly unsignedPayloadServices: ReadonlySet<string>;
+}
+
+// S3 is the service whose SDKs sign UNSIGNED-PAYLOAD (presigned URLs, streamed uploads); most
+// others require the body's hash, so accepting it for them would leave their bodies unsigned.
+export const DEFAULT_POLICY: VerificationPolicy = { unsignedPayloadServices: new Set(["s3"]) };
 
 export type Outcome = Allowed | Denial;
 
@@ -100,6 +113,7 @@ function allowedSession(verified: Verified<SessionKey>): Allowed {
     payloadVerified: verified.payloadVerified,
     service: verified.service,
     region: verified.region,
+    date: verified.requestTime.toISOString(),
   };
 }
 
@@ -119,8 +133,18 @@ function allowed(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined)
     accessKey: key.accessKey,
     service: verified.service,
     region: verified.region,
+    date: verified.requestTime.toISOString(),
     sourceIp: clientIp?.text,
   };
+}
+
+/** UNSIGNED-PAYLOAD leaves the body out of the signature: only for the services configured to allow it. */
+function checkUnsignedPayload(verified: Verified<unknown>, policy: VerificationPolicy): Denial | undefined {
+  const services = policy.unsignedPayloadServices;
+  if (!verified.unsignedPayload || services.has("*")) return undefined;
+  if (verified.service !== undefined && services.has(verified.service)) return undefined;
+  const allowedFor = services.size === 0 ? "no service" : `only for ${[...services].join(", ")}`;
+  return deny("InvalidArgument", `the payload hash must be signed: UNSIGNED-PAYLOAD is accepted ${allowedFor}`);
 }
 
 /** What the synchronous checks decided: a refusal, or an answer that waits only for its nonce (if any). */
@@ -138,6 +162,7 @@ export class Verification {
     private readonly keys: KeyLookup,
     private readonly replay: ReplayStore,
     private readonly now: () => Date,
+    private readonly policy: VerificationPolicy = DEFAULT_POLICY,
   ) {}
 
   private depsFor(request: HttpRequestDescription, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
@@ -162,9 +187,11 @@ export class Verification {
     const now = this.now();
     const verified = verifySignedRequest(request, deps, now);
     if (isDenial(verified)) return sessionDenial(lookups[0], verified);
-    if (isSessionResult(verified)) return checkSession(verified, now) ?? { allowed: allowedSession(verified), nonce: verified.nonce };
+    if (isSessionResult(verified)) {
+      return checkSession(verified, now) ?? checkUnsignedPayload(verified, this.policy) ?? { allowed: allowedSession(verified), nonce: verified.nonce };
+    }
     const indexed = verified as Verified<IndexedKey>;
-    const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkSourceIp(indexed, clientIp);
+    const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkUnsignedPayload(indexed, this.policy) ?? checkSourceIp(indexed, clientIp);
     return refused ?? { allowed: allowed(indexed, clientIp), nonce: indexed.nonce };
   }
 

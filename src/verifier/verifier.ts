@@ -12,7 +12,7 @@ import { VerifierMetrics } from "./metrics.js";
 import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
 import { createVerifierServer } from "./server.js";
-import { Verification } from "./verification.js";
+import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
 
 export interface VerifierOptions {
   readonly kc: k8s.KubeConfig;
@@ -33,6 +33,8 @@ export interface VerifierOptions {
   readonly maxBodyBytes?: number;
   /** Where used nonces are remembered (default: this process, which is right for one replica only). */
   readonly replayStore?: ReplayStoreSpec;
+  /** Services whose requests may sign UNSIGNED-PAYLOAD (default: s3; `*` for any). */
+  readonly unsignedPayloadServices?: readonly string[];
 }
 
 export interface RunningVerifier {
@@ -64,6 +66,11 @@ function networks(option: string, entries: readonly string[]): Networks {
 function positive(option: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new VerifierConfigError(`${option} must be a positive integer`);
   return value;
+}
+
+function policyOf(options: VerifierOptions): VerificationPolicy {
+  const services = options.unsignedPayloadServices;
+  return services === undefined ? DEFAULT_POLICY : { unsignedPayloadServices: new Set(services) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -108,7 +115,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     log,
   });
   const server = createVerifierServer({
-    verification: new Verification(index, metrics.counted(replay), now),
+    verification: new Verification(index, metrics.counted(replay), now, policyOf(options)),
     mfa,
     owners: index,
     ready: () => index.isReady,

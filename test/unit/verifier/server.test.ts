@@ -30,6 +30,7 @@ function networks(...entries: string[]) {
 describe("the verifier's HTTP API, in-process", () => {
   const keys = new FakeKeys();
   const uses: Array<{ target: AccessKeyRef; usage: LastUsed }> = [];
+  const mfaUsers: string[] = [];
   const nonces = new MemoryReplayStore();
   const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => keys.isReady });
   let server: Server;
@@ -39,7 +40,12 @@ describe("the verifier's HTTP API, in-process", () => {
     server = createVerifierServer({
       verification: new Verification(keys, nonces, () => new Date()),
       owners: keys,
-      mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
+      mfa: {
+        verify: (namespace, user) => {
+          mfaUsers.push(`${namespace}/${user}`);
+          return Promise.resolve({ valid: false, code: "MfaDeviceNotFound" });
+        },
+      },
       ready: () => keys.isReady,
       metrics,
       lastUsed: { record: (target, usage) => uses.push({ target, usage }) },
@@ -67,6 +73,9 @@ describe("the verifier's HTTP API, in-process", () => {
       principal: { namespace: "team", user: "alice", accessKeyId: KEY_ID, credentialType: "AccessKey", mfaAuthenticated: false },
       scheme: "AWS4-HMAC-SHA256",
       payloadVerified: false,
+      service: "things",
+      region: "eu-west-1",
+      date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/) as unknown,
     });
     expect(uses.at(-1)).toMatchObject({ target: { uid: "uid-alpha" }, usage: { service: "things", region: "eu-west-1", sourceIP: "192.0.2.44" } });
   });
@@ -112,6 +121,10 @@ describe("the verifier's HTTP API, in-process", () => {
       "x-keygate-user": "alice",
       "x-keygate-access-key-id": KEY_ID,
       "x-keygate-payload-verified": "false",
+      "x-keygate-credential-type": "AccessKey",
+      "x-keygate-service": "things",
+      "x-keygate-region": "eu-west-1",
+      "x-keygate-date": expect.stringMatching(/Z$/) as unknown,
     });
     expect(uses.at(-1)?.usage.sourceIP).toBe("198.51.100.9");
   });
@@ -162,6 +175,21 @@ describe("the verifier's HTTP API, in-process", () => {
     const answer = await httpSend(url, { method: "POST", target: `/v1/forward-auth/envoy${targetOf(signed)}`, headers: signed.headers, body });
     expect(answer.status).toBe(200);
     expect(answer.headers["x-keygate-payload-verified"]).toBe("true");
+  });
+
+  it("checks an MFA code only for a body under the signature: an UNSIGNED-PAYLOAD call replayed with another user is refused", async () => {
+    const host = new URL(url).host;
+    const call = (user: string): Buffer => Buffer.from(JSON.stringify({ namespace: "team", user, code: "123456" }));
+    const request: HttpRequestDescription = { method: "POST", rawPath: "/v1/mfa/verify", rawQuery: "", headers: [["Host", host], ["Content-Type", "application/json"]], body: call("alice") };
+    const signed = signSigV4(request, { ...aws, service: "keygate" }, new Date());
+    expect((await httpSend(url, { method: "POST", target: "/v1/mfa/verify", headers: signed.headers, body: call("alice") })).status).toBe(200);
+    const swapped = await httpSend(url, { method: "POST", target: "/v1/mfa/verify", headers: signed.headers, body: call("bob") });
+    expect([swapped.status, swapped.json.code]).toEqual([403, "SignatureDoesNotMatch"]);
+    // UNSIGNED-PAYLOAD in an s3 scope passes the signature check with any body, so the route refuses it.
+    const unsigned = signSigV4({ ...request, headers: [...request.headers, ["x-amz-content-sha256", "UNSIGNED-PAYLOAD"]] }, { ...aws, service: "s3" }, new Date());
+    const replayed = await httpSend(url, { method: "POST", target: "/v1/mfa/verify", headers: unsigned.headers, body: call("bob") });
+    expect([replayed.status, replayed.json.code]).toEqual([403, "AccessDenied"]);
+    expect(mfaUsers).toEqual(["team/alice"]);
   });
 
   it("tells a key's owner only to a validly signed request", async () => {

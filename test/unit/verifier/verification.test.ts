@@ -5,17 +5,20 @@ import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { signSigV4 } from "../../support/signers/sigv4.js";
 import { parseClientIp } from "../../../src/verifier/ip.js";
 import { MemoryReplayStore } from "../../../src/replay/memory.js";
-import { Verification } from "../../../src/verifier/verification.js";
+import { Verification, type VerificationPolicy } from "../../../src/verifier/verification.js";
 import { FakeKeys, KEY_ID, type KeyShape, SECRET } from "./fake-keys.js";
 
 const NOW = new Date("2024-05-01T12:00:00Z");
 const base: HttpRequestDescription = { method: "GET", rawPath: "/things", rawQuery: "a=1", headers: [["Host", "api.example.test"]] };
 const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
 
-function verifier(shape: KeyShape = {}): { keys: FakeKeys; verification: Verification } {
+function verifier(shape: KeyShape = {}, policy?: VerificationPolicy): { keys: FakeKeys; verification: Verification } {
   const keys = new FakeKeys(shape);
-  return { keys, verification: new Verification(keys, new MemoryReplayStore(() => NOW.getTime()), () => NOW) };
+  return { keys, verification: new Verification(keys, new MemoryReplayStore(() => NOW.getTime()), () => NOW, policy) };
 }
+
+const UNSIGNED: HttpRequestDescription = { ...base, method: "PUT", headers: [...base.headers, ["x-amz-content-sha256", "UNSIGNED-PAYLOAD"]], body: Buffer.from("any body at all") };
+const HUAWEI_UNSIGNED: HttpRequestDescription = { ...UNSIGNED, headers: [...base.headers, ["X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"]] };
 
 function ip(text: string) {
   return parseClientIp(text) ?? (() => { throw new Error(text); })();
@@ -43,6 +46,27 @@ describe("verification after the signature", () => {
       region: "eu-west-1",
       sourceIp: "10.0.0.1",
     });
+  });
+
+  it("answers the signing date with every allowed request, and the scope where the scheme has one", async () => {
+    expect(await verifier().verification.verify(signSigV4(base, aws, NOW), undefined)).toMatchObject({ service: "things", region: "eu-west-1", date: NOW.toISOString() });
+    const huawei = await verifier().verification.verify(signHuawei(base, { accessKeyId: KEY_ID, secret: SECRET }, NOW), undefined);
+    expect(huawei).toMatchObject({ allowed: true, date: NOW.toISOString() });
+    expect(huawei).not.toHaveProperty("service", expect.anything());
+  });
+
+  it.each([
+    ["an s3 scope, by default", signSigV4(UNSIGNED, { ...aws, service: "s3" }, NOW), undefined, "allowed"],
+    ["a presigned s3 URL, by default", signSigV4({ ...base, body: undefined }, { ...aws, service: "s3", presignExpires: 60 }, NOW), undefined, "allowed"],
+    ["another service, by default", signSigV4(UNSIGNED, aws, NOW), undefined, "InvalidArgument"],
+    ["a Huawei request, by default (it has no scope)", signHuawei(HUAWEI_UNSIGNED, { accessKeyId: KEY_ID, secret: SECRET }, NOW), undefined, "InvalidArgument"],
+    ["a service the policy lists", signSigV4(UNSIGNED, aws, NOW), { unsignedPayloadServices: new Set(["s3", "things"]) }, "allowed"],
+    ["s3, when the policy lists none", signSigV4(UNSIGNED, { ...aws, service: "s3" }, NOW), { unsignedPayloadServices: new Set<string>() }, "InvalidArgument"],
+    ["a Huawei request, when the policy says *", signHuawei(HUAWEI_UNSIGNED, { accessKeyId: KEY_ID, secret: SECRET }, NOW), { unsignedPayloadServices: new Set(["*"]) }, "allowed"],
+  ] as Array<[string, HttpRequestDescription, VerificationPolicy | undefined, string]>)("UNSIGNED-PAYLOAD for %s: %s", async (_case, request, policy, expected) => {
+    const outcome = await verifier({}, policy).verification.verify(request, undefined);
+    expect(outcome.allowed ? "allowed" : outcome.code).toBe(expected);
+    if (outcome.allowed) expect(outcome.payloadVerified).toBe(false);
   });
 
   it("refuses every request until the index has synced", async () => {
