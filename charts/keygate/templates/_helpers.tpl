@@ -78,9 +78,47 @@ podAntiAffinity:
 {{- end -}}
 {{- end -}}
 
+{{/* Processes serving the verification API: every operator replica, and the verifiers (at most as many as the HPA may run). */}}
+{{- define "keygate.verificationReplicas" -}}
+{{- $verifiers := 0 -}}
+{{- if .Values.verifier.enabled -}}
+{{- $verifiers = ternary .Values.verifier.autoscaling.maxReplicas .Values.verifier.replicas .Values.verifier.autoscaling.enabled -}}
+{{- end -}}
+{{- add .Values.operator.replicas $verifiers -}}
+{{- end -}}
+
+{{/* The --replay-store of every process: an external Redis, the bundled one, or memory, which only a single process may use. */}}
+{{- define "keygate.replayStore" -}}
+{{- $url := .Values.replayStore.url -}}
+{{- if and $url .Values.replayStore.bundled.enabled -}}
+{{- fail "replayStore: set url (an external Redis) or bundled.enabled, not both" -}}
+{{- else if $url -}}
+{{- if not (regexMatch "^rediss?://[^/]" $url) -}}
+{{- fail "replayStore.url must be a redis:// or rediss:// URL" -}}
+{{- end -}}
+{{- if regexMatch "^rediss?://[^/@]*:[^/@]*@" $url -}}
+{{- fail "replayStore.url must not carry a password: put it in a Secret and name it in replayStore.passwordSecret" -}}
+{{- end -}}
+{{- $url -}}
+{{- else if .Values.replayStore.bundled.enabled -}}
+{{- printf "redis://%s-redis.%s.svc:6379" (include "keygate.fullname" .) .Release.Namespace -}}
+{{- else -}}
+{{- $replicas := include "keygate.verificationReplicas" . | int -}}
+{{- if gt $replicas 1 -}}
+{{- fail (printf "replayStore: %d processes serve the verification API (operator.replicas, plus verifier.replicas or verifier.autoscaling.maxReplicas), and a replay store in memory is per process: an ACS3 request refused as a replay by one would be allowed by another. Set replayStore.bundled.enabled=true, or replayStore.url to a Redis they all reach, or run one process (operator.replicas=1, verifier.enabled=false)." $replicas) -}}
+{{- end -}}
+memory
+{{- end -}}
+{{- end -}}
+
 {{/* Flags shared by `keygate operator` and `keygate verifier` for the verification API. */}}
 {{- define "keygate.verifierArgs" -}}
 - --last-used-interval={{ .Values.verifier.lastUsedInterval }}
+- {{ printf "--replay-store=%s" (include "keygate.replayStore" .) | quote }}
+- --replay-store-key-prefix={{ .Values.replayStore.keyPrefix }}
+{{- if .Values.replayStore.caSecret.name }}
+- --replay-store-ca-file=/var/run/keygate/replay-store-ca/{{ .Values.replayStore.caSecret.key }}
+{{- end }}
 {{- with .Values.verifier.trustedProxies }}
 - --trusted-proxies={{ join "," . }}
 {{- end }}
@@ -101,4 +139,37 @@ podAntiAffinity:
       fieldPath: metadata.name
 - name: KEYGATE_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+{{- with .Values.replayStore.passwordSecret.name }}
+- name: KEYGATE_REPLAY_STORE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.replayStore.passwordSecret.key }}
+{{- end }}
+{{- end -}}
+
+{{/* The replay store's CA bundle, mounted where --replay-store-ca-file points. */}}
+{{- define "keygate.replayStoreVolumeMounts" -}}
+{{- if .Values.replayStore.caSecret.name }}
+- name: replay-store-ca
+  mountPath: /var/run/keygate/replay-store-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "keygate.replayStoreVolumes" -}}
+{{- with .Values.replayStore.caSecret.name }}
+- name: replay-store-ca
+  secret:
+    secretName: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* The bundled Redis image: repository@digest, or repository:tag. */}}
+{{- define "keygate.redisImage" -}}
+{{- if .Values.replayStore.bundled.image.digest -}}
+{{- printf "%s@%s" .Values.replayStore.bundled.image.repository .Values.replayStore.bundled.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.replayStore.bundled.image.repository .Values.replayStore.bundled.image.tag -}}
+{{- end -}}
 {{- end -}}

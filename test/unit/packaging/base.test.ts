@@ -247,3 +247,37 @@ describe("the restricted Pod Security check", () => {
     ]);
   });
 });
+
+describe("the replay store every replica shares", () => {
+  const redis = find(objects, "Deployment", "keygate-redis");
+  const container = onlyContainer(redis);
+  const url = `redis://keygate-redis.${NAMESPACE}.svc:6379`;
+
+  it("is the bundled Redis, passed to every operator and verifier replica alike", () => {
+    for (const deployment of [operator, verifier]) expect(flag(onlyContainer(deployment).args ?? [], "replay-store")).toBe(url);
+    const service = find(objects, "Service", "keygate-redis");
+    const labels = (service.spec as { selector: Record<string, string> }).selector;
+    expect(Object.entries(labels).every(([key, value]) => podLabels(redis)[key] === value)).toBe(true);
+    expect((service.spec as { ports: Array<{ port: number }> }).ports.map((port) => port.port)).toEqual([6379]);
+  });
+
+  it("runs one Redis at a time, keeping nothing on disk and evicting nothing", () => {
+    expect(redis.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+    const args = (container.args ?? []).join("|");
+    expect(args).toContain("--save||--appendonly no");
+    expect(args).toContain("--maxmemory-policy|noeviction");
+  });
+
+  it("meets the restricted Pod Security Standard with a read-only root filesystem, and limits its resources", () => {
+    expect(restrictedViolations(podSpec(redis))).toEqual([]);
+    expect(container.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(Object.keys(container.resources?.limits ?? {}).sort()).toEqual(["cpu", "memory"]);
+  });
+
+  it("is reached only by keygate's operator and verifier pods", () => {
+    const policy = find(objects, "NetworkPolicy", "keygate-redis");
+    expect(selects(policy, redis)).toBe(true);
+    const from = (policy.spec as { ingress: Array<{ from: Array<{ podSelector: { matchLabels: Record<string, string> } }> }> }).ingress.flatMap((rule) => rule.from);
+    expect(from.map((peer) => peer.podSelector.matchLabels["app.kubernetes.io/component"]).sort()).toEqual(["operator", "verifier"]);
+  });
+});
