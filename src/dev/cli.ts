@@ -5,8 +5,14 @@ import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
 import { CONTROL_PLANE_BINARIES, ETCD_VERSION, KUBERNETES_VERSION } from "../controlplane/versions.js";
 import { howTo, startDev } from "./dev.js";
 
-async function runDev(options: { stateDir: string }): Promise<void> {
-  const env = await startDev({ stateDir: options.stateDir, progress });
+function replicas(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 16) throw new Error(`--verifier-replicas: "${text}" is not a number of replicas (1-16)`);
+  return value;
+}
+
+async function runDev(options: { stateDir: string; verifierReplicas: string }): Promise<void> {
+  const env = await startDev({ stateDir: options.stateDir, progress, verifierReplicas: replicas(options.verifierReplicas) });
   console.log(howTo(env));
   stopOnSignal(() => env.stop());
 }
@@ -22,6 +28,7 @@ program
   .command("dev")
   .description("run a local control plane with keygate's CRDs installed, until interrupted")
   .option("--state-dir <dir>", "where the control plane keeps its state", ".keygate/dev")
+  .option("--verifier-replicas <count>", "verifier processes, sharing a local redis-server as their replay store when more than one", "1")
   .action(runDev);
 program
   .command("control-plane")

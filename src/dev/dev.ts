@@ -7,7 +7,9 @@ import * as k8s from "@kubernetes/client-node";
 import { createLogger } from "../log.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { CRDS_DIR } from "../paths.js";
-import { type RunningVerifier, startVerifier } from "../verifier/verifier.js";
+import { startVerifier } from "../verifier/verifier.js";
+import { type LocalRedis, startLocalRedis } from "./redis.js";
+import { startVerifierProcess } from "./verifiers.js";
 
 export const DEV_OPERATOR_NAMESPACE = "keygate-system";
 const RECYCLE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -29,10 +31,16 @@ async function startDevOperator(kubeconfigPath: string): Promise<RunningOperator
   });
 }
 
-async function startDevVerifier(kubeconfigPath: string): Promise<RunningVerifier> {
+/** A running verifier, in this process or in one of its own. */
+interface DevVerifier {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function startDevVerifier(kubeconfigPath: string): Promise<DevVerifier> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfigPath);
-  return startVerifier({
+  const verifier = await startVerifier({
     kc,
     operatorNamespace: DEV_OPERATOR_NAMESPACE,
     host: "127.0.0.1",
@@ -42,17 +50,57 @@ async function startDevVerifier(kubeconfigPath: string): Promise<RunningVerifier
     lastUsedFlushMs: 5_000,
     log: createLogger(),
   });
+  await verifier.ready();
+  return verifier;
+}
+
+/** The verifiers and what they share: one in this process, or several processes and a local Redis. */
+interface DevVerifiers {
+  readonly urls: string[];
+  stop(): Promise<void>;
+}
+
+async function stopAll(verifiers: readonly DevVerifier[], redis: LocalRedis | undefined): Promise<void> {
+  await Promise.all(verifiers.map((verifier) => verifier.stop()));
+  await redis?.stop();
+}
+
+/**
+ * Replicas must share their replay state (an ACS3 request replayed to another replica is still a
+ * replay), so more than one verifier means a Redis on loopback and one process per replica.
+ */
+async function startDevVerifiers(stateDir: string, kubeconfig: string, replicas: number, progress: (message: string) => void): Promise<DevVerifiers> {
+  if (replicas === 1) {
+    const verifier = await startDevVerifier(kubeconfig);
+    return { urls: [verifier.url], stop: () => verifier.stop() };
+  }
+  const redis = await startLocalRedis({ logFile: join(stateDir, "redis.log") });
+  progress(`replay store: redis-server on ${redis.url}`);
+  const started: DevVerifier[] = [];
+  try {
+    for (let index = 1; index <= replicas; index++) {
+      started.push(await startVerifierProcess({ kubeconfig, operatorNamespace: DEV_OPERATOR_NAMESPACE, replayStore: redis.url, stateDir, index }));
+    }
+  } catch (error) {
+    await stopAll(started, redis);
+    throw error;
+  }
+  return { urls: started.map((verifier) => verifier.url), stop: () => stopAll(started, redis) };
 }
 
 export interface DevOptions {
   stateDir: string;
   progress: (message: string) => void;
+  /** Verifier replicas (default 1); more than one share a local Redis as their replay store. */
+  verifierReplicas?: number;
 }
 
 export interface DevInfo {
   kubeconfig: string;
   apiServer: string;
+  /** The first of verifierUrls. */
   verifierUrl?: string;
+  verifierUrls?: string[];
   /** The operator's controller metrics (controller-runtime's names). */
   operatorMetricsUrl?: string;
   pid: number;
@@ -76,33 +124,33 @@ export async function startDev(options: DevOptions): Promise<DevEnvironment> {
   const binaries = await ensureControlPlaneBinaries({ progress: options.progress });
   const controlPlane = await startControlPlane({ stateDir, binaries, progress: options.progress });
   let operator: RunningOperator | undefined;
-  let verifier: RunningVerifier | undefined;
+  let verifiers: DevVerifiers | undefined;
   try {
     const applied = await applyCrds(binaries, controlPlane.kubeconfigPath, CRDS_DIR);
     options.progress(`applied ${applied.length} CRD manifest(s) from ${CRDS_DIR}`);
     operator = await startDevOperator(controlPlane.kubeconfigPath);
     options.progress(`operator running, admission webhook on https://127.0.0.1:${operator.webhookPort}`);
-    verifier = await startDevVerifier(controlPlane.kubeconfigPath);
-    await verifier.ready();
-    options.progress(`verifier ready at ${verifier.url}`);
+    verifiers = await startDevVerifiers(stateDir, controlPlane.kubeconfigPath, options.verifierReplicas ?? 1, options.progress);
+    options.progress(`verifier ready at ${verifiers.urls.join(", ")}`);
   } catch (error) {
-    await verifier?.stop();
+    await verifiers?.stop();
     await operator?.stop();
     await controlPlane.stop();
     throw error;
   }
-  const running = { operator, verifier };
+  const running = { operator, verifiers };
   const info: DevInfo = {
     kubeconfig: controlPlane.kubeconfigPath,
     apiServer: controlPlane.apiServerUrl,
-    verifierUrl: running.verifier.url,
+    verifierUrl: running.verifiers.urls[0],
+    verifierUrls: running.verifiers.urls,
     operatorMetricsUrl: `http://127.0.0.1:${running.operator.metricsPort ?? 0}/metrics`,
     pid: process.pid,
   };
   await writeFile(devJson, `${JSON.stringify(info, null, 2)}\n`);
   const stop = async (): Promise<void> => {
     await rm(devJson, { force: true });
-    await running.verifier.stop();
+    await running.verifiers.stop();
     await running.operator.stop();
     await controlPlane.stop();
   };
@@ -115,7 +163,7 @@ export function howTo(env: DevEnvironment): string {
     "keygate dev is ready.",
     `  API server:  ${env.info.apiServer}`,
     `  kubeconfig:  ${env.info.kubeconfig}`,
-    `  verifier:    ${env.info.verifierUrl ?? ""}`,
+    `  verifier:    ${(env.info.verifierUrls ?? []).join(", ")}`,
     `  operator metrics: ${env.info.operatorMetricsUrl ?? ""}`,
     "Try:",
     `  ${kubectl} --kubeconfig ${env.info.kubeconfig} version`,

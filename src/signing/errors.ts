@@ -23,8 +23,9 @@ export const DENIAL_STATUS = {
   // send 400, because any caller who knows a key id could otherwise make the verifier answer
   // 5xx, which gateways and monitors read as the verifier failing.
   NotImplemented: 400,
-  // The replay cache is full of live nonces: accepting more would mean forgetting some, which
-  // would let those requests be replayed.
+  // Retry later: the key index has not synced, the replay store is down, or a key's (namespace's)
+  // nonce quota is full of live nonces. Accepting a nonce that cannot be remembered would let its
+  // request be replayed.
   ServiceUnavailable: 503,
 } as const;
 
