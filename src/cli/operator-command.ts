@@ -6,7 +6,8 @@ import { createLogger } from "../log.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
 import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
-import { type RunningVerifier, startVerifier } from "../verifier/verifier.js";
+import { DEFAULT_SERVER_LIMITS } from "../verifier/server.js";
+import { DEFAULT_MAX_BODY_BYTES, type RunningVerifier, startVerifier } from "../verifier/verifier.js";
 
 export interface OperatorCommandOptions {
   kubeconfig?: string;
@@ -42,6 +43,12 @@ export interface VerifierCommandOptions {
   nonceQuotaPerNamespace: string;
   nonceQuotaPerKey: string;
   unsignedPayloadServices: string;
+  maxBodyBytes: string;
+  maxHeaderBytes: string;
+  maxHeaderCount: string;
+  maxConnections: string;
+  headerTimeout: string;
+  requestTimeout: string;
 }
 
 /** Read from the environment, never from a flag: a flag's value shows in `ps` and in the pod spec. */
@@ -69,6 +76,12 @@ export const OPERATOR_DEFAULTS = {
   nonceQuotaPerNamespace: String(DEFAULT_MEMORY_LIMITS.perNamespace),
   nonceQuotaPerKey: String(DEFAULT_MEMORY_LIMITS.perKey),
   unsignedPayloadServices: "s3",
+  maxBodyBytes: String(DEFAULT_MAX_BODY_BYTES),
+  maxHeaderBytes: String(DEFAULT_SERVER_LIMITS.maxHeaderBytes),
+  maxHeaderCount: String(DEFAULT_SERVER_LIMITS.maxHeaderCount),
+  maxConnections: String(DEFAULT_SERVER_LIMITS.maxConnections),
+  headerTimeout: `${DEFAULT_SERVER_LIMITS.headersTimeoutMs / 1000}s`,
+  requestTimeout: `${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000}s`,
 };
 
 function list(text: string): string[] {
@@ -89,6 +102,14 @@ export function runVerifierFromOptions(options: VerifierCommandOptions): Promise
     lastUsedFlushMs: parseDuration(options.lastUsedInterval, "--last-used-interval"),
     replayStore: replayStoreSpec(options),
     unsignedPayloadServices: list(options.unsignedPayloadServices),
+    maxBodyBytes: count(options.maxBodyBytes, "--max-body-bytes"),
+    limits: {
+      maxHeaderBytes: count(options.maxHeaderBytes, "--max-header-bytes"),
+      maxHeaderCount: count(options.maxHeaderCount, "--max-header-count"),
+      maxConnections: count(options.maxConnections, "--max-connections"),
+      headersTimeoutMs: parseDuration(options.headerTimeout, "--header-timeout"),
+      requestTimeoutMs: parseDuration(options.requestTimeout, "--request-timeout"),
+    },
     log: createLogger(),
   });
 }

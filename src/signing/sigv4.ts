@@ -60,7 +60,17 @@ function isDate(value: string): boolean {
   return true;
 }
 
-/** `AK/yyyymmdd/region/service/aws4_request`: exactly five non-empty parts. */
+// Region and service are the client's choice, and they key the signing-key cache and are written
+// to status.lastUsed: bounded, and in the characters real ones use (us-gov-west-1,
+// s3-object-lambda, execute-api), before either sees them.
+export const MAX_SCOPE_PART_LENGTH = 64;
+const SCOPE_PART = /^[A-Za-z0-9._-]+$/;
+
+function isScopePart(value: string): boolean {
+  return value.length <= MAX_SCOPE_PART_LENGTH && SCOPE_PART.test(value);
+}
+
+/** `AK/yyyymmdd/region/service/aws4_request`: exactly five non-empty parts, a bounded scope. */
 function parseCredential(value: string): Credential | undefined {
   if (!value.endsWith(SCOPE_END)) return undefined;
   const end = value.length - SCOPE_END.length;
@@ -71,8 +81,10 @@ function parseCredential(value: string): Credential | undefined {
   if (!(first > 0 && second > first + 1 && third > second + 1 && end > third + 1)) return undefined;
   if (value.indexOf("/", third + 1) !== end) return undefined;
   const date = value.slice(first + 1, second);
-  if (!isDate(date)) return undefined;
-  return { accessKeyId: value.slice(0, first), date, region: value.slice(second + 1, third), service: value.slice(third + 1, end) };
+  const region = value.slice(second + 1, third);
+  const service = value.slice(third + 1, end);
+  if (!isDate(date) || !isScopePart(region) || !isScopePart(service)) return undefined;
+  return { accessKeyId: value.slice(0, first), date, region, service };
 }
 
 function credentialScope(credential: SigV4Scope): string {
@@ -199,7 +211,9 @@ function buildClaim(view: RequestView, fields: SigV4Fields, form: Form): Signatu
 
 function validate(fields: SigV4Fields, form: Form): ValidatedSigV4 | Denial {
   const credential = parseCredential(fields.credential);
-  if (!credential) return deny(form.malformed, `the credential must be <access key>/<yyyymmdd>/<region>/<service>/${TERMINATOR}`);
+  if (!credential) {
+    return deny(form.malformed, `the credential must be <access key>/<yyyymmdd>/<region>/<service>/${TERMINATOR}, region and service of at most ${MAX_SCOPE_PART_LENGTH} letters, digits, '.', '_' or '-'`);
+  }
   const signedHeaders = parseSignedHeaderList(fields.signedHeaders);
   if (!signedHeaders) return deny(form.malformed, "SignedHeaders must be lowercase header names separated by ;");
   const amzDate = fields.amzDate ?? "";

@@ -7,7 +7,11 @@ export const API_ERROR_STATUS = {
   NotFound: 404,
   MethodNotAllowed: 405,
   NoSuchEntity: 404,
+  RequestTimeout: 408,
   EntityTooLarge: 413,
+  RequestHeaderFieldsTooLarge: 431,
+  // Real overload only (the connection cap); never an answer to what a request contains.
+  ServiceUnavailable: 503,
   // A check threw instead of answering (a bug). Still the request's refusal, never a 5xx: a
   // gateway or monitor reads 5xx as the verifier failing, and input must not be able to cause one.
   UnverifiableRequest: 400,

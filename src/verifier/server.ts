@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import type { Denial } from "../signing/errors.js";
@@ -31,6 +32,8 @@ export interface ServerDeps {
   readonly maxBodyBytes: number;
   readonly now: () => Date;
   readonly log: Logger;
+  /** Default: DEFAULT_SERVER_LIMITS. */
+  readonly limits?: ServerLimits;
 }
 
 type Refusal = Denial | ApiError;
@@ -250,6 +253,38 @@ interface AnswerContext {
   readonly start: bigint;
 }
 
+/** What one client can make the server hold: sizes, counts and times, each with a flag. */
+export interface ServerLimits {
+  /** Bytes of the request line and headers together (Node's parser answers 431 above it). */
+  readonly maxHeaderBytes: number;
+  /** Header lines of one request (431 above it). */
+  readonly maxHeaderCount: number;
+  /** Open connections; one more is answered 503 and closed. */
+  readonly maxConnections: number;
+  /** Time to receive the request line and headers (then 408). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive the whole request, body included (then 408). */
+  readonly requestTimeoutMs: number;
+}
+
+// A presigned URL with a session token is a few KiB, and SDK requests carry a few dozen headers;
+// a gateway's call adds its own. A body of 8 MiB crosses a cluster network in well under a second.
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  maxHeaderBytes: 96 * 1024,
+  maxHeaderCount: 256,
+  maxConnections: 4096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 20_000,
+};
+
+const HEADERS_TOO_LARGE = refusalBody(apiError("RequestHeaderFieldsTooLarge", "the request has too many headers, or too large ones"));
+
+/** A raw answer for a socket no handler will see, closing it. */
+function rawAnswer(socket: Duplex, status: string, body: unknown, extra = ""): void {
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${extra}connection: close\r\n\r\n${text}`);
+}
+
 /**
  * What Node's HTTP parser refuses (control characters, a header name that is not a token, headers
  * over maxHeaderSize) never reaches a handler; it still gets a 4xx with a JSON code.
@@ -259,16 +294,9 @@ function answerUnparsable(error: Error & { code?: string }, socket: Duplex): voi
     socket.destroy();
     return;
   }
-  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
-  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  const body = JSON.stringify(
-    tooLarge
-      ? { allowed: false, code: "RequestHeaderSectionTooLarge", message: "the request headers are too large" }
-      : { allowed: false, code: "InvalidRequest", message: "the request could not be parsed as HTTP" },
-  );
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
+  if (error.code === "HPE_HEADER_OVERFLOW") return rawAnswer(socket, "431 Request Header Fields Too Large", HEADERS_TOO_LARGE);
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return rawAnswer(socket, "408 Request Timeout", refusalBody(apiError("RequestTimeout", "the request was not received in time")));
+  rawAnswer(socket, "400 Bad Request", refusalBody(apiError("InvalidRequest", "the request could not be parsed as HTTP")));
 }
 
 /**
@@ -283,13 +311,35 @@ function unverifiable(deps: ServerDeps, res: ServerResponse, error: unknown): vo
   else res.destroy();
 }
 
+/**
+ * Past the connection cap a new connection is told 503 (real overload: retry elsewhere or later)
+ * and closed before anything of it is read.
+ */
+function capConnections(server: Server, max: number): void {
+  let open = 0;
+  server.on("connection", (socket: Socket) => {
+    open++;
+    socket.once("close", () => open--);
+    if (open <= max) return;
+    rawAnswer(socket, "503 Service Unavailable", refusalBody(apiError("ServiceUnavailable", "too many open connections; retry later")), "retry-after: 1\r\n");
+  });
+}
+
 /** The verifier's HTTP server; every route answers JSON with a stable code, and nothing it is sent makes it throw. */
 export function createVerifierServer(deps: ServerDeps): Server {
+  const limits = deps.limits ?? DEFAULT_SERVER_LIMITS;
   const handler = new Handler(deps);
-  const server = createServer({ maxHeaderSize: 96 * 1024, requestTimeout: 30_000 }, (req, res) => {
-    handler.handle(req, res).catch((error: unknown) => unverifiable(deps, res, error));
-  });
+  const server = createServer(
+    { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    (req, res) => {
+      if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return sendAndClose(res, 431, HEADERS_TOO_LARGE);
+      handler.handle(req, res).catch((error: unknown) => unverifiable(deps, res, error));
+    },
+  );
+  // One more than allowed is kept, so that a request over the limit is seen, and refused.
+  server.maxHeadersCount = limits.maxHeaderCount + 1;
   server.on("clientError", answerUnparsable);
+  capConnections(server, limits.maxConnections);
   // Longer than the idle timeout of gateways' upstream pools (NGINX: 60 s), so the verifier is
   // never the side that closes a connection a gateway is about to reuse.
   server.keepAliveTimeout = 65_000;

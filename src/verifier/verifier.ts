@@ -11,7 +11,7 @@ import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
 import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
-import { createVerifierServer } from "./server.js";
+import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server.js";
 import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
 
 export interface VerifierOptions {
@@ -35,6 +35,8 @@ export interface VerifierOptions {
   readonly replayStore?: ReplayStoreSpec;
   /** Services whose requests may sign UNSIGNED-PAYLOAD (default: s3; `*` for any). */
   readonly unsignedPayloadServices?: readonly string[];
+  /** Header sizes and counts, open connections and timeouts (defaults: DEFAULT_SERVER_LIMITS). */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface RunningVerifier {
@@ -66,6 +68,14 @@ function networks(option: string, entries: readonly string[]): Networks {
 function positive(option: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new VerifierConfigError(`${option} must be a positive integer`);
   return value;
+}
+
+/** Each limit a positive integer, and the headers due no later than the whole request. */
+function serverLimits(overrides: Partial<ServerLimits> = {}): ServerLimits {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) positive(`limits.${name}`, value);
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new VerifierConfigError("limits.headersTimeoutMs must not exceed limits.requestTimeoutMs");
+  return limits;
 }
 
 function policyOf(options: VerifierOptions): VerificationPolicy {
@@ -100,6 +110,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const trustedCallers = networks("trustedCallers", options.trustedCallers);
   const intervalMs = positive("lastUsedFlushMs", options.lastUsedFlushMs);
   const maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const limits = serverLimits(options.limits);
   const { kc, log } = options;
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
@@ -124,6 +135,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     trustedProxies,
     trustedCallers,
     maxBodyBytes,
+    limits,
     now,
     log,
   });
