@@ -55,6 +55,10 @@ export class MemoryReplayStore implements ReplayStore {
     return this.entries.size;
   }
 
+  isUp(): boolean {
+    return true;
+  }
+
   claim(claim: ReplayClaim): Promise<ReplayVerdict> {
     return Promise.resolve(this.remember(claim, this.now()));
   }

@@ -77,8 +77,7 @@ export class RedisReplayStore implements ReplayStore {
     return undefined;
   }
 
-  /** True while connected and ready to answer. */
-  get ready(): boolean {
+  isUp(): boolean {
     return this.client.status === "ready";
   }
 

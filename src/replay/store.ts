@@ -23,6 +23,8 @@ export interface ReplayStore {
   readonly kind: string;
   /** Never rejects: a failure is the verdict "unavailable". */
   claim(claim: ReplayClaim): Promise<ReplayVerdict>;
+  /** Whether it can answer now: connected (always, in memory). */
+  isUp(): boolean;
   /** Live entries held in this process; undefined when the store is elsewhere. */
   size(): number | undefined;
   close(): Promise<void>;

@@ -75,9 +75,18 @@ export class VerifierMetrics {
     this.latency.observe({ endpoint }, seconds);
   }
 
-  /** The store, with each verdict counted. */
+  /** The store, with each verdict counted, and whether it is up reported. Once per store. */
   counted(store: ReplayStore): ReplayStore {
     const claims = this.replayClaims;
+    new Gauge({
+      name: "keygate_verifier_replay_store_up",
+      help: "1 while the replay store can answer (always for memory); while 0, ACS3 requests are refused.",
+      labelNames: ["store"],
+      registers: [this.registry],
+      collect() {
+        this.set({ store: store.kind }, store.isUp() ? 1 : 0);
+      },
+    });
     return {
       kind: store.kind,
       claim: async (claim) => {
@@ -85,6 +94,7 @@ export class VerifierMetrics {
         claims.inc({ store: store.kind, verdict });
         return verdict;
       },
+      isUp: () => store.isUp(),
       size: () => store.size(),
       close: () => store.close(),
     };

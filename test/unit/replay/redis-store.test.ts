@@ -31,7 +31,7 @@ describe("the Redis replay store against a Redis that requires a password", () =
 
   it("claims with the password: fresh once, then replayed, under the key prefix with its lifetime", async () => {
     const authenticated = store(PASSWORD);
-    await waitFor("the store connecting", () => Promise.resolve(authenticated.ready ? true : undefined), 5000);
+    await waitFor("the store connecting", () => Promise.resolve(authenticated.isUp() ? true : undefined), 5000);
     expect(await authenticated.claim(CLAIM)).toBe("fresh");
     expect(await authenticated.claim(CLAIM)).toBe("replayed");
     const inspector = new Redis(redis.port, "127.0.0.1", { password: PASSWORD });
@@ -53,7 +53,7 @@ describe("the Redis replay store against a Redis that requires a password", () =
   it("another installation's prefix keeps its claims apart", async () => {
     const other = new RedisReplayStore({ url: redis.url, password: PASSWORD, keyPrefix: "install-b", log: silent });
     stores.push(other);
-    await waitFor("the store connecting", () => Promise.resolve(other.ready ? true : undefined), 5000);
+    await waitFor("the store connecting", () => Promise.resolve(other.isUp() ? true : undefined), 5000);
     expect(await other.claim(CLAIM)).toBe("fresh");
   });
 });

@@ -48,7 +48,7 @@ describe("the Redis replay store over TLS (rediss://)", () => {
 
   it("claims through TLS with the server's CA", async () => {
     const trusting = store(caPem);
-    await waitFor("the TLS connection", () => Promise.resolve(trusting.ready ? true : undefined), 5000);
+    await waitFor("the TLS connection", () => Promise.resolve(trusting.isUp() ? true : undefined), 5000);
     expect(await trusting.claim(CLAIM)).toBe("fresh");
     expect(await trusting.claim(CLAIM)).toBe("replayed");
   });
@@ -57,7 +57,7 @@ describe("the Redis replay store over TLS (rediss://)", () => {
     const untrusting = store();
     // Long enough for a handshake that would succeed (the test above connects in milliseconds).
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(untrusting.ready).toBe(false);
+    expect(untrusting.isUp()).toBe(false);
     expect(await untrusting.claim({ ...CLAIM, id: "acs3-nonce:KGAKTEST:tls-2" })).toBe("unavailable");
   });
 });

@@ -115,6 +115,7 @@ describe("two verifier replicas sharing a real Redis", () => {
   it("counts each verdict by store", async () => {
     const text = await (replicas[0] as Replica).metrics.text();
     expect(text).toMatch(/keygate_verifier_replay_claims_total\{store="redis",verdict="fresh"\} [1-9]/);
+    expect(text).toContain('keygate_verifier_replay_store_up{store="redis"} 1');
   });
 
   it("with Redis down, ACS3 is refused at once with a code naming the replay store, while SigV4 and Huawei are allowed", async () => {
@@ -132,7 +133,9 @@ describe("two verifier replicas sharing a real Redis", () => {
       expect((await send(replica, sigv4)).json).toMatchObject({ allowed: true, scheme: "AWS4-HMAC-SHA256" });
       expect((await send(replica, huawei)).json).toMatchObject({ allowed: true, scheme: "SDK-HMAC-SHA256" });
     }
-    expect(await first.metrics.text()).toMatch(/keygate_verifier_replay_claims_total\{store="redis",verdict="unavailable"\} [1-9]/);
+    const text = await first.metrics.text();
+    expect(text).toMatch(/keygate_verifier_replay_claims_total\{store="redis",verdict="unavailable"\} [1-9]/);
+    expect(text).toContain('keygate_verifier_replay_store_up{store="redis"} 0');
   });
 
   it("once Redis is back, ACS3 is allowed again, once", async () => {

@@ -30,6 +30,10 @@ class ScriptedStore implements ReplayStore {
     return Promise.resolve(this.verdict);
   }
 
+  isUp(): boolean {
+    return this.verdict !== "unavailable";
+  }
+
   size(): undefined {
     return undefined;
   }
