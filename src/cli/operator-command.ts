@@ -127,16 +127,11 @@ function secretFile(path: string): string {
 
 export function replayStoreSpec(options: VerifierCommandOptions, env: NodeJS.ProcessEnv = process.env): ReplayStoreSpec {
   const location = parseReplayStoreLocation(options.replayStore);
-  if (location.kind === "memory") {
-    return {
-      kind: "memory",
-      limits: {
-        capacity: count(options.nonceCapacity, "--nonce-capacity"),
-        perNamespace: count(options.nonceQuotaPerNamespace, "--nonce-quota-per-namespace"),
-        perKey: count(options.nonceQuotaPerKey, "--nonce-quota-per-key"),
-      },
-    };
-  }
+  const quotas = {
+    perNamespace: count(options.nonceQuotaPerNamespace, "--nonce-quota-per-namespace"),
+    perKey: count(options.nonceQuotaPerKey, "--nonce-quota-per-key"),
+  };
+  if (location.kind === "memory") return { kind: "memory", limits: { capacity: count(options.nonceCapacity, "--nonce-capacity"), ...quotas } };
   const password = options.replayStorePasswordFile ? secretFile(options.replayStorePasswordFile) : env[REPLAY_STORE_PASSWORD_ENV];
   return {
     kind: "redis",
@@ -144,6 +139,7 @@ export function replayStoreSpec(options: VerifierCommandOptions, env: NodeJS.Pro
     password: password === "" ? undefined : password,
     tlsCa: options.replayStoreCaFile ? readFileSync(options.replayStoreCaFile) : undefined,
     keyPrefix: options.replayStoreKeyPrefix,
+    quotas,
   };
 }
 

@@ -65,8 +65,8 @@ function verifierOptions(command: Command): Command {
     .option("--replay-store-ca-file <path>", "PEM CA bundle for a rediss:// server not signed by the system CAs")
     .option("--replay-store-key-prefix <prefix>", "prefix of every Redis key, so that installations can share one Redis", OPERATOR_DEFAULTS.replayStoreKeyPrefix)
     .option("--nonce-capacity <count>", "memory store: live nonces in all", OPERATOR_DEFAULTS.nonceCapacity)
-    .option("--nonce-quota-per-namespace <count>", "memory store: live nonces of one namespace, so one tenant cannot refuse the others", OPERATOR_DEFAULTS.nonceQuotaPerNamespace)
-    .option("--nonce-quota-per-key <count>", "memory store: live nonces of one access key", OPERATOR_DEFAULTS.nonceQuotaPerKey);
+    .option("--nonce-quota-per-namespace <count>", "live nonces of one namespace (with Redis: claims per 15 minutes), so one tenant cannot refuse the others", OPERATOR_DEFAULTS.nonceQuotaPerNamespace)
+    .option("--nonce-quota-per-key <count>", "live nonces of one access key (with Redis: claims per 15 minutes)", OPERATOR_DEFAULTS.nonceQuotaPerKey);
 }
 
 /** The production program: `keygate operator` and `keygate verifier`. */

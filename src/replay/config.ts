@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { DEFAULT_MEMORY_LIMITS, type MemoryLimits, MemoryReplayStore } from "./memory.js";
-import { RedisReplayStore } from "./redis.js";
+import { type RedisQuotas, RedisReplayStore } from "./redis.js";
 import type { ReplayStore } from "./store.js";
 
 export const DEFAULT_KEY_PREFIX = "keygate";
@@ -15,6 +15,8 @@ export type ReplayStoreSpec =
       readonly tlsCa?: Buffer;
       readonly keyPrefix?: string;
       readonly commandTimeoutMs?: number;
+      /** Per quota window (15 minutes); default: the memory store's quotas. */
+      readonly quotas?: RedisQuotas;
     };
 
 export class ReplayStoreConfigError extends Error {
@@ -55,11 +57,15 @@ function positive(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) throw new ReplayStoreConfigError(`${name} must be a positive integer`);
 }
 
+function checkQuotas<Q extends RedisQuotas>(quotas: Q): Q {
+  positive("nonce quota per namespace", quotas.perNamespace);
+  positive("nonce quota per key", quotas.perKey);
+  return quotas;
+}
+
 export function checkMemoryLimits(limits: MemoryLimits): MemoryLimits {
   positive("nonce capacity", limits.capacity);
-  positive("nonce quota per namespace", limits.perNamespace);
-  positive("nonce quota per key", limits.perKey);
-  return limits;
+  return checkQuotas(limits);
 }
 
 export function openReplayStore(spec: ReplayStoreSpec, now: () => number, log: Logger): ReplayStore {
@@ -71,6 +77,7 @@ export function openReplayStore(spec: ReplayStoreSpec, now: () => number, log: L
     tlsCa: spec.tlsCa,
     keyPrefix: spec.keyPrefix ?? DEFAULT_KEY_PREFIX,
     commandTimeoutMs: spec.commandTimeoutMs,
+    quotas: checkQuotas(spec.quotas ?? DEFAULT_MEMORY_LIMITS),
     log,
   });
 }

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { DEFAULT_MEMORY_LIMITS } from "./memory.js";
 import type { ReplayClaim, ReplayStore, ReplayVerdict } from "./store.js";
 
 export interface RedisReplayOptions {
@@ -11,8 +12,36 @@ export interface RedisReplayOptions {
   /** Put before every key, so that one Redis can serve several installations. */
   readonly keyPrefix: string;
   readonly commandTimeoutMs?: number;
+  /** Default: the memory store's quotas, per window. */
+  readonly quotas?: RedisQuotas;
   readonly log: Logger;
 }
+
+/** Claims one key, and one namespace, may make per quota window, so one tenant cannot fill Redis for all. */
+export interface RedisQuotas {
+  readonly perNamespace: number;
+  readonly perKey: number;
+}
+
+// A nonce lives 15 minutes after its request's time (30 at most), so the claims of the current
+// window and the one before bound what a tenant holds: at most twice its quota.
+export const QUOTA_WINDOW_MS = 15 * 60_000;
+
+// One round trip, atomic: a replay is told before any quota, a claim over quota is not stored,
+// and a counter lives two windows. KEYS: the claim, the key's counter, the namespace's counter.
+// ARGV: the claim's lifetime, the key's quota, the namespace's quota, the counters' lifetime.
+const CLAIM_SCRIPT = `
+if redis.call("EXISTS", KEYS[1]) == 1 then return "replayed" end
+if tonumber(redis.call("GET", KEYS[2]) or "0") >= tonumber(ARGV[2]) then return "full" end
+if tonumber(redis.call("GET", KEYS[3]) or "0") >= tonumber(ARGV[3]) then return "full" end
+redis.call("SET", KEYS[1], "1", "PX", ARGV[1])
+for i = 2, 3 do
+  if redis.call("INCR", KEYS[i]) == 1 then redis.call("PEXPIRE", KEYS[i], ARGV[4]) end
+end
+return "fresh"
+`;
+
+const VERDICTS = new Set<string>(["fresh", "replayed", "full"]);
 
 // A verification waits for the store; a slow store must cost a refusal, not a stalled gateway.
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
@@ -37,18 +66,20 @@ function clientOptions(options: RedisReplayOptions): RedisOptions {
 }
 
 /**
- * The replay store every replica shares: one `SET key 1 NX PX ttl` per claim, atomic in Redis,
- * so of any number of concurrent claims of one id exactly one is fresh. Entries expire in Redis
- * itself (its clock, not the replicas'). The server must not evict keys (maxmemory-policy
- * noeviction): an evicted claim could be replayed; a full server refuses writes, which is a
- * refusal here too.
+ * The replay store every replica shares: one script per claim (`SET key 1 PX ttl` unless the key
+ * exists, and a quota counter per key and per namespace), atomic in Redis, so of any number of
+ * concurrent claims of one id exactly one is fresh. Entries expire in Redis itself (its clock, not
+ * the replicas'). The server must not evict keys (maxmemory-policy noeviction): an evicted claim
+ * could be replayed; a full server refuses writes, which is a refusal here too.
  */
 export class RedisReplayStore implements ReplayStore {
   readonly kind = "redis";
   private readonly client: Redis;
   private lastErrorLogMs = Number.NEGATIVE_INFINITY;
+  private readonly quotas: RedisQuotas;
 
   constructor(options: RedisReplayOptions) {
+    this.quotas = options.quotas ?? DEFAULT_MEMORY_LIMITS;
     this.client = new Redis(options.url, clientOptions(options));
     const { log } = options;
     this.client.on("error", (error: Error) => {
@@ -65,9 +96,21 @@ export class RedisReplayStore implements ReplayStore {
   }
 
   async claim(claim: ReplayClaim): Promise<ReplayVerdict> {
+    const window = Math.floor(Date.now() / QUOTA_WINDOW_MS);
+    const { accessKeyId, namespace } = claim.owner;
     try {
-      const answer = await this.client.set(claim.id, "1", "PX", Math.max(1, Math.ceil(claim.ttlMs)), "NX");
-      return answer === "OK" ? "fresh" : "replayed";
+      const answer = await this.client.eval(
+        CLAIM_SCRIPT,
+        3,
+        claim.id,
+        `quota:key:${accessKeyId}:${window}`,
+        `quota:namespace:${namespace}:${window}`,
+        Math.max(1, Math.ceil(claim.ttlMs)),
+        this.quotas.perKey,
+        this.quotas.perNamespace,
+        2 * QUOTA_WINDOW_MS,
+      );
+      return typeof answer === "string" && VERDICTS.has(answer) ? (answer as ReplayVerdict) : "unavailable";
     } catch {
       return "unavailable";
     }

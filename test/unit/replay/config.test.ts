@@ -56,6 +56,7 @@ describe("the replay store the verifier is started with", () => {
       password: "from-env",
       tlsCa: undefined,
       keyPrefix: "keygate",
+      quotas: { perNamespace: 50_000, perKey: 20_000 },
     });
   });
 

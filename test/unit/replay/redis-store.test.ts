@@ -36,8 +36,15 @@ describe("the Redis replay store against a Redis that requires a password", () =
     expect(await authenticated.claim(CLAIM)).toBe("replayed");
     const inspector = new Redis(redis.port, "127.0.0.1", { password: PASSWORD });
     try {
-      expect(await inspector.keys("*")).toEqual(["install-a:acs3-nonce:KGAKTEST:n-1"]);
+      const keys = (await inspector.keys("*")).sort();
+      expect(keys.map((key) => key.replace(/:\d+$/, ":<window>"))).toEqual([
+        "install-a:acs3-nonce:KGAKTEST:n-1",
+        "install-a:quota:key:KGAKTEST:<window>",
+        "install-a:quota:namespace:team:<window>",
+      ]);
       expect(await inspector.pttl("install-a:acs3-nonce:KGAKTEST:n-1")).toBeGreaterThan(55_000);
+      // The quota counters go with their windows: nothing is kept for ever.
+      for (const key of keys) expect(await inspector.pttl(key)).toBeGreaterThan(0);
     } finally {
       inspector.disconnect();
     }
@@ -48,6 +55,23 @@ describe("the Redis replay store against a Redis that requires a password", () =
     const started = Date.now();
     expect(await anonymous.claim({ ...CLAIM, id: "acs3-nonce:KGAKTEST:n-2" })).toBe("unavailable");
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("refuses a key over its quota (full), and not another key; a namespace over its quota, and not another namespace", async () => {
+    const quoted = new RedisReplayStore({ url: redis.url, password: PASSWORD, keyPrefix: "quotas", quotas: { perKey: 2, perNamespace: 3 }, log: silent });
+    stores.push(quoted);
+    await waitFor("the store connecting", () => Promise.resolve(quoted.isUp() ? true : undefined), 5000);
+    const claim = (id: string, namespace: string, accessKeyId: string): ReplayClaim => ({ id, ttlMs: 60_000, owner: { namespace, accessKeyId } });
+    expect(await quoted.claim(claim("a", "noisy", "K1"))).toBe("fresh");
+    expect(await quoted.claim(claim("b", "noisy", "K1"))).toBe("fresh");
+    expect(await quoted.claim(claim("c", "noisy", "K1"))).toBe("full");
+    // A replay is still told as a replay, whatever the quota.
+    expect(await quoted.claim(claim("a", "noisy", "K1"))).toBe("replayed");
+    expect(await quoted.claim(claim("d", "noisy", "K2"))).toBe("fresh");
+    expect(await quoted.claim(claim("e", "noisy", "K3"))).toBe("full");
+    expect(await quoted.claim(claim("f", "calm", "K4"))).toBe("fresh");
+    // A claim refused for its quota was not stored: it is fresh once there is room.
+    expect(await quoted.claim(claim("c", "calm", "K5"))).toBe("fresh");
   });
 
   it("another installation's prefix keeps its claims apart", async () => {
