@@ -2,7 +2,7 @@ import type { HeaderList, HttpRequestDescription } from "../signing/request.js";
 import { splitRequestTarget } from "../signing/request.js";
 import { type ApiError, invalidField, isApiError } from "./errors.js";
 
-export type Gateway = "nginx" | "ingress-nginx" | "traefik" | "envoy";
+export type Gateway = "nginx" | "ingress-nginx" | "traefik" | "caddy" | "envoy";
 
 // One path per gateway, fixed by configuration: the verifier never guesses the gateway from
 // headers, because a client could then send X-Original-URI through a Traefik that does not
@@ -11,6 +11,7 @@ export const FORWARD_AUTH_PATHS = {
   nginx: "/v1/forward-auth/nginx",
   "ingress-nginx": "/v1/forward-auth/ingress-nginx",
   traefik: "/v1/forward-auth/traefik",
+  caddy: "/v1/forward-auth/caddy",
   envoy: "/v1/forward-auth/envoy",
 } as const;
 
@@ -18,6 +19,7 @@ export function gatewayOf(path: string): Gateway | undefined {
   if (path === FORWARD_AUTH_PATHS.nginx) return "nginx";
   if (path === FORWARD_AUTH_PATHS["ingress-nginx"]) return "ingress-nginx";
   if (path === FORWARD_AUTH_PATHS.traefik) return "traefik";
+  if (path === FORWARD_AUTH_PATHS.caddy) return "caddy";
   return path.startsWith(`${FORWARD_AUTH_PATHS.envoy}/`) ? "envoy" : undefined;
 }
 
@@ -148,6 +150,11 @@ const TRAEFIK: GatewayProfile = {
   partialBodyMark: false,
 };
 
+// Caddy's forward_auth sets X-Forwarded-Method and X-Forwarded-Uri (header_up replaces), and its
+// reverse_proxy X-Forwarded-Host and X-Forwarded-For (replacing a client's, from an untrusted
+// peer); it always calls with GET and no body, and sends no length and no partial-body mark.
+const CADDY: GatewayProfile = { ...TRAEFIK };
+
 // Envoy keeps the method and Host, puts the original path after its path_prefix, and, when it
 // forwards the body (with_request_body), always writes its own x-envoy-auth-partial-body.
 const ENVOY: GatewayProfile = {
@@ -158,7 +165,7 @@ const ENVOY: GatewayProfile = {
   partialBodyMark: true,
 };
 
-const PROFILES: Record<Gateway, GatewayProfile> = { nginx: NGINX, "ingress-nginx": INGRESS_NGINX, traefik: TRAEFIK, envoy: ENVOY };
+const PROFILES: Record<Gateway, GatewayProfile> = { nginx: NGINX, "ingress-nginx": INGRESS_NGINX, traefik: TRAEFIK, caddy: CADDY, envoy: ENVOY };
 
 function usableBody(profile: GatewayProfile, gateway: GatewayHeaders, body: Buffer | undefined): Parsed<Buffer | undefined> {
   if (!profile.partialBodyMark) return body;

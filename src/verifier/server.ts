@@ -64,19 +64,22 @@ function allowedBody(outcome: Allowed): unknown {
   return { allowed: true, principal, scheme, payloadVerified, service, region, date };
 }
 
-/** The same as headers for the gateway to pass upstream; a scope the scheme has none of is left out. */
+/**
+ * The same as headers for the gateway to pass upstream. Every one is always sent, empty when the
+ * scheme has no scope: a gateway that copies only headers present in the answer (Envoy) would
+ * otherwise pass on a client's own X-Keygate-Service.
+ */
 function allowedHeaders(outcome: Allowed): Record<string, string> {
-  const headers: Record<string, string> = {
+  return {
     [GATEWAY_HEADERS.namespace]: outcome.principal.namespace,
     [GATEWAY_HEADERS.user]: outcome.principal.user,
     [GATEWAY_HEADERS.accessKeyId]: outcome.principal.accessKeyId,
     [GATEWAY_HEADERS.credentialType]: outcome.principal.credentialType,
     [GATEWAY_HEADERS.payloadVerified]: String(outcome.payloadVerified),
     [GATEWAY_HEADERS.date]: outcome.date,
+    [GATEWAY_HEADERS.service]: outcome.service ?? "",
+    [GATEWAY_HEADERS.region]: outcome.region ?? "",
   };
-  if (outcome.service !== undefined) headers[GATEWAY_HEADERS.service] = outcome.service;
-  if (outcome.region !== undefined) headers[GATEWAY_HEADERS.region] = outcome.region;
-  return headers;
 }
 
 /**

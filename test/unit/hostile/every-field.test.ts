@@ -54,8 +54,8 @@ const MUTATIONS: Record<string, Mutation> = {
   body: (req) => bytes.map((body) => ({ ...req, body })),
 };
 
-type Carrier = "verify" | "nginx" | "ingress-nginx" | "traefik" | "envoy" | "owner";
-const CARRIERS: readonly Carrier[] = ["verify", "nginx", "ingress-nginx", "traefik", "envoy", "owner"];
+type Carrier = "verify" | "nginx" | "ingress-nginx" | "traefik" | "caddy" | "envoy" | "owner";
+const CARRIERS: readonly Carrier[] = ["verify", "nginx", "ingress-nginx", "traefik", "caddy", "envoy", "owner"];
 
 function hostOf(req: HttpRequestDescription): string {
   return req.headers.find(([name]) => name.toLowerCase() === "host")?.[1] ?? "";
@@ -72,6 +72,7 @@ function asCall(carrier: Exclude<Carrier, "verify">, req: HttpRequestDescription
     nginx: () => [`GET /v1/forward-auth/nginx`, [...client, ["X-Original-Method", method], ["X-Original-URI", target]]],
     "ingress-nginx": () => [`GET /v1/forward-auth/ingress-nginx`, [["Host", "verifier"], ...withoutHost, ["X-Original-Method", method], ["X-Original-URL", `https://${wireValue(hostOf(req))}${target}`]]],
     traefik: () => [`POST /v1/forward-auth/traefik`, [["Host", "verifier"], ...withoutHost, ["X-Forwarded-Method", method], ["X-Forwarded-Uri", target], ["X-Forwarded-Host", wireValue(hostOf(req))]]],
+    caddy: () => [`GET /v1/forward-auth/caddy`, [...client, ["X-Forwarded-Method", method], ["X-Forwarded-Uri", target], ["X-Forwarded-Host", wireValue(hostOf(req))]]],
     envoy: () => [`${method} /v1/forward-auth/envoy${target}`, client],
     owner: () => [`${method} /v1/access-keys/${KEY_ID}/owner${req.rawQuery === "" ? "" : `?${wireTarget(req.rawQuery)}`}`, client],
   };

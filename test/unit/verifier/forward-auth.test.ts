@@ -23,6 +23,7 @@ describe("forward-auth routes", () => {
     ["/v1/forward-auth/nginx", "nginx"],
     ["/v1/forward-auth/ingress-nginx", "ingress-nginx"],
     ["/v1/forward-auth/traefik", "traefik"],
+    ["/v1/forward-auth/caddy", "caddy"],
     ["/v1/forward-auth/envoy/", "envoy"],
     ["/v1/forward-auth/envoy/buckets/a", "envoy"],
     ["/v1/forward-auth", undefined],
@@ -165,6 +166,19 @@ describe("Traefik ForwardAuth", () => {
       auth([["Host", "v"], ["X-Forwarded-Method", "POST"], ["X-Forwarded-Uri", "/"], ["X-Forwarded-Host", "h"], ["Content-Length", "7"]], { body }),
     );
     expect(described).toMatchObject({ body, headers: expect.arrayContaining([["Content-Length", "7"]]) as unknown });
+  });
+});
+
+describe("Caddy forward_auth", () => {
+  it("takes method, URI and host from X-Forwarded-*, and refuses a repeated one", () => {
+    const base: HeaderList = [["Host", "api.example.test"], ["X-Forwarded-Method", "PUT"], ["X-Forwarded-Uri", "/a?b"], ["X-Forwarded-Host", "api.example.test"], ...signed];
+    expect(describe_("caddy", auth(base))).toMatchObject({ method: "PUT", rawPath: "/a", rawQuery: "b", headers: [["host", "api.example.test"], ...signed] });
+    expect(describe_("caddy", auth([...base, ["X-Forwarded-Uri", "/admin"]]))).toMatchObject({ code: "InvalidRequest", message: expect.stringContaining("X-Forwarded-Uri") as unknown });
+  });
+
+  it("reads neither X-Original-URI nor a client's length or partial-body mark", () => {
+    const described = describe_("caddy", auth([["Host", "h"], ["X-Forwarded-Method", "GET"], ["X-Forwarded-Uri", "/a"], ["X-Forwarded-Host", "h"], ["X-Original-URI", "/admin"], ["X-Original-Content-Length", "9"]]));
+    expect(described).toMatchObject({ rawPath: "/a", headers: [["host", "h"], ["X-Original-URI", "/admin"], ["X-Original-Content-Length", "9"]] });
   });
 });
 

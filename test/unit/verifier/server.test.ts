@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signAcs3 } from "../../support/signers/acs3.js";
+import { signHuawei } from "../../support/signers/huawei.js";
 import { MemoryReplayStore } from "../../../src/replay/memory.js";
 import type { HeaderList, HttpRequestDescription } from "../../../src/signing/request.js";
 import { signSigV4 } from "../../support/signers/sigv4.js";
@@ -167,6 +168,13 @@ describe("the verifier's HTTP API, in-process", () => {
     expect((await call(body)).status).toBe(200);
     const answer = await call(swapped);
     expect([answer.status, answer.headers["x-keygate-error-code"]]).toEqual([403, "XAmzContentSHA256Mismatch"]);
+  });
+
+  it("always answers the scope headers, empty for a scheme without a scope, so that a gateway replaces a client's copy", async () => {
+    const signed = signHuawei(original, { accessKeyId: KEY_ID, secret: SECRET }, new Date());
+    const answer = await httpSend(url, { method: "GET", target: `/v1/forward-auth/envoy${targetOf(signed)}`, headers: signed.headers });
+    expect(answer.status).toBe(200);
+    expect([answer.headers["x-keygate-service"], answer.headers["x-keygate-region"]]).toEqual(["", ""]);
   });
 
   it("verifies a body Envoy forwards to the ext_authz service", async () => {
