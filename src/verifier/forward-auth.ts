@@ -75,20 +75,44 @@ interface Original {
   readonly host: string;
 }
 
+/** A header a profile reads, with its lowercased name worked out once. */
+interface Rule {
+  readonly display: string;
+  readonly lower: string;
+  readonly required: boolean;
+}
+
+const RULES = new WeakMap<GatewayProfile, { readonly rules: readonly Rule[]; readonly names: ReadonlySet<string> }>();
+
+function rulesOf(profile: GatewayProfile): { readonly rules: readonly Rule[]; readonly names: ReadonlySet<string> } {
+  const known = RULES.get(profile);
+  if (known) return known;
+  const rule = (display: string, required: boolean): Rule => ({ display, lower: display.toLowerCase(), required });
+  const rules = [...profile.required.map((name) => rule(name, true)), ...profile.optional.map((name) => rule(name, false))];
+  const made = { rules, names: new Set(rules.map((item) => item.lower)) };
+  RULES.set(profile, made);
+  return made;
+}
+
+const REPEATED = "header must appear exactly once (the gateway must replace any copy the client sent)";
+
 /** The gateway's headers of one call, each checked to appear at most once. */
 class GatewayHeaders {
   private constructor(private readonly values: ReadonlyMap<string, string>) {}
 
   static read(profile: GatewayProfile, headers: HeaderList): Parsed<GatewayHeaders> {
-    const counts = new Map<string, string[]>();
-    for (const name of [...profile.required, ...profile.optional]) counts.set(name.toLowerCase(), []);
-    for (const [name, value] of headers) counts.get(name.toLowerCase())?.push(value);
+    const { rules, names } = rulesOf(profile);
     const values = new Map<string, string>();
-    for (const display of [...profile.required, ...profile.optional]) {
-      const found = counts.get(display.toLowerCase()) ?? [];
-      const problem = countProblem(found, profile.required.includes(display));
-      if (problem) return invalidField(display, problem);
-      if (found[0] !== undefined) values.set(display.toLowerCase(), found[0]);
+    let repeated: string | undefined;
+    for (const [name, value] of headers) {
+      const key = name.toLowerCase();
+      if (!names.has(key)) continue;
+      if (values.has(key)) repeated ??= key;
+      else values.set(key, value);
+    }
+    for (const rule of rules) {
+      if (rule.lower === repeated) return invalidField(rule.display, REPEATED);
+      if (rule.required && !values.get(rule.lower)) return invalidField(rule.display, "header is missing");
     }
     return new GatewayHeaders(values);
   }
@@ -105,12 +129,6 @@ class GatewayHeaders {
   owns(lowerName: string): boolean {
     return this.values.has(lowerName);
   }
-}
-
-function countProblem(values: readonly string[], required: boolean): string | undefined {
-  if (values.length > 1) return "header must appear exactly once (the gateway must replace any copy the client sent)";
-  if (required && (values.length === 0 || values[0] === "")) return "header is missing";
-  return undefined;
 }
 
 const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)([^#]*)$/;
