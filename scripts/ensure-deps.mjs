@@ -1,6 +1,6 @@
 // Runs before `npm test` and `npm run demo`: installs the npm dependencies on a fresh clone, or
 // when package-lock.json changed since the last install, makes sure botocore is importable, and
-// that Debian's redis-server is there for the replay-store tests.
+// that Debian's redis-server and nginx are there for the replay-store and gateway tests.
 // Plain JavaScript: it must run before any dependency (TypeScript, tsx) exists.
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -51,20 +51,36 @@ function ensureBotocore() {
   }
 }
 
-// The replay-store tests run a real Redis on loopback: Debian's redis-server, installed with
-// apt-get where we may (CI runs as root on a clean Debian), else named for the developer to install.
-function ensureRedisServer() {
-  if (spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0) return;
-  const root = process.getuid?.() === 0;
-  const aptGet = spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
-  if (!root || !aptGet) fail("the replay-store tests need redis-server on PATH: install Debian's redis-server package (apt-get install redis-server)");
-  console.error("keygate: installing redis-server for the replay-store tests (apt-get install redis-server)");
+function runs(command) {
+  return spawnSync(command, ["-v"], { stdio: "ignore" }).status === 0;
+}
+
+// Debian packages some tests run for real, installed with apt-get where we may (CI runs as root on
+// a clean Debian), else named for the developer to install. Without an optional one, the tests
+// that need it skip and say why (only where they cannot install it: never in CI).
+function ensureDebianPackage(pkg, present, purpose, { optional = false } = {}) {
+  if (present()) return;
+  const advice = `${purpose} need ${pkg}: install Debian's ${pkg} package (apt-get install ${pkg})`;
+  if (!canInstall() && optional) return console.error(`keygate: ${advice}; until then they skip`);
+  if (!canInstall()) fail(advice);
+  console.error(`keygate: installing ${pkg} for ${purpose} (apt-get install ${pkg})`);
+  aptInstall(pkg);
+}
+
+function canInstall() {
+  return process.getuid?.() === 0 && spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+function aptInstall(pkg) {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "redis-server"], { stdio: "inherit", env }) : update;
-  if (install.status !== 0) fail(`apt-get could not install redis-server (exit ${install.status ?? install.error?.message})`);
+  const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", pkg], { stdio: "inherit", env }) : update;
+  if (install.status !== 0) fail(`apt-get could not install ${pkg} (exit ${install.status ?? install.error?.message})`);
 }
 
 ensureNpmDependencies();
 ensureBotocore();
-ensureRedisServer();
+// The replay-store tests run a real Redis on loopback.
+ensureDebianPackage("redis-server", () => spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0, "the replay-store tests");
+// The gateway tests run a real NGINX (auth_request is built into Debian's); /usr/sbin is not on every PATH.
+ensureDebianPackage("nginx", () => runs("nginx") || runs("/usr/sbin/nginx"), "the gateway tests", { optional: true });

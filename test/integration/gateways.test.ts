@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/signing/digest.js";
+import type { HeaderList, HttpRequestDescription } from "../../src/signing/request.js";
+import type { RunningVerifier } from "../../src/verifier/verifier.js";
+import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
+import { useNamespace } from "../support/cluster.js";
+import { type EchoBackend, startEchoBackend, valuesOf } from "../support/gateways/backend.js";
+import { findNginx, startNginx } from "../support/gateways/nginx.js";
+import type { RunningGateway } from "../support/gateways/process.js";
+import { startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
+import { signAcs3 } from "../support/signers/acs3.js";
+import { signHuawei } from "../support/signers/huawei.js";
+import { signSigV4 } from "../support/signers/sigv4.js";
+import { type HttpAnswer, httpSend, postVerify, verifyBody } from "../support/verifier-http.js";
+import { waitFor } from "../support/wait.js";
+
+// Real gateways configured from docs/gateways.md, in front of a real verifier and an echo
+// service: what a client can send through each, not what a test imagines the gateway sends.
+const API = "api.example.test";
+const ANSWER_HEADERS = ["X-Keygate-Namespace", "X-Keygate-User", "X-Keygate-Access-Key-Id", "X-Keygate-Credential-Type", "X-Keygate-Payload-Verified"];
+// Every header some gateway sets on its authorization call, as a client would forge them.
+const FORGED_GATEWAY_HEADERS = (target: string, method: string): HeaderList => [
+  ["X-Original-URL", `https://${API}${target}`],
+  ["X-Original-URI", target],
+  ["X-Original-Method", method],
+  ["X-Forwarded-Uri", target],
+  ["X-Forwarded-Method", method],
+  ["X-Forwarded-Host", API],
+];
+
+interface IssuedKey {
+  readonly id: string;
+  readonly secret: string;
+}
+
+interface GatewayUnderTest {
+  readonly name: string;
+  /** Why it cannot run here; only ever set where the test may skip (never in CI, which runs as root). */
+  readonly unavailable: string | undefined;
+  start(targets: { verifierPort: number; backendPort: number }): Promise<RunningGateway>;
+}
+
+const nginx = findNginx();
+const GATEWAYS: GatewayUnderTest[] = [
+  {
+    name: "nginx",
+    unavailable: "missing" in nginx ? nginx.missing : undefined,
+    start: (targets) => startNginx("binary" in nginx ? nginx.binary : "nginx", targets),
+  },
+];
+
+// CI runs as root and installs every gateway: there, one that is missing fails the run instead of skipping.
+const mayskip = process.getuid?.() !== 0;
+for (const gateway of GATEWAYS) {
+  if (gateway.unavailable !== undefined && mayskip) console.warn(`gateways.test.ts: skipping ${gateway.name}: ${gateway.unavailable}`);
+}
+
+function get(target: string): HttpRequestDescription {
+  const [rawPath = "", rawQuery = ""] = target.split("?");
+  return { method: "GET", rawPath, rawQuery, headers: [["Host", API]] };
+}
+
+function send(gateway: RunningGateway, req: HttpRequestDescription, overrides: { target?: string; method?: string; extra?: HeaderList; body?: Buffer } = {}): Promise<HttpAnswer> {
+  const target = overrides.target ?? (req.rawQuery === "" ? req.rawPath : `${req.rawPath}?${req.rawQuery}`);
+  return httpSend(gateway.url, { method: overrides.method ?? req.method, target, headers: [...req.headers, ...(overrides.extra ?? [])], body: overrides.body ?? req.body });
+}
+
+describe("real gateways configured from docs/gateways.md", () => {
+  const ns = useNamespace("gw");
+  let op: TestOperator;
+  let verifier: RunningVerifier;
+  let backend: EchoBackend;
+  let key: IssuedKey;
+
+  beforeAll(async () => {
+    op = await startTestOperator();
+    verifier = await startTestVerifier(op.namespace, { trustLoopback: true });
+    backend = await startEchoBackend();
+    await apply(ns, [manifest("gw", { user: "alice" })]);
+    const issued = await waitForReason(ns, "gw", "Issued");
+    const data = await readSecretData(ns, issued.status?.secretRef?.name ?? "");
+    key = { id: data?.accessKeyId ?? "", secret: data?.secretAccessKey ?? "" };
+    const verifies = async (): Promise<true | undefined> => ((await postVerify(verifier.url, verifyBody(sigv4(get("/"))))).status === 200 ? true : undefined);
+    await waitFor("the key to verify", verifies, 10_000);
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+    await verifier?.stop();
+    await op?.operator.stop();
+  });
+
+  function sigv4(req: HttpRequestDescription): HttpRequestDescription {
+    return signSigV4(req, { accessKeyId: key.id, secret: key.secret, region: "eu-central-1", service: "things" }, new Date());
+  }
+
+  /** Runs the request and tells whether it reached the service; a refusal must be a 4xx the gateway gives. */
+  async function through(gateway: RunningGateway, send: () => Promise<HttpAnswer>): Promise<{ answer: HttpAnswer; reached: boolean }> {
+    const before = backend.received.length;
+    const answer = await send();
+    return { answer, reached: backend.received.length > before };
+  }
+
+  async function expectRefused(gateway: RunningGateway, attempt: () => Promise<HttpAnswer>, label: string): Promise<void> {
+    const { answer, reached } = await through(gateway, attempt);
+    expect(reached, label).toBe(false);
+    expect([401, 403], `${label}: ${answer.status} ${answer.text.slice(0, 200)}`).toContain(answer.status);
+  }
+
+  describe.each(GATEWAYS)("$name", (candidate) => {
+    let gateway: RunningGateway;
+
+    const skipped = candidate.unavailable !== undefined && mayskip;
+
+    beforeAll(async () => {
+      if (skipped) return;
+      if (candidate.unavailable !== undefined) throw new Error(candidate.unavailable);
+      gateway = await candidate.start({ verifierPort: Number(new URL(verifier.url).port), backendPort: backend.port });
+    });
+
+    afterAll(async () => {
+      await gateway?.stop();
+    });
+
+    const live = it.skipIf(skipped);
+
+    live("passes a genuine request to the service with the principal, replacing any X-Keygate-* the client sent", async () => {
+      const forged: HeaderList = ANSWER_HEADERS.map((name) => [name, "mallory"]);
+      for (const extra of [[], forged]) {
+        const { answer, reached } = await through(gateway, () => send(gateway, sigv4(get("/v1/things?limit=2")), { extra }));
+        expect([answer.status, reached]).toEqual([200, true]);
+        const seen = backend.received.at(-1)?.headers ?? [];
+        expect(valuesOf(seen, "X-Keygate-Namespace")).toEqual([ns.name]);
+        expect(valuesOf(seen, "X-Keygate-User")).toEqual(["alice"]);
+        expect(valuesOf(seen, "X-Keygate-Access-Key-Id")).toEqual([key.id]);
+        expect(valuesOf(seen, "X-Keygate-Credential-Type")).toEqual(["AccessKey"]);
+        expect(valuesOf(seen, "X-Keygate-Payload-Verified")).toEqual(["false"]);
+      }
+    });
+
+    live("keeps a genuine request's verdict whatever gateway headers the client adds", async () => {
+      const { answer } = await through(gateway, () => send(gateway, sigv4(get("/v1/things")), { extra: FORGED_GATEWAY_HEADERS("/admin/delete-all", "DELETE") }));
+      expect(answer.status).toBe(200);
+      expect(backend.received.at(-1)?.target).toBe("/v1/things");
+    });
+
+    live("refuses a captured request replayed to another path or method with any gateway header naming the signed one", async () => {
+      const captured = sigv4(get("/public/readme"));
+      const forgeries: Array<[string, HeaderList]> = FORGED_GATEWAY_HEADERS("/public/readme", "GET").map((header) => [header[0], [header]]);
+      forgeries.push(["all of them", FORGED_GATEWAY_HEADERS("/public/readme", "GET")]);
+      for (const [label, extra] of forgeries) {
+        await expectRefused(gateway, () => send(gateway, captured, { target: "/admin/delete-all", extra }), `other path, ${label}`);
+        await expectRefused(gateway, () => send(gateway, captured, { method: "DELETE", extra }), `other method, ${label}`);
+      }
+    });
+
+    live("refuses a swapped body, whatever length or partial-body mark the client claims", async () => {
+      const signed = Buffer.from('{"user":"alice"}');
+      const swapped = Buffer.from('{"user":"mallory","admin":true}');
+      const found3: HeaderList = [["X-Envoy-Auth-Partial-Body", "true"], ["X-Original-Content-Length", String(signed.length)]];
+      // Signed over its body without declaring the hash: only a verifier that hashes the body could allow it.
+      const undeclared = sigv4({ ...get("/v1/things"), method: "POST", body: signed, headers: [["Host", API], ["Content-Length", String(signed.length)]] });
+      await expectRefused(gateway, () => send(gateway, undeclared, { body: swapped, extra: found3 }), "undeclared hash, swapped body");
+      // A declared hash covers the length the client signed; a body of another length is not that request.
+      const declared = sigv4({ ...get("/v1/things"), method: "POST", body: signed, headers: [["Host", API], ["Content-Length", String(signed.length)], ["X-Amz-Content-Sha256", sha256Hex(signed)]] });
+      const longer = [...declared.headers.filter(([name]) => name !== "Content-Length"), ["Content-Length", String(swapped.length)]] satisfies HeaderList;
+      await expectRefused(gateway, () => send(gateway, { ...declared, headers: longer }, { body: swapped, extra: found3 }), "declared hash, longer body");
+    });
+
+    live("refuses an ACS3 request the second time it is sent", async () => {
+      const signed = signAcs3(get("/v1/things"), { accessKeyId: key.id, secret: key.secret }, new Date());
+      const { answer } = await through(gateway, () => send(gateway, signed));
+      expect(answer.status).toBe(200);
+      await expectRefused(gateway, () => send(gateway, signed), "replayed ACS3 nonce");
+    });
+
+    live("answers a Huawei request with a non-UTF-8 escape in its query with a 4xx, never a 5xx", async () => {
+      const signed = signHuawei(get("/v1/things?a=b"), { accessKeyId: key.id, secret: key.secret }, new Date());
+      for (const query of ["a=%FF", "a=%C3", "%ED%A0%80=b"]) {
+        await expectRefused(gateway, () => send(gateway, signed, { target: `/v1/things?${query}` }), query);
+      }
+    });
+  });
+});
