@@ -5,6 +5,7 @@ import type { RunningVerifier } from "../../src/verifier/verifier.js";
 import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
 import { useNamespace } from "../support/cluster.js";
 import { type EchoBackend, startEchoBackend, valuesOf } from "../support/gateways/backend.js";
+import { startCaddy } from "../support/gateways/caddy.js";
 import { findNginx, startNginx } from "../support/gateways/nginx.js";
 import type { RunningGateway } from "../support/gateways/process.js";
 import { startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
@@ -37,6 +38,8 @@ interface GatewayUnderTest {
   readonly name: string;
   /** Why it cannot run here; only ever set where the test may skip (never in CI, which runs as root). */
   readonly unavailable: string | undefined;
+  /** The gateway tells the verifier the client's Content-Length, so a client may sign it. */
+  readonly passesLength: boolean;
   start(targets: { verifierPort: number; backendPort: number }): Promise<RunningGateway>;
 }
 
@@ -45,8 +48,11 @@ const GATEWAYS: GatewayUnderTest[] = [
   {
     name: "nginx",
     unavailable: "missing" in nginx ? nginx.missing : undefined,
+    passesLength: true,
     start: (targets) => startNginx("binary" in nginx ? nginx.binary : "nginx", targets),
   },
+  // Built from the Go module proxy on first use and cached, like Helm.
+  { name: "caddy", unavailable: undefined, passesLength: false, start: startCaddy },
 ];
 
 // CI runs as root and installs every gateway: there, one that is missing fails the run instead of skipping.
@@ -165,6 +171,15 @@ describe("real gateways configured from docs/gateways.md", () => {
       const declared = sigv4({ ...get("/v1/things"), method: "POST", body: signed, headers: [["Host", API], ["Content-Length", String(signed.length)], ["X-Amz-Content-Sha256", sha256Hex(signed)]] });
       const longer = [...declared.headers.filter(([name]) => name !== "Content-Length"), ["Content-Length", String(swapped.length)]] satisfies HeaderList;
       await expectRefused(gateway, () => send(gateway, { ...declared, headers: longer }, { body: swapped, extra: found3 }), "declared hash, longer body");
+    });
+
+    live("treats a body it does not forward as docs/gateways.md says: a declared hash, not verified", async () => {
+      const body = Buffer.from('{"user":"alice"}');
+      const declared = sigv4({ ...get("/v1/things"), method: "POST", body, headers: [["Host", API], ["Content-Length", String(body.length)], ["X-Amz-Content-Sha256", sha256Hex(body)]] });
+      const { answer, reached } = await through(gateway, () => send(gateway, declared));
+      // Without the length from the gateway, a signed Content-Length cannot match the call's.
+      expect([answer.status, reached]).toEqual(candidate.passesLength ? [200, true] : [403, false]);
+      if (candidate.passesLength) expect(valuesOf(backend.received.at(-1)?.headers ?? [], "X-Keygate-Payload-Verified")).toEqual(["false"]);
     });
 
     live("refuses an ACS3 request the second time it is sent", async () => {
