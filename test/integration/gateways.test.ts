@@ -189,6 +189,20 @@ describe("real gateways configured from docs/gateways.md", () => {
       await expectRefused(gateway, () => send(gateway, signed), "replayed ACS3 nonce");
     });
 
+    live("serves a request in absolute form only for the Host the client signed, never with a 5xx", async () => {
+      const signed = sigv4(get("/v1/things"));
+      const same = await through(gateway, () => send(gateway, signed, { target: `http://${API}/v1/things` }));
+      expect([same.answer.status, same.reached]).toEqual([200, true]);
+      // The same check must let through a Host with its port, which the request line's host never has.
+      const withPort = sigv4({ ...get("/v1/things"), headers: [["Host", `${API}:8443`]] });
+      const ported = await through(gateway, () => send(gateway, withPort));
+      expect([ported.answer.status, ported.reached]).toEqual([200, true]);
+      // A gateway that routes by the request line would serve another host a request signed for this one.
+      const other = await through(gateway, () => send(gateway, signed, { target: "http://other.example.test/v1/things" }));
+      expect(other.reached).toBe(false);
+      expect(other.answer.status).toBeLessThan(500);
+    });
+
     live("answers a Huawei request with a non-UTF-8 escape in its query with a 4xx, never a 5xx", async () => {
       const signed = signHuawei(get("/v1/things?a=b"), { accessKeyId: key.id, secret: key.secret }, new Date());
       for (const query of ["a=%FF", "a=%C3", "%ED%A0%80=b"]) {
