@@ -203,6 +203,13 @@ describe("real gateways configured from docs/gateways.md", () => {
       expect(other.answer.status).toBeLessThan(500);
     });
 
+    live("refuses more headers than the verifier reads with a 4xx, never a 5xx", async () => {
+      const extra: HeaderList = Array.from({ length: 300 }, (_, index) => [`X-Pad-${index}`, "x"]);
+      const { answer, reached } = await through(gateway, () => send(gateway, sigv4(get("/v1/things")), { extra }));
+      // NGINX can only say 401 or 403 (anything else from the verifier is its own 500); Caddy passes on the verifier's 431.
+      expect([answer.status, reached]).toEqual([candidate.name === "nginx" ? 403 : 431, false]);
+    });
+
     live("answers a Huawei request with a non-UTF-8 escape in its query with a 4xx, never a 5xx", async () => {
       const signed = signHuawei(get("/v1/things?a=b"), { accessKeyId: key.id, secret: key.secret }, new Date());
       for (const query of ["a=%FF", "a=%C3", "%ED%A0%80=b"]) {
