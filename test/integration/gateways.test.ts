@@ -128,7 +128,8 @@ describe("real gateways configured from docs/gateways.md", () => {
       if (skipped) return;
       if (candidate.unavailable !== undefined) throw new Error(candidate.unavailable);
       gateway = await candidate.start({ verifierPort: Number(new URL(verifier.url).port), backendPort: backend.port });
-    });
+      // A first build of a gateway from its Go module takes minutes on a small machine; later runs use the cache.
+    }, 600_000);
 
     afterAll(async () => {
       await gateway?.stop();
