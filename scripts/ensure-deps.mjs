@@ -80,7 +80,12 @@ function aptInstall(pkg) {
 
 ensureNpmDependencies();
 ensureBotocore();
-// The replay-store tests run a real Redis on loopback.
-ensureDebianPackage("redis-server", () => spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0, "the replay-store tests");
-// The gateway tests run a real NGINX (auth_request is built into Debian's); /usr/sbin is not on every PATH.
-ensureDebianPackage("nginx", () => runs("nginx") || runs("/usr/sbin/nginx"), "the gateway tests", { optional: true });
+// The demo needs neither: only `npm test` asks for the packages its tests run.
+if (process.env.npm_lifecycle_event === "pretest") ensureTestPackages();
+
+function ensureTestPackages() {
+  // The replay-store tests run a real Redis on loopback.
+  ensureDebianPackage("redis-server", () => spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0, "the replay-store tests");
+  // The gateway tests run a real NGINX (auth_request is built into Debian's); /usr/sbin is not on every PATH.
+  ensureDebianPackage("nginx", () => runs("nginx") || runs("/usr/sbin/nginx"), "the gateway tests", { optional: true });
+}
