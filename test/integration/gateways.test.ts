@@ -12,6 +12,7 @@ import { LogCapture } from "../support/log-capture.js";
 import { capturingLogger, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { signAcs3 } from "../support/signers/acs3.js";
 import { signHuawei } from "../support/signers/huawei.js";
+import { startRedis, type RunningRedis } from "../support/redis.js";
 import { signSigV4 } from "../support/signers/sigv4.js";
 import { type HttpAnswer, httpSend, postVerify, verifyBody } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
@@ -75,26 +76,37 @@ function send(gateway: RunningGateway, req: HttpRequestDescription, overrides: {
 describe("real gateways configured from docs/gateways.md", () => {
   const ns = useNamespace("gw");
   let op: TestOperator;
+  // Two replicas of the verifier sharing one real Redis, as the chart runs them; each gateway
+  // instance below talks to one of them, so a request can be replayed to the other.
+  let redis: RunningRedis;
   let verifier: RunningVerifier;
+  let replica: RunningVerifier;
   let backend: EchoBackend;
   let key: IssuedKey;
   const logs = new LogCapture();
 
   beforeAll(async () => {
     op = await startTestOperator();
-    verifier = await startTestVerifier(op.namespace, { trustLoopback: true, log: capturingLogger(logs) });
+    redis = await startRedis();
+    const replayStore = { kind: "redis", url: redis.url, keyPrefix: `gw-${process.pid}` } as const;
+    verifier = await startTestVerifier(op.namespace, { trustLoopback: true, log: capturingLogger(logs), replayStore });
+    replica = await startTestVerifier(op.namespace, { trustLoopback: true, log: capturingLogger(logs), replayStore });
     backend = await startEchoBackend();
     await apply(ns, [manifest("gw", { user: "alice" })]);
     const issued = await waitForReason(ns, "gw", "Issued");
     const data = await readSecretData(ns, issued.status?.secretRef?.name ?? "");
     key = { id: data?.accessKeyId ?? "", secret: data?.secretAccessKey ?? "" };
-    const verifies = async (): Promise<true | undefined> => ((await postVerify(verifier.url, verifyBody(sigv4(get("/"))))).status === 200 ? true : undefined);
-    await waitFor("the key to verify", verifies, 10_000);
+    for (const each of [verifier, replica]) {
+      const verifies = async (): Promise<true | undefined> => ((await postVerify(each.url, verifyBody(sigv4(get("/"))))).status === 200 ? true : undefined);
+      await waitFor("the key to verify on both replicas", verifies, 10_000);
+    }
   });
 
   afterAll(async () => {
     await backend?.stop();
     await verifier?.stop();
+    await replica?.stop();
+    await redis?.stop();
     await op?.operator.stop();
     // Whatever a client sent through a gateway, the verifier logged nothing at warn or above, and no secret.
     const lines = logs.text().split("\n").filter((line) => line !== "");
@@ -121,6 +133,8 @@ describe("real gateways configured from docs/gateways.md", () => {
 
   describe.each(GATEWAYS)("$name", (candidate) => {
     let gateway: RunningGateway;
+    /** The same gateway configuration in front of the second replica. */
+    let second: RunningGateway;
 
     const skipped = candidate.unavailable !== undefined && mayskip;
 
@@ -128,11 +142,13 @@ describe("real gateways configured from docs/gateways.md", () => {
       if (skipped) return;
       if (candidate.unavailable !== undefined) throw new Error(candidate.unavailable);
       gateway = await candidate.start({ verifierPort: Number(new URL(verifier.url).port), backendPort: backend.port });
+      second = await candidate.start({ verifierPort: Number(new URL(replica.url).port), backendPort: backend.port });
       // A first build of a gateway from its Go module takes minutes on a small machine; later runs use the cache.
     }, 600_000);
 
     afterAll(async () => {
       await gateway?.stop();
+      await second?.stop();
     });
 
     const live = it.skipIf(skipped);
@@ -197,6 +213,14 @@ describe("real gateways configured from docs/gateways.md", () => {
       const { answer } = await through(gateway, () => send(gateway, signed));
       expect(answer.status).toBe(200);
       await expectRefused(gateway, () => send(gateway, signed), "replayed ACS3 nonce");
+    });
+
+    live("refuses, through the gateway of the other replica, an ACS3 request one replica allowed, and its captured copy under forged headers", async () => {
+      const signed = signAcs3(get("/v1/things"), { accessKeyId: key.id, secret: key.secret }, new Date());
+      const { answer } = await through(gateway, () => send(gateway, signed));
+      expect(answer.status).toBe(200);
+      await expectRefused(second, () => send(second, signed), "replayed ACS3 nonce on the other replica");
+      await expectRefused(second, () => send(second, signed, { target: "/admin/delete-all", extra: FORGED_GATEWAY_HEADERS("/v1/things", "GET") }), "captured copy, other path, forged headers");
     });
 
     live("serves a request in absolute form only for the Host the client signed, never with a 5xx", async () => {

@@ -7,6 +7,7 @@ import { type RunningOperator, startOperator } from "../../src/operator/operator
 import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
 import { kubeConfig } from "./cluster.js";
 import { LogCapture } from "./log-capture.js";
+import type { ReplayStoreSpec } from "../../src/replay/config.js";
 
 export interface TestOperator {
   operator: RunningOperator;
@@ -85,6 +86,8 @@ export interface TestVerifierOptions {
   lastUsedFlushMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** Default: in memory, as a single replica runs it. */
+  replayStore?: ReplayStoreSpec;
 }
 
 /** The verifier as `keygate operator` runs it, in this process, on a free loopback port, ready. */
@@ -100,6 +103,7 @@ export async function startTestVerifier(operatorNamespace: string, options: Test
     lastUsedFlushMs: options.lastUsedFlushMs ?? 60_000,
     log: options.log ?? pino({ level: "silent" }),
     clock: options.clock,
+    replayStore: options.replayStore,
   });
   await verifier.ready();
   return verifier;
