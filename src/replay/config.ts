@@ -63,7 +63,7 @@ function checkQuotas<Q extends RedisQuotas>(quotas: Q): Q {
   return quotas;
 }
 
-export function checkMemoryLimits(limits: MemoryLimits): MemoryLimits {
+function checkMemoryLimits(limits: MemoryLimits): MemoryLimits {
   positive("nonce capacity", limits.capacity);
   return checkQuotas(limits);
 }

@@ -1,9 +1,8 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
-import { DEFAULT_MEMORY_LIMITS } from "./memory.js";
 import type { ReplayClaim, ReplayStore, ReplayVerdict } from "./store.js";
 
-export interface RedisReplayOptions {
+interface RedisReplayOptions {
   /** redis://host:port/db or rediss://… (TLS); a username may be in it, never a password. */
   readonly url: string;
   readonly password?: string;
@@ -12,8 +11,8 @@ export interface RedisReplayOptions {
   /** Put before every key, so that one Redis can serve several installations. */
   readonly keyPrefix: string;
   readonly commandTimeoutMs?: number;
-  /** Default: the memory store's quotas, per window. */
-  readonly quotas?: RedisQuotas;
+  /** Per quota window. */
+  readonly quotas: RedisQuotas;
   readonly log: Logger;
 }
 
@@ -25,7 +24,7 @@ export interface RedisQuotas {
 
 // A nonce lives 15 minutes after its request's time (30 at most), so the claims of the current
 // window and the one before bound what a tenant holds: at most twice its quota.
-export const QUOTA_WINDOW_MS = 15 * 60_000;
+const QUOTA_WINDOW_MS = 15 * 60_000;
 
 // One round trip, atomic: a replay is told before any quota, a claim over quota is not stored,
 // and a counter lives two windows. KEYS: the claim, the key's counter, the namespace's counter.
@@ -44,7 +43,7 @@ return "fresh"
 const VERDICTS = new Set<string>(["fresh", "replayed", "full"]);
 
 // A verification waits for the store; a slow store must cost a refusal, not a stalled gateway.
-export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 2000;
 const MAX_RECONNECT_DELAY_MS = 2000;
 // A store that is down is reported once per this interval, not once per reconnection attempt.
@@ -79,7 +78,7 @@ export class RedisReplayStore implements ReplayStore {
   private readonly quotas: RedisQuotas;
 
   constructor(options: RedisReplayOptions) {
-    this.quotas = options.quotas ?? DEFAULT_MEMORY_LIMITS;
+    this.quotas = options.quotas;
     this.client = new Redis(options.url, clientOptions(options));
     const { log } = options;
     this.client.on("error", (error: Error) => {

@@ -16,8 +16,6 @@ export interface ReplayClaim {
  */
 export type ReplayVerdict = "fresh" | "replayed" | "full" | "unavailable";
 
-export const REPLAY_VERDICTS: readonly ReplayVerdict[] = ["fresh", "replayed", "full", "unavailable"];
-
 export interface ReplayStore {
   /** "memory" or "redis": for metrics and logs. */
   readonly kind: string;

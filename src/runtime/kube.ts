@@ -110,14 +110,23 @@ export function isOwnedSecret(secret: k8s.V1Secret, ownerUid: string): boolean {
   return labelled && controlled;
 }
 
-export async function observeSecret(core: k8s.CoreV1Api, namespace: string, name: string, ownerUid: string): Promise<SecretObservation> {
+/** The Secret, or undefined when there is none. */
+export async function readSecret(core: k8s.CoreV1Api, namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
   try {
-    const secret = await core.readNamespacedSecret({ namespace, name });
-    return isOwnedSecret(secret, ownerUid) ? "owned" : "foreign";
+    return await core.readNamespacedSecret({ namespace, name });
   } catch (error) {
-    if (isApiStatus(error, 404)) return "absent";
+    if (isApiStatus(error, 404)) return undefined;
     throw error;
   }
+}
+
+export function observationOf(secret: k8s.V1Secret | undefined, ownerUid: string): SecretObservation {
+  if (!secret) return "absent";
+  return isOwnedSecret(secret, ownerUid) ? "owned" : "foreign";
+}
+
+export async function observeSecret(core: k8s.CoreV1Api, namespace: string, name: string, ownerUid: string): Promise<SecretObservation> {
+  return observationOf(await readSecret(core, namespace, name), ownerUid);
 }
 
 /**

@@ -63,7 +63,7 @@ function isDate(value: string): boolean {
 // Region and service are the client's choice, and they key the signing-key cache and are written
 // to status.lastUsed: bounded, and in the characters real ones use (us-gov-west-1,
 // s3-object-lambda, execute-api), before either sees them.
-export const MAX_SCOPE_PART_LENGTH = 64;
+const MAX_SCOPE_PART_LENGTH = 64;
 const SCOPE_PART = /^[A-Za-z0-9._-]+$/;
 
 function isScopePart(value: string): boolean {

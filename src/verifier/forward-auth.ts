@@ -58,10 +58,9 @@ type Parsed<T> = T | ApiError;
  * client's, and nothing of the call is read as the gateway's unless it is named here.
  */
 interface GatewayProfile {
-  /** Must be present once. Display spelling, matched case-insensitively. */
-  readonly required: readonly string[];
-  /** At most once. */
-  readonly optional: readonly string[];
+  /** The headers read, lowercased once when the profile is made; required first. */
+  readonly rules: readonly Rule[];
+  readonly names: ReadonlySet<string>;
   original(gateway: GatewayHeaders, auth: AuthRequest): Parsed<Original>;
   /** The client's body length when the body is not forwarded; only where the gateway sets it. */
   readonly originalLength: boolean;
@@ -82,16 +81,17 @@ interface Rule {
   readonly required: boolean;
 }
 
-const RULES = new WeakMap<GatewayProfile, { readonly rules: readonly Rule[]; readonly names: ReadonlySet<string> }>();
+interface ProfileSpec extends Omit<GatewayProfile, "rules" | "names"> {
+  /** Must be present once. Display spelling, matched case-insensitively. */
+  readonly required: readonly string[];
+  /** At most once, besides X-Forwarded-For, which every gateway writes. */
+  readonly optional: readonly string[];
+}
 
-function rulesOf(profile: GatewayProfile): { readonly rules: readonly Rule[]; readonly names: ReadonlySet<string> } {
-  const known = RULES.get(profile);
-  if (known) return known;
-  const rule = (display: string, required: boolean): Rule => ({ display, lower: display.toLowerCase(), required });
-  const rules = [...profile.required.map((name) => rule(name, true)), ...profile.optional.map((name) => rule(name, false))];
-  const made = { rules, names: new Set(rules.map((item) => item.lower)) };
-  RULES.set(profile, made);
-  return made;
+function profile({ required, optional, ...rest }: ProfileSpec): GatewayProfile {
+  const rule = (display: string, isRequired: boolean): Rule => ({ display, lower: display.toLowerCase(), required: isRequired });
+  const rules = [...required.map((name) => rule(name, true)), ...[...optional, "X-Forwarded-For"].map((name) => rule(name, false))];
+  return { ...rest, rules, names: new Set(rules.map((item) => item.lower)) };
 }
 
 const REPEATED = "header must appear exactly once (the gateway must replace any copy the client sent)";
@@ -101,16 +101,15 @@ class GatewayHeaders {
   private constructor(private readonly values: ReadonlyMap<string, string>) {}
 
   static read(profile: GatewayProfile, headers: HeaderList): Parsed<GatewayHeaders> {
-    const { rules, names } = rulesOf(profile);
     const values = new Map<string, string>();
     let repeated: string | undefined;
     for (const [name, value] of headers) {
       const key = name.toLowerCase();
-      if (!names.has(key)) continue;
+      if (!profile.names.has(key)) continue;
       if (values.has(key)) repeated ??= key;
       else values.set(key, value);
     }
-    for (const rule of rules) {
+    for (const rule of profile.rules) {
       if (rule.lower === repeated) return invalidField(rule.display, REPEATED);
       if (rule.required && !values.get(rule.lower)) return invalidField(rule.display, "header is missing");
     }
@@ -135,20 +134,20 @@ const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)([^#]*)$/;
 
 // Plain NGINX with the configuration of docs/gateways.md: proxy_set_header replaces the
 // client's copies of X-Original-Method, X-Original-URI and X-Original-Content-Length.
-const NGINX: GatewayProfile = {
+const NGINX = profile({
   required: ["X-Original-Method", "X-Original-URI", "Host"],
-  optional: ["X-Original-Content-Length", "X-Forwarded-For"],
+  optional: ["X-Original-Content-Length"],
   original: (gateway) => ({ method: gateway.required("x-original-method"), target: gateway.required("x-original-uri"), host: gateway.required(HOST) }),
   originalLength: true,
   partialBodyMark: false,
-};
+});
 
 // ingress-nginx always sets X-Original-Method and the absolute X-Original-URL, and Host to the
 // verifier's; X-Original-URI only with the auth-method annotation, so it is never read here, nor
 // any length (it sets none: a client's copy would pass through).
-const INGRESS_NGINX: GatewayProfile = {
+const INGRESS_NGINX = profile({
   required: ["X-Original-Method", "X-Original-URL"],
-  optional: ["X-Forwarded-For"],
+  optional: [],
   original: (gateway) => {
     const absolute = ABSOLUTE_URL.exec(gateway.required("x-original-url"));
     if (!absolute) return invalidField("X-Original-URL", "must be an absolute URL");
@@ -156,34 +155,34 @@ const INGRESS_NGINX: GatewayProfile = {
   },
   originalLength: false,
   partialBodyMark: false,
-};
+});
 
 // Traefik's ForwardAuth (trustForwardHeader: false) sets each X-Forwarded-* from the request it
 // received, replacing the client's; it sends no length and no partial-body mark.
-const TRAEFIK: GatewayProfile = {
+const TRAEFIK = profile({
   required: ["X-Forwarded-Method", "X-Forwarded-Uri", "X-Forwarded-Host"],
-  optional: ["X-Forwarded-For"],
+  optional: [],
   original: (gateway) => ({ method: gateway.required("x-forwarded-method"), target: gateway.required("x-forwarded-uri"), host: gateway.required("x-forwarded-host") }),
   originalLength: false,
   partialBodyMark: false,
-};
+});
 
 // Caddy's forward_auth sets X-Forwarded-Method and X-Forwarded-Uri (header_up replaces), and its
 // reverse_proxy X-Forwarded-Host and X-Forwarded-For (replacing a client's, from an untrusted
-// peer); it always calls with GET and no body, and sends no length and no partial-body mark.
-const CADDY: GatewayProfile = { ...TRAEFIK };
+// peer); it always calls with GET and no body, and sends no length and no partial-body mark:
+// the same profile as Traefik's.
 
 // Envoy keeps the method and Host, puts the original path after its path_prefix, and, when it
 // forwards the body (with_request_body), always writes its own x-envoy-auth-partial-body.
-const ENVOY: GatewayProfile = {
+const ENVOY = profile({
   required: ["Host"],
-  optional: ["X-Envoy-Auth-Partial-Body", "X-Forwarded-For"],
+  optional: ["X-Envoy-Auth-Partial-Body"],
   original: (gateway, auth) => ({ method: auth.method, target: auth.target.slice(FORWARD_AUTH_PATHS.envoy.length), host: gateway.required(HOST) }),
   originalLength: false,
   partialBodyMark: true,
-};
+});
 
-const PROFILES: Record<Gateway, GatewayProfile> = { nginx: NGINX, "ingress-nginx": INGRESS_NGINX, traefik: TRAEFIK, caddy: CADDY, envoy: ENVOY };
+const PROFILES: Record<Gateway, GatewayProfile> = { nginx: NGINX, "ingress-nginx": INGRESS_NGINX, traefik: TRAEFIK, caddy: TRAEFIK, envoy: ENVOY };
 
 function usableBody(profile: GatewayProfile, gateway: GatewayHeaders, body: Buffer | undefined): Parsed<Buffer | undefined> {
   if (!profile.partialBodyMark) return body;

@@ -203,7 +203,7 @@ class Handler {
     if (!caller) return;
     // The body names whose code to check: unsigned, it could be swapped for any user's.
     if (!caller.outcome.payloadVerified) {
-      return sendJson(res, 403, refusalBody(apiError("AccessDenied", "the body must be signed: sign its SHA-256, not UNSIGNED-PAYLOAD")));
+      return sendJson(res, 403, UNSIGNED_MFA_BODY);
     }
     const call = parseMfaCall(caller.body.toString("utf8"));
     if (isApiError(call)) return sendJson(res, call.httpStatus, refusalBody(call));
@@ -281,6 +281,10 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
 };
 
 const HEADERS_TOO_LARGE = refusalBody(apiError("RequestHeaderFieldsTooLarge", "the request has too many headers, or too large ones"));
+const REQUEST_TIMEOUT = refusalBody(apiError("RequestTimeout", "the request was not received in time"));
+const UNPARSABLE = refusalBody(apiError("InvalidRequest", "the request could not be parsed as HTTP"));
+const TOO_MANY_CONNECTIONS = refusalBody(apiError("ServiceUnavailable", "too many open connections; retry later"));
+const UNSIGNED_MFA_BODY = refusalBody(apiError("AccessDenied", "the body must be signed: sign its SHA-256, not UNSIGNED-PAYLOAD"));
 
 /** A raw answer for a socket no handler will see, closing it. */
 function rawAnswer(socket: Duplex, status: string, body: unknown, extra = ""): void {
@@ -298,8 +302,8 @@ function answerUnparsable(error: Error & { code?: string }, socket: Duplex): voi
     return;
   }
   if (error.code === "HPE_HEADER_OVERFLOW") return rawAnswer(socket, "431 Request Header Fields Too Large", HEADERS_TOO_LARGE);
-  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return rawAnswer(socket, "408 Request Timeout", refusalBody(apiError("RequestTimeout", "the request was not received in time")));
-  rawAnswer(socket, "400 Bad Request", refusalBody(apiError("InvalidRequest", "the request could not be parsed as HTTP")));
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") return rawAnswer(socket, "408 Request Timeout", REQUEST_TIMEOUT);
+  rawAnswer(socket, "400 Bad Request", UNPARSABLE);
 }
 
 /**
@@ -324,7 +328,7 @@ function capConnections(server: Server, max: number): void {
     open++;
     socket.once("close", () => open--);
     if (open <= max) return;
-    rawAnswer(socket, "503 Service Unavailable", refusalBody(apiError("ServiceUnavailable", "too many open connections; retry later")), "retry-after: 1\r\n");
+    rawAnswer(socket, "503 Service Unavailable", TOO_MANY_CONNECTIONS, "retry-after: 1\r\n");
   });
 }
 

@@ -10,7 +10,7 @@ import { FINALIZER } from "../../labels.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
 import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
-import type { KindLogic, TransitionEvent } from "../../runtime/reconcile.js";
+import type { KindLogic } from "../../runtime/reconcile.js";
 import { type AccessKeyObservation, decide, type Outcome, type Step } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import { buildIssuedSecret } from "./issued-secret.js";
@@ -38,6 +38,7 @@ type Action = Exclude<Step, { kind: "none" }>;
 export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation, Action, Outcome> {
   readonly kind = ACCESS_KEY_KIND;
   readonly parse = parseAccessKey;
+  readonly transitionEvents = transitionEvents;
   readonly decide = decide;
   // The verifier moves lastUsed on; an older copy read here must never overwrite it.
   readonly othersOwn = ["lastUsed"];
@@ -65,9 +66,6 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     return desiredStatus({ key: observation.key, record: observation.record, outcome, now: observation.now });
   }
 
-  transitionEvents(previous: AccessKeyStatus | undefined, next: AccessKeyStatus, outcome: Outcome): TransitionEvent[] {
-    return transitionEvents(previous, next, outcome);
-  }
 
   act(key: AccessKey, raw: k8s.KubernetesObject, step: Action): Promise<void> {
     switch (step.kind) {

@@ -11,7 +11,7 @@ import { generateSeed } from "../../otp/totp.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
 import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
-import type { KindLogic, TransitionEvent } from "../../runtime/reconcile.js";
+import type { KindLogic } from "../../runtime/reconcile.js";
 import { decideMfa, type MfaObservation, type MfaOutcome, type MfaStep } from "./decide.js";
 import { buildMfaSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
@@ -33,6 +33,7 @@ type Action = Exclude<MfaStep, { kind: "none" }>;
 export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Action, MfaOutcome> {
   readonly kind = MFA_DEVICE_KIND;
   readonly parse = parseMfaDevice;
+  readonly transitionEvents = transitionEvents;
   readonly decide = decideMfa;
 
   constructor(private readonly deps: MfaReconcilerDeps) {}
@@ -55,9 +56,6 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
     return desiredStatus({ device: observation.device, record: observation.record, outcome, now: observation.now });
   }
 
-  transitionEvents(previous: MfaDeviceStatus | undefined, next: MfaDeviceStatus, outcome: MfaOutcome): TransitionEvent[] {
-    return transitionEvents(previous, next, outcome);
-  }
 
   async act(device: MfaDevice, raw: k8s.KubernetesObject, step: Action): Promise<void> {
     switch (step.kind) {

@@ -16,8 +16,8 @@ import type { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { sealSessionToken } from "../../keystore/session-token.js";
 import { isApiStatus } from "../../runtime/errors.js";
 import type { EventSink } from "../../runtime/events.js";
-import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
-import type { KindLogic, TransitionEvent } from "../../runtime/reconcile.js";
+import { controllerReference, createOwnedSecret, type KindClient, observationOf, readSecret } from "../../runtime/kube.js";
+import type { KindLogic } from "../../runtime/reconcile.js";
 import { decideTemporary, type Issuance, type IssuedFacts, type MfaDeviceState, type TemporaryObservation, type TemporaryOutcome, type TemporaryStep } from "./decide.js";
 import { buildSessionSecret } from "./issued-secret.js";
 import { ISSUANCE_ANNOTATION, Reason } from "./reasons.js";
@@ -69,6 +69,7 @@ function issuanceOf(credential: TemporaryCredential): Issuance | undefined {
 export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, TemporaryObservation, Action, TemporaryOutcome> {
   readonly kind = TEMPORARY_CREDENTIAL_KIND;
   readonly parse = parseTemporaryCredential;
+  readonly transitionEvents = transitionEvents;
   readonly decide = decideTemporary;
 
   constructor(private readonly deps: TemporaryReconcilerDeps) {}
@@ -78,8 +79,9 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     const uid = credential.metadata.uid ?? "";
     const secretName = issuedSecretName(credential);
     const issuance = issuanceOf(credential);
-    const secret = await observeSecret(this.deps.core, namespace, secretName, uid);
-    const secretFacts = secret === "owned" ? factsOf(await this.deps.core.readNamespacedSecret({ namespace, name: secretName })) : undefined;
+    const found = await readSecret(this.deps.core, namespace, secretName);
+    const secret = observationOf(found, uid);
+    const secretFacts = found && secret === "owned" ? factsOf(found) : undefined;
     const mfaDevice = issuance || secretFacts ? undefined : await this.mfaDevice(credential);
     return { credential, issuance, secret, secretFacts, mfaDevice, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
   }
@@ -96,9 +98,6 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     return desiredStatus(observation.credential, outcome, observation.now);
   }
 
-  transitionEvents(previous: TemporaryCredentialStatus | undefined, next: TemporaryCredentialStatus, outcome: TemporaryOutcome): TransitionEvent[] {
-    return transitionEvents(previous, next, outcome);
-  }
 
   async act(credential: TemporaryCredential, raw: k8s.KubernetesObject, step: Action): Promise<void> {
     switch (step.kind) {

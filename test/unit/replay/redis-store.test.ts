@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisReplayStore } from "../../../src/replay/redis.js";
+import { DEFAULT_MEMORY_LIMITS } from "../../../src/replay/memory.js";
 import type { ReplayClaim } from "../../../src/replay/store.js";
 import { startRedis, type RunningRedis } from "../../support/redis.js";
 import { waitFor } from "../../support/wait.js";
@@ -15,7 +16,7 @@ describe("the Redis replay store against a Redis that requires a password", () =
   const stores: RedisReplayStore[] = [];
 
   function store(password?: string): RedisReplayStore {
-    const created = new RedisReplayStore({ url: redis.url, password, keyPrefix: "install-a", log: silent });
+    const created = new RedisReplayStore({ url: redis.url, password, keyPrefix: "install-a", quotas: DEFAULT_MEMORY_LIMITS, log: silent });
     stores.push(created);
     return created;
   }
@@ -75,7 +76,7 @@ describe("the Redis replay store against a Redis that requires a password", () =
   });
 
   it("another installation's prefix keeps its claims apart", async () => {
-    const other = new RedisReplayStore({ url: redis.url, password: PASSWORD, keyPrefix: "install-b", log: silent });
+    const other = new RedisReplayStore({ url: redis.url, password: PASSWORD, keyPrefix: "install-b", quotas: DEFAULT_MEMORY_LIMITS, log: silent });
     stores.push(other);
     await waitFor("the store connecting", () => Promise.resolve(other.isUp() ? true : undefined), 5000);
     expect(await other.claim(CLAIM)).toBe("fresh");

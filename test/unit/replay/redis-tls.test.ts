@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../src/controlplane/ports.js";
 import { createCertificateAuthority, issueCertificate } from "../../../src/pki/pki.js";
 import { RedisReplayStore } from "../../../src/replay/redis.js";
+import { DEFAULT_MEMORY_LIMITS } from "../../../src/replay/memory.js";
 import type { ReplayClaim } from "../../../src/replay/store.js";
 import { startRedis, type RunningRedis } from "../../support/redis.js";
 import { waitFor } from "../../support/wait.js";
@@ -41,7 +42,7 @@ describe("the Redis replay store over TLS (rediss://)", () => {
   });
 
   function store(tlsCa?: string): RedisReplayStore {
-    const created = new RedisReplayStore({ url: `rediss://127.0.0.1:${tlsPort}`, tlsCa: tlsCa === undefined ? undefined : Buffer.from(tlsCa), keyPrefix: "tls", log: silent });
+    const created = new RedisReplayStore({ url: `rediss://127.0.0.1:${tlsPort}`, tlsCa: tlsCa === undefined ? undefined : Buffer.from(tlsCa), keyPrefix: "tls", quotas: DEFAULT_MEMORY_LIMITS, log: silent });
     stores.push(created);
     return created;
   }

@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisReplayStore } from "../../../src/replay/redis.js";
+import { DEFAULT_MEMORY_LIMITS } from "../../../src/replay/memory.js";
 import type { ReplayStore } from "../../../src/replay/store.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { parseNetworks } from "../../../src/verifier/ip.js";
@@ -88,7 +89,7 @@ describe("two verifier replicas sharing a real Redis", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const store = () => new RedisReplayStore({ url: redis.url, keyPrefix: `test-${redis.port}`, log: pino({ level: "silent" }) });
+    const store = () => new RedisReplayStore({ url: redis.url, keyPrefix: `test-${redis.port}`, quotas: DEFAULT_MEMORY_LIMITS, log: pino({ level: "silent" }) });
     replicas = [await startReplica(store()), await startReplica(store())];
     for (const replica of replicas) await waitFor("a replica reaching Redis", async () => ((await send(replica, acs3())).status === 200 ? true : undefined), 10_000);
   });
