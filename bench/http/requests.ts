@@ -11,6 +11,9 @@ export const ALLOWED_BODY = {
   principal: { namespace: "bench", user: "load", accessKeyId: "AKIABENCH00000000000", credentialType: "AccessKey", mfaAuthenticated: false },
   scheme: "AWS4-HMAC-SHA256",
   payloadVerified: true,
+  service: "dynamodb",
+  region: "eu-west-1",
+  date: "2026-11-28T12:00:00.000Z",
 };
 
 export const GATEWAY_ANSWER_HEADERS = {
@@ -19,6 +22,9 @@ export const GATEWAY_ANSWER_HEADERS = {
   "x-keygate-access-key-id": "AKIABENCH00000000000",
   "x-keygate-credential-type": "AccessKey",
   "x-keygate-payload-verified": "false",
+  "x-keygate-date": "2026-11-28T12:00:00.000Z",
+  "x-keygate-service": "execute-api",
+  "x-keygate-region": "eu-west-1",
 };
 
 export interface LoadRequest {

@@ -98,13 +98,19 @@ const REPEATED = "header must appear exactly once (the gateway must replace any 
 
 /** The gateway's headers of one call, each checked to appear at most once. */
 class GatewayHeaders {
-  private constructor(private readonly values: ReadonlyMap<string, string>) {}
+  private constructor(
+    private readonly values: ReadonlyMap<string, string>,
+    /** Every header name of the call lowercased, in order: worked out once for all that follows. */
+    readonly lowerNames: readonly string[],
+  ) {}
 
   static read(profile: GatewayProfile, headers: HeaderList): Parsed<GatewayHeaders> {
     const values = new Map<string, string>();
+    const lowerNames: string[] = [];
     let repeated: string | undefined;
     for (const [name, value] of headers) {
       const key = name.toLowerCase();
+      lowerNames.push(key);
       if (!profile.names.has(key)) continue;
       if (values.has(key)) repeated ??= key;
       else values.set(key, value);
@@ -113,7 +119,7 @@ class GatewayHeaders {
       if (rule.lower === repeated) return invalidField(rule.display, REPEATED);
       if (rule.required && !values.get(rule.lower)) return invalidField(rule.display, "header is missing");
     }
-    return new GatewayHeaders(values);
+    return new GatewayHeaders(values, lowerNames);
   }
 
   get(name: string): string | undefined {
@@ -209,8 +215,9 @@ interface Framing {
 /** The client's headers: the gateway's own and the hop's out, the original Host and length in. */
 function originalHeaders(auth: AuthRequest, gateway: GatewayHeaders, framing: Framing): HeaderList {
   const headers: HeaderList = [[HOST, framing.host]];
-  for (const [name, value] of auth.headers) {
-    const key = name.toLowerCase();
+  for (let i = 0; i < auth.headers.length; i++) {
+    const [name, value] = auth.headers[i] as readonly [string, string];
+    const key = gateway.lowerNames[i] as string;
     const callLength = key === "content-length" && framing.body === undefined;
     if (!HOP_BY_HOP.has(key) && key !== HOST && !gateway.owns(key) && !callLength) headers.push([name, value]);
   }

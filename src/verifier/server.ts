@@ -65,12 +65,13 @@ function allowedBody(outcome: Allowed): unknown {
 }
 
 /**
- * The same as headers for the gateway to pass upstream. Every one is always sent, empty when the
+ * The same as headers for the gateway to pass upstream (with the answer's empty length). Every one is always sent, empty when the
  * scheme has no scope: a gateway that copies only headers present in the answer (Envoy) would
  * otherwise pass on a client's own X-Keygate-Service.
  */
-function allowedHeaders(outcome: Allowed): Record<string, string> {
+function allowedHeaders(outcome: Allowed): Record<string, string | number> {
   return {
+    "content-length": 0,
     [GATEWAY_HEADERS.namespace]: outcome.principal.namespace,
     [GATEWAY_HEADERS.user]: outcome.principal.user,
     [GATEWAY_HEADERS.accessKeyId]: outcome.principal.accessKeyId,
@@ -167,7 +168,7 @@ class Handler {
       return;
     }
     this.accepted(outcome, context);
-    res.writeHead(200, { ...allowedHeaders(outcome), "content-length": 0 });
+    res.writeHead(200, allowedHeaders(outcome));
     res.end();
   }
 

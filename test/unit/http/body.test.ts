@@ -44,6 +44,16 @@ describe("reading a request body", () => {
     expect((await body).toString()).toBe("0123456789abcdef");
   });
 
+  it("answers an empty body for a request with neither Content-Length nor Transfer-Encoding", async () => {
+    const { port, body } = await readerServer();
+    const req = request({ host: "127.0.0.1", port, method: "GET" });
+    req.on("error", () => undefined);
+    req.flushHeaders();
+    const read = await body;
+    req.destroy();
+    expect(read).toEqual(Buffer.alloc(0));
+  });
+
   it("refuses a declared length over the limit before reading anything", async () => {
     const { port, body } = await readerServer();
     send(port, ["x".repeat(LIMIT + 1)], { "content-length": String(LIMIT + 1) });
