@@ -114,7 +114,7 @@ async function buildInto(
     );
     const goEnv = buildEnv(env);
     const bin = join(work, "bin");
-    await buildKubernetes(join(work, "kubernetes"), bin, goEnv, progress);
+    await buildKubernetes({ work: join(work, "kubernetes"), bin }, goEnv, progress);
     await buildEtcd(join(work, "etcd"), bin, goEnv, progress);
     await checkVersions(bin, progress);
     await writeFile(
@@ -136,9 +136,9 @@ export function buildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, CGO_ENABLED: "0", GOWORK: "off", GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" };
 }
 
-async function buildKubernetes(
-  work: string,
-  bin: string,
+/** Compiles Kubernetes commands (default: the control plane's) of the pinned release into bin. */
+export async function buildKubernetes(
+  { work, bin, commands = KUBERNETES_COMMANDS }: { work: string; bin: string; commands?: readonly string[] },
   env: NodeJS.ProcessEnv,
   progress: (message: string) => void,
 ): Promise<void> {
@@ -152,11 +152,11 @@ async function buildKubernetes(
   if (!goModPath) throw new Error("go mod download did not report k8s.io/kubernetes's go.mod");
   const staging = stagingModules(await readFile(goModPath, "utf8"));
   await writeFile(join(work, "go.mod"), kubernetesWrapperGoMod(KUBERNETES_VERSION, staging));
-  await writeFile(join(work, "tools.go"), kubernetesToolsGo());
+  await writeFile(join(work, "tools.go"), kubernetesToolsGo(commands));
   await run("go", ["mod", "tidy"], { cwd: work, env });
-  progress("compiling kube-apiserver, kube-controller-manager and kubectl");
+  progress(`compiling ${commands.map((command) => command.split("/").pop()).join(", ")}`);
   const ldflags = kubernetesLdflags(KUBERNETES_VERSION);
-  await run("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", `${bin}/`, ...KUBERNETES_COMMANDS], {
+  await run("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", `${bin}/`, ...commands], {
     cwd: work,
     env,
   });

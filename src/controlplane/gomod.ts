@@ -39,9 +39,16 @@ export const KUBERNETES_COMMANDS = [
   "k8s.io/kubernetes/cmd/kubectl",
 ] as const;
 
+/** What a real node adds: the scheduler that places Pods, the kubelet that runs them, and Services. */
+export const NODE_COMMANDS = [
+  "k8s.io/kubernetes/cmd/kube-scheduler",
+  "k8s.io/kubernetes/cmd/kubelet",
+  "k8s.io/kubernetes/cmd/kube-proxy",
+] as const;
+
 /** Pins the commands as imports so `go mod tidy` records every module they need. */
-export function kubernetesToolsGo(): string {
-  const imports = KUBERNETES_COMMANDS.map((path) => `\t_ "${path}"`).join("\n");
+export function kubernetesToolsGo(commands: readonly string[] = KUBERNETES_COMMANDS): string {
+  const imports = commands.map((path) => `\t_ "${path}"`).join("\n");
   return `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`;
 }
 

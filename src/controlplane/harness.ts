@@ -24,6 +24,12 @@ export interface StartControlPlaneOptions {
   stateDir: string;
   binaries: ControlPlaneBinaries;
   progress?: (message: string) => void;
+  /**
+   * For a cluster with a real node: the API server listens on, and advertises, this address of
+   * the host (Pods reach it through the `kubernetes` Service), reaches kubelets and webhooks
+   * directly, and the controller manager runs every default controller (Deployments, endpoints).
+   */
+  nodeAddress?: string;
 }
 
 const START_TIMEOUT_MS = 120_000;
@@ -62,11 +68,24 @@ function etcdArgs(dataDir: string, ports: Ports): string[] {
   ];
 }
 
-function apiServerArgs(pki: ControlPlanePki, ports: Ports): string[] {
+// With a node: webhooks and aggregated APIs are called on their endpoints' Pod addresses, which
+// the host routes to, so the API server needs no Service proxy of its own; `kubectl logs` and
+// `exec` reach the kubelet on the node's InternalIP, authenticated by the admin certificate.
+function nodeApiServerArgs(pki: ControlPlanePki): string[] {
   return [
+    "--enable-aggregator-routing=true",
+    "--kubelet-preferred-address-types=InternalIP",
+    `--kubelet-client-certificate=${pki.admin.certFile}`,
+    `--kubelet-client-key=${pki.admin.keyFile}`,
+  ];
+}
+
+function apiServerArgs(pki: ControlPlanePki, ports: Ports, address: string, node: boolean): string[] {
+  return [
+    ...(node ? nodeApiServerArgs(pki) : []),
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${ports.apiServer}`,
     `--tls-cert-file=${pki.apiServer.certFile}`,
     `--tls-private-key-file=${pki.apiServer.keyFile}`,
@@ -81,7 +100,14 @@ function apiServerArgs(pki: ControlPlanePki, ports: Ports): string[] {
   ];
 }
 
-function controllerManagerArgs(pki: ControlPlanePki, kubeconfig: string, ports: Ports): string[] {
+// Only what makes the API behave like a real cluster's for an operator: garbage collection of
+// owned objects, namespace termination, service accounts, their tokens and root CA, and
+// aggregated ClusterRoles. A node needs the rest too (Deployments, ReplicaSets, endpoints, PDBs).
+const CONTROLLERS_WITHOUT_NODE =
+  "garbage-collector-controller,namespace-controller,serviceaccount-controller," +
+  "serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller";
+
+function controllerManagerArgs(pki: ControlPlanePki, kubeconfig: string, ports: Ports, node: boolean): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
@@ -89,11 +115,7 @@ function controllerManagerArgs(pki: ControlPlanePki, kubeconfig: string, ports: 
     "--bind-address=127.0.0.1",
     `--secure-port=${ports.controllerManager}`,
     "--leader-elect=false",
-    // Only what makes the API behave like a real cluster's for an operator: garbage collection of
-    // owned objects, namespace termination, service accounts, their tokens and root CA, and
-    // aggregated ClusterRoles.
-    "--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller," +
-      "serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller",
+    `--controllers=${node ? "*" : CONTROLLERS_WITHOUT_NODE}`,
     // Controllers act as their own service accounts, as in kubeadm clusters, so admission
     // webhooks see the namespace controller and garbage collector under their real names.
     "--use-service-account-credentials=true",
@@ -129,7 +151,9 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
   const logDir = join(stateDir, "logs");
   await rm(join(stateDir, "etcd"), { recursive: true, force: true });
   await mkdir(logDir, { recursive: true });
-  const pki = await createControlPlanePki(join(stateDir, "pki"));
+  const address = options.nodeAddress ?? "127.0.0.1";
+  const node = options.nodeAddress !== undefined;
+  const pki = await createControlPlanePki(join(stateDir, "pki"), node ? [address] : []);
   const ports = await allocatePorts();
   const processes: ManagedProcess[] = [];
   const start = (name: "etcd" | "kube-apiserver" | "kube-controller-manager", args: string[]): ManagedProcess => {
@@ -142,13 +166,13 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     const etcd = start("etcd", etcdArgs(join(stateDir, "etcd"), ports));
     await waitUntilHealthy(etcd, `http://127.0.0.1:${ports.etcdClient}/health`, {}, START_TIMEOUT_MS);
     progress("starting kube-apiserver");
-    const apiServer = start("kube-apiserver", apiServerArgs(pki, ports));
-    const apiServerUrl = `https://127.0.0.1:${ports.apiServer}`;
+    const apiServer = start("kube-apiserver", apiServerArgs(pki, ports, address, node));
+    const apiServerUrl = `https://${address}:${ports.apiServer}`;
     const adminTls = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
     await waitUntilHealthy(apiServer, `${apiServerUrl}/readyz`, adminTls, START_TIMEOUT_MS);
     const [kubeconfigPath, unprivilegedKubeconfigPath] = await writeKubeconfigs(stateDir, apiServerUrl, pki);
     progress("starting kube-controller-manager");
-    const controllerManager = start("kube-controller-manager", controllerManagerArgs(pki, kubeconfigPath, ports));
+    const controllerManager = start("kube-controller-manager", controllerManagerArgs(pki, kubeconfigPath, ports, node));
     const healthz = `https://127.0.0.1:${ports.controllerManager}/healthz`;
     await waitUntilHealthy(controllerManager, healthz, { insecure: true }, START_TIMEOUT_MS);
     return {

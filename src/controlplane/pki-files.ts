@@ -11,7 +11,7 @@ export interface ControlPlanePki {
   ca: CertificateAuthority;
   caFile: string;
   apiServer: KeyPairPem & { certFile: string; keyFile: string };
-  admin: KeyPairPem;
+  admin: KeyPairPem & { certFile: string; keyFile: string };
   unprivileged: KeyPairPem;
   serviceAccountPublicKeyFile: string;
   serviceAccountPrivateKeyFile: string;
@@ -32,7 +32,8 @@ async function writePair(dir: string, name: string, pair: KeyPairPem): Promise<{
   return { certFile, keyFile };
 }
 
-export async function createControlPlanePki(dir: string): Promise<ControlPlanePki> {
+/** extraServerIps: addresses the API server is reached on besides loopback (a node's address). */
+export async function createControlPlanePki(dir: string, extraServerIps: readonly string[] = []): Promise<ControlPlanePki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = await createCertificateAuthority("keygate-dev-ca", VALIDITY_DAYS);
   const caFile = join(dir, "ca.crt");
@@ -40,7 +41,7 @@ export async function createControlPlanePki(dir: string): Promise<ControlPlanePk
   const apiServerPair = await issueCertificate(ca, {
     commonName: "kube-apiserver",
     dnsNames: API_SERVER_NAMES,
-    ipAddresses: API_SERVER_IPS,
+    ipAddresses: [...API_SERVER_IPS, ...extraServerIps],
     usage: "server",
     validityDays: VALIDITY_DAYS,
   });
@@ -68,7 +69,7 @@ export async function createControlPlanePki(dir: string): Promise<ControlPlanePk
     ca,
     caFile,
     apiServer: { ...apiServerPair, ...(await writePair(dir, "apiserver", apiServerPair)) },
-    admin,
+    admin: { ...admin, ...(await writePair(dir, "admin", admin)) },
     unprivileged,
     serviceAccountPublicKeyFile,
     serviceAccountPrivateKeyFile,
