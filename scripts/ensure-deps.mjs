@@ -3,34 +3,18 @@
 // that Debian's redis-server and nginx are there for the replay-store and gateway tests.
 // Plain JavaScript: it must run before any dependency (TypeScript, tsx) exists.
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath, URL } from "node:url";
+import { ensureNpmDependencies } from "./npm-deps.mjs";
 
 // The interoperability tests sign requests with botocore, run as a Python subprocess; PYTHON
 // selects the interpreter there and here alike.
 const PYTHON = process.env.PYTHON ?? "python3";
 const REQUIREMENTS = fileURLToPath(new URL("../test/interop/requirements.txt", import.meta.url));
 
-function mtime(path) {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
-
 function fail(message) {
   console.error(`keygate: ${message}`);
   process.exit(1);
-}
-
-function ensureNpmDependencies() {
-  const installed = mtime("node_modules/.package-lock.json");
-  const locked = mtime("package-lock.json");
-  if (installed !== undefined && (locked === undefined || locked <= installed)) return;
-  console.error("keygate: installing npm dependencies (npm ci)");
-  const result = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { stdio: "inherit" });
-  if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
 function requirementLines() {

@@ -20,6 +20,17 @@ export const REDIS_IMAGE = "keygate.local/redis:7";
 export const NGINX_IMAGE = "keygate.local/nginx:1";
 export const KEYGATE_IMAGE_REPOSITORY = "keygate.local/keygate";
 
+/**
+ * `helm --set` values that make the chart's bundled Redis (replay store) run REDIS_IMAGE. Nothing
+ * else changes: the image runs the chart's args, uid and read-only root filesystem as they are.
+ * Never pull: the image is imported into the node's containerd, and no registry has it.
+ */
+export const REDIS_CHART_VALUES = [
+  "replayStore.bundled.image.repository=keygate.local/redis",
+  "replayStore.bundled.image.tag=7",
+  "replayStore.bundled.image.pullPolicy=Never",
+] as const;
+
 type Progress = (message: string) => void;
 const silent: Progress = () => undefined;
 

@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import { defineConfig } from "vitest/config";
+
+// `npm run test:e2e`: the images built from this repository, run on a local Docker engine. Apart
+// from vitest.config.ts (`npm test`), which never includes test/e2e: these tests need root, and
+// a cold run builds every image (debootstrap, npm ci).
+
+const PREREQUISITES = ".keygate/e2e-prerequisites.json";
+
+/** The verdict of scripts/ensure-e2e-deps.mjs; none when vitest is run without it (then nothing skips). */
+function skipReason(): string | null {
+  try {
+    const verdict = JSON.parse(readFileSync(PREREQUISITES, "utf8")) as { skip?: string | null };
+    return verdict.skip ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export default defineConfig({
+  test: {
+    reporters: ["default", ["json", { outputFile: ".keygate/e2e-report.json" }]],
+    projects: [
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          pool: "forks",
+          // One file at a time: they share the Docker engine, the image builds and the machine.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          // A cold beforeAll builds images (debootstrap, npm ci) and the control-plane binaries.
+          hookTimeout: 3_600_000,
+          // testcontainers' reaper (Ryuk) is an image from Docker Hub; each test removes its own containers.
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
+          provide: { e2eSkipReason: skipReason() },
+        },
+      },
+    ],
+  },
+});
