@@ -23,6 +23,10 @@ const progress = progressOf("keygate image");
 const NON_ROOT = 65532;
 const OPERATOR_NAMESPACE = "keygate-system";
 const KUBECONFIG_DIR_IN_CONTAINER = "/etc/keygate";
+// The verification API may go on answering a few seconds after SIGTERM, while endpoints are
+// removed; the process must still be gone well before the kubelet's SIGKILL, at the chart's
+// terminationGracePeriodSeconds (30).
+const EXIT_WITHIN_MS = 10_000;
 
 interface Ports {
   verifier: number;
@@ -157,9 +161,9 @@ describe.skipIf(skip !== undefined)("the keygate image", () => {
     });
 
     it("exits 0 within seconds of SIGTERM", async () => {
-      const termination = await terminate(container?.getId() ?? "", 15_000);
+      const termination = await terminate(container?.getId() ?? "", 30_000);
       expect(termination.exitCode).toBe(0);
-      expect(termination.elapsedMs).toBeLessThan(5000);
+      expect(termination.elapsedMs).toBeLessThan(EXIT_WITHIN_MS);
     });
   });
 
@@ -168,7 +172,7 @@ describe.skipIf(skip !== undefined)("the keygate image", () => {
     const { container, ports } = await startOperator(image, cluster, false);
     try {
       expect(await statusWithin(`http://127.0.0.1:${ports.verifier}/readyz`, 60_000)).toBe(200);
-      expect((await terminate(container.getId(), 15_000)).exitCode).toBe(0);
+      expect((await terminate(container.getId(), 30_000)).exitCode).toBe(0);
       expect(await rootFilesystemChanges(container.getId(), [KUBECONFIG_DIR_IN_CONTAINER])).toEqual([]);
     } finally {
       await container.stop({ timeout: 1000 });
