@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ensureDebianPackages } from "./apt.js";
+import { ensureDebianPackages, requireRootOnDebian } from "./apt.js";
 import { exists } from "./binaries.js";
 import { docker } from "./docker.js";
 import { run } from "./exec.js";
@@ -80,6 +80,9 @@ interface BaseInputs {
 }
 
 async function baseInputs(): Promise<BaseInputs> {
+  for (const path of [HOST_NODE, join(HOST_NPM, "package.json")]) {
+    if (!(await exists(path))) throw new Error(`the base image copies this machine's Node.js and npm as Debian's nodejs package lays them out, but ${path} is missing`);
+  }
   const nodeVersion = await hostNodeVersion();
   const npmPackage = await readFile(join(HOST_NPM, "package.json"), "utf8");
   const npmVersion = (JSON.parse(npmPackage) as { version: string }).version;
@@ -129,6 +132,7 @@ async function ensureRootfsTarball(inputs: BaseInputs, progress: (message: strin
 }
 
 async function buildRootfsTarball(dir: string, inputs: BaseInputs, progress: (message: string) => void): Promise<void> {
+  await requireRootOnDebian("building the base image (debootstrap, chroot)");
   await ensureDebianPackages([{ name: "debootstrap", provides: "/usr/sbin/debootstrap" }], progress);
   const work = `${dir}.build-${process.pid}`;
   const rootfs = join(work, "rootfs");
