@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 // `npm run test:e2e`: the images built from this repository, run on a local Docker engine. Apart
 // from vitest.config.ts (`npm test`), which never includes test/e2e: these tests need root, and
@@ -17,14 +18,26 @@ function skipReason(): string | null {
   }
 }
 
+const NODE_SCENARIOS = ["chart", "workload", "leader", "upgrade", "lifecycle"];
+
+class NodeScenarioOrder extends BaseSequencer {
+  override sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification): number => NODE_SCENARIOS.findIndex((name) => file.moduleId.endsWith(`/node/${name}.test.ts`));
+    return Promise.resolve([...files].sort((a, b) => rank(a) - rank(b)));
+  }
+}
+
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".keygate/e2e-report.json" }]],
+    // The node's files build on each other: install, use, upgrade, uninstall, stop. (A sequencer
+    // is the run's, not a project's.)
+    sequence: { sequencer: NodeScenarioOrder },
     projects: [
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          include: ["test/e2e/*.test.ts"],
           pool: "forks",
           // One file at a time: they share the Docker engine, the image builds and the machine.
           fileParallelism: false,
@@ -34,6 +47,18 @@ export default defineConfig({
           // testcontainers' reaper (Ryuk) is an image from Docker Hub; each test removes its own containers.
           env: { TESTCONTAINERS_RYUK_DISABLED: "true" },
           provide: { e2eSkipReason: skipReason() },
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["test/e2e/node/*.test.ts"],
+          // `keygate dev --node` as a user runs it (one node per host), for every file of the project.
+          globalSetup: ["test/e2e/node/setup.ts"],
+          pool: "forks",
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
         },
       },
     ],

@@ -49,6 +49,7 @@ export interface VerifierCommandOptions {
   maxConnections: string;
   headerTimeout: string;
   requestTimeout: string;
+  shutdownDelay: string;
 }
 
 /** Read from the environment, never from a flag: a flag's value shows in `ps` and in the pod spec. */
@@ -82,6 +83,9 @@ export const OPERATOR_DEFAULTS = {
   maxConnections: String(DEFAULT_SERVER_LIMITS.maxConnections),
   headerTimeout: `${DEFAULT_SERVER_LIMITS.headersTimeoutMs / 1000}s`,
   requestTimeout: `${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000}s`,
+  // Longer than an endpoint removal takes to reach kube-proxy and gateways on a busy cluster;
+  // shorter than the chart's terminationGracePeriodSeconds (30).
+  shutdownDelay: "5s",
 };
 
 function list(text: string): string[] {
@@ -110,6 +114,7 @@ export function runVerifierFromOptions(options: VerifierCommandOptions): Promise
       headersTimeoutMs: parseDuration(options.headerTimeout, "--header-timeout"),
       requestTimeoutMs: parseDuration(options.requestTimeout, "--request-timeout"),
     },
+    shutdownDelayMs: parseDuration(options.shutdownDelay, "--shutdown-delay"),
     log: createLogger(),
   });
 }

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Writable } from "node:stream";
 import { exists } from "./binaries.js";
+import { PACKAGE_ROOT } from "../paths.js";
 import { run } from "./exec.js";
 import type { ControlPlane } from "./harness.js";
 import { ensureHostPackages, type HostRequirement } from "./host-packages.js";
@@ -43,10 +43,12 @@ export interface NodeHost {
 
 const GUARDIAN = fileURLToPath(new URL("./node-guardian.ts", import.meta.url));
 
-/** The guardian runs from the sources through tsx, like the development CLI that starts it. */
+/**
+ * The guardian runs from the sources with tsx's loader, like the development CLI that starts it,
+ * in one process (tsx's own CLI would put a second in between, and only the first would see the pipe).
+ */
 function startGuardian(logFile: string): Writable {
-  const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-  const guardian = spawn(process.execPath, [tsx, GUARDIAN, logFile], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+  const guardian = spawn(process.execPath, ["--import", "tsx", GUARDIAN, logFile], { cwd: PACKAGE_ROOT, detached: true, stdio: ["pipe", "ignore", "ignore"] });
   guardian.unref();
   const pipe = guardian.stdin;
   if (!pipe) throw new Error("the node's guardian could not be started");

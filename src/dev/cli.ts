@@ -4,6 +4,7 @@ import { buildProgram, progress, runProgram, stopOnSignal } from "../cli/program
 import { ensureControlPlaneBinaries } from "../controlplane/binaries.js";
 import { CONTROL_PLANE_BINARIES, ETCD_VERSION, KUBERNETES_VERSION } from "../controlplane/versions.js";
 import { howTo, startDev } from "./dev.js";
+import { howToNode, startDevNode } from "./dev-node.js";
 
 function replicas(text: string): number {
   const value = Number(text);
@@ -11,7 +12,13 @@ function replicas(text: string): number {
   return value;
 }
 
-async function runDev(options: { stateDir: string; verifierReplicas: string }): Promise<void> {
+async function runDev(options: { stateDir: string; verifierReplicas: string; node?: boolean }): Promise<void> {
+  if (options.node) {
+    const nodeEnv = await startDevNode({ stateDir: options.stateDir, progress });
+    console.log(howToNode(nodeEnv));
+    stopOnSignal(() => nodeEnv.stop());
+    return;
+  }
   const env = await startDev({ stateDir: options.stateDir, progress, verifierReplicas: replicas(options.verifierReplicas) });
   console.log(howTo(env));
   stopOnSignal(() => env.stop());
@@ -29,6 +36,7 @@ program
   .description("run a local control plane with keygate's CRDs installed, until interrupted")
   .option("--state-dir <dir>", "where the control plane keeps its state", ".keygate/dev")
   .option("--verifier-replicas <count>", "verifier processes, sharing a local redis-server as their replay store when more than one", "1")
+  .option("--node", "instead of in-process operator and verifier: a real node (kubelet, containerd) running keygate's image, ready for helm install of charts/keygate (Linux, root)")
   .action(runDev);
 program
   .command("control-plane")

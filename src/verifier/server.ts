@@ -23,6 +23,8 @@ export interface ServerDeps {
   readonly mfa: Pick<MfaChecker, "verify">;
   readonly owners: { owner(accessKeyId: string): KeyOwner | undefined };
   readonly ready: () => boolean;
+  /** While shutting down: answers close their connection, so that clients reconnect to another replica. */
+  readonly draining?: () => boolean;
   readonly metrics: VerifierMetrics;
   readonly lastUsed: Pick<LastUsedBatcher, "record">;
   readonly trustedProxies: Networks;
@@ -341,6 +343,7 @@ export function createVerifierServer(deps: ServerDeps): Server {
     { maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     (req, res) => {
       if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return sendAndClose(res, 431, HEADERS_TOO_LARGE);
+      if (deps.draining?.() === true) res.shouldKeepAlive = false;
       handler.handle(req, res).catch((error: unknown) => unverifiable(deps, res, error));
     },
   );

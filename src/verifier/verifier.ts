@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -37,6 +38,11 @@ export interface VerifierOptions {
   readonly unsignedPayloadServices?: readonly string[];
   /** Header sizes and counts, open connections and timeouts (defaults: DEFAULT_SERVER_LIMITS). */
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * On stop, how long to keep answering while /readyz says 503 (default 0): until load balancers,
+   * kube-proxy and gateways have stopped sending here, so that a rolling update fails no request.
+   */
+  readonly shutdownDelayMs?: number;
 }
 
 export interface RunningVerifier {
@@ -125,11 +131,13 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     now,
     log,
   });
+  let draining = false;
   const server = createVerifierServer({
     verification: new Verification(index, metrics.counted(replay), now, policyOf(options)),
     mfa,
     owners: index,
-    ready: () => index.isReady,
+    ready: () => index.isReady && !draining,
+    draining: () => draining,
     metrics,
     lastUsed,
     trustedProxies,
@@ -152,6 +160,12 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     ready: () => index.ready(),
     isReady: () => index.isReady,
     stop: async () => {
+      const delayMs = options.shutdownDelayMs ?? 0;
+      if (delayMs > 0) {
+        draining = true;
+        log.info({ delayMs }, "draining: not ready, still answering, until the delay ends");
+        await sleep(delayMs);
+      }
       await close(server);
       await lastUsed.stop();
       await index.stop();

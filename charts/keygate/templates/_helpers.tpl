@@ -37,7 +37,7 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -170,6 +170,6 @@ memory
 {{- if .Values.replayStore.bundled.image.digest -}}
 {{- printf "%s@%s" .Values.replayStore.bundled.image.repository .Values.replayStore.bundled.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.replayStore.bundled.image.repository .Values.replayStore.bundled.image.tag -}}
+{{- printf "%s:%s" .Values.replayStore.bundled.image.repository (toString .Values.replayStore.bundled.image.tag) -}}
 {{- end -}}
 {{- end -}}

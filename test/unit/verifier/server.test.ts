@@ -36,6 +36,7 @@ describe("the verifier's HTTP API, in-process", () => {
   const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => keys.isReady });
   let server: Server;
   let url = "";
+  let draining = false;
 
   beforeAll(async () => {
     server = createVerifierServer({
@@ -48,6 +49,7 @@ describe("the verifier's HTTP API, in-process", () => {
         },
       },
       ready: () => keys.isReady,
+      draining: () => draining,
       metrics,
       lastUsed: { record: (target, usage) => uses.push({ target, usage }) },
       trustedProxies: networks("127.0.0.1"),
@@ -213,6 +215,16 @@ describe("the verifier's HTTP API, in-process", () => {
     const none = await httpSend(url, { method: "GET", target: unknown.rawPath, headers: signSigV4(unknown, aws, new Date()).headers });
     expect(none.status).toBe(404);
     expect(none.json).toMatchObject({ code: "NoSuchEntity" });
+  });
+
+  it("closes each connection after its answer while draining, so that clients move to another replica", async () => {
+    const get = () => httpSend(url, { method: "GET", target: "/healthz", headers: [["Host", "x"], ["Connection", "keep-alive"]] });
+    expect((await get()).headers.connection).toBe("keep-alive");
+    draining = true;
+    const answer = await get();
+    draining = false;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe("close");
   });
 
   it("serves health, readiness and metrics", async () => {
