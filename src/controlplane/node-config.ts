@@ -1,8 +1,8 @@
+import { PAUSE_IMAGE } from "./images.js";
 import { CLUSTER_DOMAIN, CONTAINERD_SOCKET, NODE_ADDRESS, NODE_DATA_DIR, NODE_RUN_DIR, POD_BRIDGE, POD_CIDR } from "./node-layout.js";
 
 // The configuration files of one local node: pure text from the layout, so a test can read them.
 
-export const PAUSE_IMAGE = "keygate.local/pause:3.10";
 export const CNI_BIN_DIR = "/usr/lib/cni";
 export const CNI_CONF_DIR = `${NODE_DATA_DIR}/cni/net.d`;
 

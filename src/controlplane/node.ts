@@ -8,7 +8,7 @@ import { exists } from "./binaries.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { run } from "./exec.js";
 import type { ControlPlane } from "./harness.js";
-import { ensureHostPackages, type HostRequirement } from "./host-packages.js";
+import { type DebianPackage, ensureDebianPackages, requireRootOnDebian } from "./apt.js";
 import { kubectl } from "./kubectl.js";
 import { acquireDirectoryLock, type DirectoryLock } from "./lock.js";
 import { cleanNode, recordHostState } from "./node-cleanup.js";
@@ -19,16 +19,16 @@ import { freePort } from "./ports.js";
 import { type ManagedProcess, startProcess } from "./process.js";
 import { waitUntilHealthy } from "./readiness.js";
 
-export const NODE_REQUIREMENTS: readonly HostRequirement[] = [
-  { path: "/usr/bin/containerd", debianPackage: "containerd" },
-  { path: "/usr/bin/ctr", debianPackage: "containerd" },
-  { path: "/usr/sbin/runc", debianPackage: "runc" },
-  { path: `${CNI_BIN_DIR}/bridge`, debianPackage: "containernetworking-plugins" },
-  { path: `${CNI_BIN_DIR}/host-local`, debianPackage: "containernetworking-plugins" },
-  { path: `${CNI_BIN_DIR}/loopback`, debianPackage: "containernetworking-plugins" },
-  { path: "/usr/sbin/iptables", debianPackage: "iptables" },
-  { path: "/usr/sbin/conntrack", debianPackage: "conntrack" },
-  { path: "/usr/sbin/ip", debianPackage: "iproute2" },
+export const NODE_PACKAGES: readonly DebianPackage[] = [
+  { name: "containerd", provides: "/usr/bin/containerd" },
+  { name: "containerd", provides: "/usr/bin/ctr" },
+  { name: "runc", provides: "/usr/sbin/runc" },
+  { name: "containernetworking-plugins", provides: `${CNI_BIN_DIR}/bridge` },
+  { name: "containernetworking-plugins", provides: `${CNI_BIN_DIR}/host-local` },
+  { name: "containernetworking-plugins", provides: `${CNI_BIN_DIR}/loopback` },
+  { name: "iptables", provides: "/usr/sbin/iptables" },
+  { name: "conntrack", provides: "/usr/sbin/conntrack" },
+  { name: "iproute2", provides: "/usr/sbin/ip" },
 ];
 
 /**
@@ -73,7 +73,9 @@ async function configureHostNetwork(): Promise<void> {
 }
 
 export async function prepareNodeHost(logDir: string, progress: (message: string) => void): Promise<NodeHost> {
-  await ensureHostPackages(NODE_REQUIREMENTS, progress);
+  // Network links, mounts and cgroups need root; the packages come from Debian's archive.
+  await requireRootOnDebian("a real node");
+  await ensureDebianPackages(NODE_PACKAGES, progress);
   const lock: DirectoryLock = await acquireDirectoryLock(`${NODE_RUN_DIR}.lock`, (owner) => progress(`another local node is running (pid ${owner ?? "?"}); waiting for it to stop`));
   let guardian: Writable | undefined;
   try {
