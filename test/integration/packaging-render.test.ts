@@ -187,6 +187,12 @@ describe("the chart and the kustomize base against the real API server", () => {
     expectCertManagerWiring(objects, "corporate-ca");
   });
 
+  it("writes image tags given on the command line as numbers as they were typed", async () => {
+    const rendered = await template(["--set", "image.tag=7", "--set", "replayStore.bundled.image.repository=keygate.local/redis", "--set", "replayStore.bundled.image.tag=7"]);
+    const images = [...rendered.matchAll(/^\s+image: (\S+)$/gm)].map((match) => match[1]);
+    expect(new Set(images)).toEqual(new Set(["ghcr.io/keygate/keygate:7", "keygate.local/redis:7"]));
+  });
+
   it.each(["deploy/base", "deploy/overlays/example"])("builds %s with kubectl kustomize into objects the API server accepts", async (dir) => {
     const { stdout: built } = await kubectl(["kustomize", join(REPOSITORY_ROOT, dir)]);
     const objects = parseManifests(built);
