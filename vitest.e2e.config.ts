@@ -37,6 +37,8 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          // Before the node's project, not beside it: both build images and start control planes.
+          sequence: { groupOrder: 0 },
           include: ["test/e2e/*.test.ts"],
           pool: "forks",
           // One file at a time: they share the Docker engine, the image builds and the machine.
@@ -52,6 +54,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/node/*.test.ts"],
           // `keygate dev --node` as a user runs it (one node per host), for every file of the project.
           globalSetup: ["test/e2e/node/setup.ts"],

@@ -4,6 +4,8 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
 }
 
 export interface RunResult {
@@ -29,7 +31,7 @@ export function lastLines(text: string, count: number): string {
 /** Runs a command to completion; a non-zero exit rejects with the tail of its output. */
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -47,5 +49,6 @@ export function run(file: string, args: readonly string[], options: RunOptions =
         resolve({ stdout, stderr });
       },
     );
+    if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

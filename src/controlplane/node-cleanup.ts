@@ -1,16 +1,25 @@
 import { readdir, readFile, readlink, rm, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { exists } from "./binaries.js";
 import { run } from "./exec.js";
-import { FIREWALL_COMMENT, HOST_STATE_FILE, NODE_DATA_DIR, NODE_LINK, NODE_RUN_DIR, POD_BRIDGE, TUNED_SYSCTLS } from "./node-layout.js";
+import {
+  FIREWALL_COMMENT,
+  HOST_STATE_FILE,
+  NODE_CGROUP,
+  NODE_DATA_DIR,
+  NODE_EXECUTABLES,
+  NODE_LINK,
+  NODE_RUN_DIR,
+  POD_BRIDGE,
+  TUNED_SYSCTLS,
+} from "./node-layout.js";
 
 // Everything a local node leaves on the host, found from the host itself (cgroups, /proc, the
 // mount table, the firewall, links) rather than from a record of the run: the same cleanup works
 // after a normal stop, after SIGKILL of the process that started the node, and before a start.
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
-const POD_CGROUP = "kubepods";
 /** The kubelet links each container's log here, whatever its podLogsDir. */
 const CONTAINER_LOG_LINKS = "/var/log/containers";
 
@@ -18,14 +27,19 @@ async function quietly(action: Promise<unknown>): Promise<void> {
   await action.catch(() => undefined);
 }
 
-/** Every cgroup folder of the Pods, deepest first (cgroup v1: one tree per controller; v2: one tree). */
-async function podCgroups(): Promise<string[]> {
-  const roots: string[] = [];
-  if (await exists(join(CGROUP_ROOT, POD_CGROUP))) roots.push(join(CGROUP_ROOT, POD_CGROUP));
-  for (const controller of await readdir(CGROUP_ROOT).catch(() => [] as string[])) {
-    const root = join(CGROUP_ROOT, controller, POD_CGROUP);
-    if (await exists(root)) roots.push(root);
+/** The roots of this node's cgroups: one per controller on cgroup v1, one on v2. */
+export async function nodeCgroupRoots(): Promise<string[]> {
+  // v2: one unified hierarchy at the root (where every folder is a cgroup, so look no further).
+  if (await exists(join(CGROUP_ROOT, "cgroup.procs"))) return [join(CGROUP_ROOT, NODE_CGROUP)];
+  const hierarchies: string[] = [];
+  for (const entry of await readdir(CGROUP_ROOT, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && (await exists(join(CGROUP_ROOT, entry.name, "cgroup.procs")))) hierarchies.push(join(CGROUP_ROOT, entry.name));
   }
+  return hierarchies.map((hierarchy) => join(hierarchy, NODE_CGROUP));
+}
+
+/** Every cgroup folder under this node's cgroupRoot, deepest first; never another kubelet's. */
+async function podCgroups(): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -33,7 +47,7 @@ async function podCgroups(): Promise<string[]> {
     }
     found.push(dir);
   };
-  for (const root of roots) await walk(root);
+  for (const root of await nodeCgroupRoots()) if (await exists(root)) await walk(root);
   return found;
 }
 
@@ -46,14 +60,22 @@ async function pidsInCgroups(cgroups: readonly string[]): Promise<number[]> {
   return [...pids];
 }
 
-/** The node's own processes (containerd, its shims, kubelet, kube-proxy, CoreDNS): each names one of its folders. */
-async function pidsNamingNodeFolders(): Promise<number[]> {
+const NODE_PATH_PREFIXES = [`${NODE_RUN_DIR}/`, `${NODE_DATA_DIR}/`];
+
+/**
+ * The node's own processes (containerd, its shims, kubelet, kube-proxy, kube-scheduler, CoreDNS):
+ * one of its programs with an argument in one of the node's folders. A shell or an editor that
+ * merely names a path there is not one of them.
+ */
+async function nodeProcesses(): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes(NODE_RUN_DIR) || cmdline.includes(NODE_DATA_DIR)) pids.push(pid);
+    const args = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
+    const program = basename(args[0] ?? "");
+    if (!(NODE_EXECUTABLES as readonly string[]).includes(program)) continue;
+    if (args.some((arg) => NODE_PATH_PREFIXES.some((prefix) => arg.includes(prefix)))) pids.push(pid);
   }
   return pids;
 }
@@ -61,7 +83,7 @@ async function pidsNamingNodeFolders(): Promise<number[]> {
 async function killAll(): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const pids = [...(await pidsInCgroups(await podCgroups())), ...(await pidsNamingNodeFolders())];
+    const pids = [...(await pidsInCgroups(await podCgroups())), ...(await nodeProcesses())];
     if (pids.length === 0) return;
     if (Date.now() > deadline) throw new Error(`processes of the node would not die: ${pids.join(", ")}`);
     for (const pid of pids) {
@@ -103,20 +125,39 @@ async function unmountAll(): Promise<void> {
   if (left.length > 0) throw new Error(`mounts of the node would not go: ${left.join(", ")}`);
 }
 
-const NODE_RULE = new RegExp(`KUBE-|${FIREWALL_COMMENT}`);
+const KUBE_CHAIN = /^:(KUBE-[^ ]+) /;
 
-/** kube-proxy's and the kubelet's KUBE-* chains and the rules that jump to them, and this node's own rules; nothing else. */
-async function cleanFirewall(): Promise<void> {
+/**
+ * What to take out of one table, as iptables-restore input applied with --noflush (nothing else in
+ * the table is touched): this node's commented rules, and, when the node ran here, kube-proxy's and
+ * the kubelet's KUBE-* chains with the rules that jump to them.
+ */
+export function firewallRemovals(saved: string, kubeChains: boolean): string[] {
+  const chains = kubeChains ? saved.split("\n").flatMap((line) => KUBE_CHAIN.exec(line)?.[1] ?? []) : [];
+  const rules = saved
+    .split("\n")
+    .filter((line) => line.startsWith("-A ") && !chains.some((chain) => line.startsWith(`-A ${chain} `)))
+    .filter((line) => line.includes(FIREWALL_COMMENT) || chains.some((chain) => line.includes(` ${chain}`)))
+    .map((line) => `-D ${line.slice(3)}`);
+  return [...rules, ...chains.map((chain) => `-F ${chain}`), ...chains.map((chain) => `-X ${chain}`)];
+}
+
+async function cleanFirewall(kubeChains: boolean): Promise<void> {
   for (const family of ["iptables", "ip6tables"]) {
     for (const table of ["filter", "nat", "mangle"]) {
       const saved = await run(`${family}-save`, ["-t", table]).catch(() => undefined);
-      if (saved === undefined || !NODE_RULE.test(saved.stdout)) continue;
-      const kept = saved.stdout.split("\n").filter((line) => !NODE_RULE.test(line)).join("\n");
-      await writeFile(join("/tmp", `keygate-node-${family}-${table}.rules`), kept);
-      await run(`${family}-restore`, [join("/tmp", `keygate-node-${family}-${table}.rules`)]);
-      await rm(join("/tmp", `keygate-node-${family}-${table}.rules`), { force: true });
+      const removals = saved === undefined ? [] : firewallRemovals(saved.stdout, kubeChains);
+      if (removals.length === 0) continue;
+      await run(`${family}-restore`, ["--noflush"], { input: `*${table}\n${removals.join("\n")}\nCOMMIT\n` });
     }
   }
+}
+
+/** KUBE-* chains with no record of this node having run: the host runs a Kubernetes of its own. */
+export async function foreignKubernetes(): Promise<boolean> {
+  if (await exists(HOST_STATE_FILE)) return false;
+  const saved = await run("iptables-save", []).catch(() => undefined);
+  return saved !== undefined && /^:KUBE-/m.test(saved.stdout);
 }
 
 async function deleteLinks(): Promise<void> {
@@ -161,10 +202,13 @@ async function removeLogLinks(): Promise<void> {
 
 /** Removes every trace of the local node from the host; safe to run at any time, any number of times. */
 export async function cleanNode(): Promise<void> {
+  // The record of the host's state is written before the node's first change: its presence is
+  // what makes KUBE-* chains this node's (kube-proxy's names are the same on every host).
+  const ranHere = await exists(HOST_STATE_FILE);
   await killAll();
   await removePodCgroups();
   await unmountAll();
-  await cleanFirewall();
+  await cleanFirewall(ranHere);
   await deleteLinks();
   await restoreHostState();
   await removeLogLinks();

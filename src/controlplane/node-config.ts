@@ -1,5 +1,5 @@
 import { PAUSE_IMAGE } from "./images.js";
-import { CLUSTER_DOMAIN, CONTAINERD_SOCKET, NODE_ADDRESS, NODE_DATA_DIR, NODE_RUN_DIR, POD_BRIDGE, POD_CIDR } from "./node-layout.js";
+import { CLUSTER_DOMAIN, CONTAINERD_SOCKET, NODE_CGROUP, NODE_ADDRESS, NODE_DATA_DIR, NODE_RUN_DIR, POD_BRIDGE, POD_CIDR } from "./node-layout.js";
 
 // The configuration files of one local node: pure text from the layout, so a test can read them.
 
@@ -79,6 +79,7 @@ export function kubeletConfig(caFile: string, resolvConf: string): string {
       kind: "KubeletConfiguration",
       failCgroupV1: false,
       cgroupDriver: "cgroupfs",
+      cgroupRoot: `/${NODE_CGROUP}`,
       failSwapOn: false,
       address: NODE_ADDRESS,
       readOnlyPort: 0,

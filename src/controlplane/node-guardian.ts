@@ -1,8 +1,11 @@
-// Started detached by startNode, with a pipe from the starter as its stdin. The pipe closes when
-// the starter exits, however it exits (SIGKILL included, which no handler of the starter sees),
-// and then this cleans the host of the node.
+// Started detached by prepareNodeHost, with a pipe from the starter as its stdin, and made the
+// owner of the node's lock. The pipe closes when the starter exits, however it exits (SIGKILL
+// included, which no handler of the starter sees); then this cleans the host of the node and
+// releases the lock, so that no new node starts on a host still being cleaned.
 import { appendFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { cleanNode } from "./node-cleanup.js";
+import { NODE_LOCK } from "./node-layout.js";
 
 const log = process.argv[2];
 
@@ -11,16 +14,18 @@ function note(message: string): void {
 }
 
 process.stdin.on("data", () => undefined);
-process.stdin.once("close", () => {
+async function cleanUp(): Promise<void> {
   note("the node's starter is gone; cleaning up");
-  cleanNode().then(
-    () => {
-      note("cleaned");
-      process.exit(0);
-    },
-    (error: unknown) => {
-      note(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-});
+  try {
+    await cleanNode();
+    note("cleaned");
+  } catch (error) {
+    note(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  await rm(NODE_LOCK, { recursive: true, force: true });
+  process.exit(0);
+}
+
+process.stdin.once("close", () => void cleanUp());
+// The starter waits for this line before it changes anything on the host.
+process.stdout.write("watching\n");

@@ -19,6 +19,18 @@ export const FIREWALL_COMMENT = "keygate-node";
 
 export const CONTAINERD_SOCKET = `${NODE_RUN_DIR}/containerd.sock`;
 
+/** One node per host: held by the starter, then by its guardian until the host is clean. */
+export const NODE_LOCK = `${NODE_RUN_DIR}.lock`;
+
+/**
+ * The kubelet's cgroupRoot: every Pod cgroup of this node lies under it, and nothing of another
+ * kubelet on the host (which would use /kubepods) does.
+ */
+export const NODE_CGROUP = "keygate-node";
+
+/** The node's programs: only processes of these, naming the node's folders, are ever killed. */
+export const NODE_EXECUTABLES = ["containerd", "containerd-shim", "containerd-shim-runc-v2", "kubelet", "kube-proxy", "kube-scheduler", "coredns"] as const;
+
 /** What the kubelet and kube-proxy change on the host, recorded before the start and restored by the cleanup. */
 export const TUNED_SYSCTLS = [
   "net/ipv4/ip_forward",

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -11,10 +11,10 @@ import type { ControlPlane } from "./harness.js";
 import { type DebianPackage, ensureDebianPackages, requireRootOnDebian } from "./apt.js";
 import { kubectl } from "./kubectl.js";
 import { acquireDirectoryLock, type DirectoryLock } from "./lock.js";
-import { cleanNode, recordHostState } from "./node-cleanup.js";
+import { cleanNode, foreignKubernetes, nodeCgroupRoots, recordHostState } from "./node-cleanup.js";
 import { CNI_BIN_DIR, CNI_CONF_DIR, cniConfig, containerdConfig, corefile, kubeletConfig } from "./node-config.js";
 import type { NodeBinaries } from "./node-binaries.js";
-import { CONTAINERD_SOCKET, FIREWALL_COMMENT, NODE_ADDRESS, NODE_DATA_DIR, NODE_LINK, NODE_NAME, NODE_RUN_DIR, POD_BRIDGE, POD_CIDR } from "./node-layout.js";
+import { CONTAINERD_SOCKET, FIREWALL_COMMENT, NODE_ADDRESS, NODE_DATA_DIR, NODE_LINK, NODE_LOCK, NODE_NAME, NODE_RUN_DIR, POD_BRIDGE, POD_CIDR } from "./node-layout.js";
 import { freePort } from "./ports.js";
 import { type ManagedProcess, startProcess } from "./process.js";
 import { waitUntilHealthy } from "./readiness.js";
@@ -42,72 +42,115 @@ export interface NodeHost {
 }
 
 const GUARDIAN = fileURLToPath(new URL("./node-guardian.ts", import.meta.url));
+const GUARDIAN_START_MS = 30_000;
+const CLEANUP_MS = 120_000;
+
+/** The starter's end of the guardian's stdin: closing it (or dying) starts the cleanup. */
+interface Guardian {
+  readonly pid: number;
+  readonly pipe: Writable;
+}
+
+/** Resolves once the guardian says it is watching the pipe; rejects if it never does. */
+function guardianReady(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the node's guardian did not start within ${GUARDIAN_START_MS / 1000}s`)), GUARDIAN_START_MS);
+    child.once("error", (error) => reject(error));
+    child.once("exit", (code) => reject(new Error(`the node's guardian exited at start (${String(code)})`)));
+    child.stdout?.once("data", () => {
+      clearTimeout(timer);
+      child.removeAllListeners("exit");
+      child.stdout?.destroy();
+      resolve();
+    });
+  });
+}
 
 /**
  * The guardian runs from the sources with tsx's loader, like the development CLI that starts it,
  * in one process (tsx's own CLI would put a second in between, and only the first would see the pipe).
  */
-function startGuardian(logFile: string): Writable {
-  const guardian = spawn(process.execPath, ["--import", "tsx", GUARDIAN, logFile], { cwd: PACKAGE_ROOT, detached: true, stdio: ["pipe", "ignore", "ignore"] });
-  guardian.unref();
-  const pipe = guardian.stdin;
-  if (!pipe) throw new Error("the node's guardian could not be started");
+async function startGuardian(logFile: string): Promise<Guardian> {
+  const child = spawn(process.execPath, ["--import", "tsx", GUARDIAN, logFile], { cwd: PACKAGE_ROOT, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+  await guardianReady(child);
+  child.unref();
+  const pipe = child.stdin;
+  if (!pipe || child.pid === undefined) throw new Error("the node's guardian could not be started");
   // Unref'd too: the open pipe must not keep this process alive, only tell the guardian when it ends.
   (pipe as Writable & { unref?: () => void }).unref?.();
-  return pipe;
+  return { pid: child.pid, pipe };
 }
 
-async function addFirewallRule(args: readonly string[]): Promise<void> {
-  const rule = ["FORWARD", ...args, "-m", "comment", "--comment", FIREWALL_COMMENT, "-j", "ACCEPT"];
-  // Docker sets the FORWARD policy to DROP; Pods reach each other's Services through the host.
-  await run("iptables", ["-I", ...rule]);
-}
+// Docker sets the FORWARD policy to DROP. Pods reach each other's Services through the host, and
+// get answers back; nothing else may start a connection into the Pods' bridge from outside.
+const FORWARD_RULES = [
+  ["-i", POD_BRIDGE],
+  ["-o", POD_BRIDGE, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"],
+];
 
 async function configureHostNetwork(): Promise<void> {
   await run("ip", ["link", "add", NODE_LINK, "type", "bridge"]);
   await run("ip", ["addr", "add", `${NODE_ADDRESS}/32`, "dev", NODE_LINK]);
   await run("ip", ["link", "set", NODE_LINK, "up"]);
   await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
-  await addFirewallRule(["-i", POD_BRIDGE]);
-  await addFirewallRule(["-o", POD_BRIDGE]);
+  for (const match of FORWARD_RULES) await run("iptables", ["-I", "FORWARD", ...match, "-m", "comment", "--comment", FIREWALL_COMMENT, "-j", "ACCEPT"]);
+}
+
+/** The guardian removes the lock once the host is clean; waits for that, or cleans itself. */
+async function waitForGuardian(): Promise<void> {
+  const deadline = Date.now() + CLEANUP_MS;
+  while (Date.now() < deadline) {
+    if (!(await exists(NODE_LOCK))) return;
+    await sleep(200);
+  }
+  await cleanNode();
+  await rm(NODE_LOCK, { recursive: true, force: true });
+}
+
+async function refuseForeignKubernetes(): Promise<void> {
+  if (await foreignKubernetes()) {
+    throw new Error("this host runs Kubernetes of its own (its firewall has KUBE-* chains): a local node would share, and on cleanup remove, them; use another machine");
+  }
 }
 
 export async function prepareNodeHost(logDir: string, progress: (message: string) => void): Promise<NodeHost> {
   // Network links, mounts and cgroups need root; the packages come from Debian's archive.
   await requireRootOnDebian("a real node");
   await ensureDebianPackages(NODE_PACKAGES, progress);
-  const lock: DirectoryLock = await acquireDirectoryLock(`${NODE_RUN_DIR}.lock`, (owner) => progress(`another local node is running (pid ${owner ?? "?"}); waiting for it to stop`));
-  let guardian: Writable | undefined;
+  const lock: DirectoryLock = await acquireDirectoryLock(NODE_LOCK, (owner) => progress(`another local node, or its cleanup, is running (pid ${owner ?? "?"}); waiting for it`));
+  let guardian: Guardian | undefined;
   try {
+    await refuseForeignKubernetes();
     await cleanNode();
-    await recordHostState();
     await mkdir(logDir, { recursive: true });
-    guardian = startGuardian(join(logDir, "node-guardian.log"));
+    guardian = await startGuardian(join(logDir, "node-guardian.log"));
+    // From here the guardian holds the lock: a new start waits until it has cleaned up, whatever
+    // becomes of this process.
+    await writeFile(join(NODE_LOCK, "pid"), String(guardian.pid));
+    await recordHostState();
     await configureHostNetwork();
   } catch (error) {
-    guardian?.end();
-    await lock.release();
+    if (guardian) {
+      guardian.pipe.end();
+      await waitForGuardian();
+    } else {
+      await lock.release();
+    }
     throw error;
   }
-  const pipe = guardian;
+  const { pipe } = guardian;
   return {
     address: NODE_ADDRESS,
     release: async () => {
       pipe.end();
-      await waitForCleanup();
-      await lock.release();
+      await waitForGuardian();
     },
   };
 }
 
-/** The guardian cleans once the pipe closes; the host is clean when the node's folders are gone (removed last). */
-async function waitForCleanup(): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (!(await exists(NODE_DATA_DIR)) && !(await exists(NODE_RUN_DIR))) return;
-    await sleep(200);
-  }
-  await cleanNode();
+/** Imports image archives (`docker save` output) into the node's containerd, where the kubelet finds them. */
+export async function importIntoNode(archives: readonly string[]): Promise<void> {
+  for (const archive of archives) await run("ctr", ["--address", CONTAINERD_SOCKET, "-n", "k8s.io", "images", "import", archive], { timeoutMs: 600_000 });
 }
 
 export interface LocalNode {
@@ -238,6 +281,8 @@ export async function startNode(options: StartNodeOptions): Promise<LocalNode> {
     await waitUntilHealthy(scheduler, `https://127.0.0.1:${schedulerPort}/healthz`, { insecure: true }, 60_000);
     start("kube-proxy", binaries.path("kube-proxy"), await kubeProxyArgs(kubeconfig));
     start("coredns", binaries.path("coredns"), ["-conf", config.corefile]);
+    // The kubelet's cgroupRoot must exist; it creates everything below it.
+    for (const root of await nodeCgroupRoots()) await mkdir(root, { recursive: true });
     progress("starting the kubelet");
     const kubelet = start("kubelet", binaries.path("kubelet"), [
       `--config=${config.kubelet}`,
@@ -259,9 +304,7 @@ export async function startNode(options: StartNodeOptions): Promise<LocalNode> {
     podCidr: POD_CIDR,
     containerdSocket: CONTAINERD_SOCKET,
     processes,
-    importImages: async (archives) => {
-      for (const archive of archives) await run("ctr", ["--address", CONTAINERD_SOCKET, "-n", "k8s.io", "images", "import", archive], { timeoutMs: 300_000 });
-    },
+    importImages: importIntoNode,
     stop,
   };
 }

@@ -14,6 +14,8 @@ function replicas(text: string): number {
 
 async function runDev(options: { stateDir: string; verifierReplicas: string; node?: boolean }): Promise<void> {
   if (options.node) {
+    // The chart decides the verifier's replicas on a node (verifier.replicas).
+    if (options.verifierReplicas !== "1") throw new Error("--verifier-replicas does not apply with --node: set verifier.replicas when installing the chart");
     const nodeEnv = await startDevNode({ stateDir: options.stateDir, progress });
     console.log(howToNode(nodeEnv));
     stopOnSignal(() => nodeEnv.stop());

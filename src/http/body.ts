@@ -13,7 +13,7 @@ const NO_BODY = Buffer.alloc(0);
 export function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer | BodyProblem> {
   const length = req.headers["content-length"];
   // HTTP/1.1 frames a body by Content-Length or Transfer-Encoding only (RFC 9112, 6.3): without
-  // either there is none, and a GET from a gateway (every forward-auth call) need not wait for it.
+  // either there is none, and the GET a gateway sends when it forwards no body need not wait for one.
   if ((length === undefined || length === "0") && req.headers["transfer-encoding"] === undefined) return Promise.resolve(NO_BODY);
   if (Number(length) > limit) return Promise.resolve("tooLarge");
   return new Promise((resolve) => {

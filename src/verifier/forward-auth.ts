@@ -96,21 +96,23 @@ function profile({ required, optional, ...rest }: ProfileSpec): GatewayProfile {
 
 const REPEATED = "header must appear exactly once (the gateway must replace any copy the client sent)";
 
+/** The call's headers, their names lowercased once (same order) for everything that reads them, and its body. */
+interface CallHeaders {
+  readonly headers: HeaderList;
+  readonly lowerNames: readonly string[];
+  readonly body: Buffer | undefined;
+}
+
 /** The gateway's headers of one call, each checked to appear at most once. */
 class GatewayHeaders {
-  private constructor(
-    private readonly values: ReadonlyMap<string, string>,
-    /** Every header name of the call lowercased, in order: worked out once for all that follows. */
-    readonly lowerNames: readonly string[],
-  ) {}
+  private constructor(private readonly values: ReadonlyMap<string, string>) {}
 
-  static read(profile: GatewayProfile, headers: HeaderList): Parsed<GatewayHeaders> {
+  static read(profile: GatewayProfile, call: CallHeaders): Parsed<GatewayHeaders> {
     const values = new Map<string, string>();
-    const lowerNames: string[] = [];
     let repeated: string | undefined;
-    for (const [name, value] of headers) {
-      const key = name.toLowerCase();
-      lowerNames.push(key);
+    for (let i = 0; i < call.headers.length; i++) {
+      const key = call.lowerNames[i] as string;
+      const value = (call.headers[i] as [string, string])[1];
       if (!profile.names.has(key)) continue;
       if (values.has(key)) repeated ??= key;
       else values.set(key, value);
@@ -119,7 +121,7 @@ class GatewayHeaders {
       if (rule.lower === repeated) return invalidField(rule.display, REPEATED);
       if (rule.required && !values.get(rule.lower)) return invalidField(rule.display, "header is missing");
     }
-    return new GatewayHeaders(values, lowerNames);
+    return new GatewayHeaders(values);
   }
 
   get(name: string): string | undefined {
@@ -213,11 +215,11 @@ interface Framing {
 }
 
 /** The client's headers: the gateway's own and the hop's out, the original Host and length in. */
-function originalHeaders(auth: AuthRequest, gateway: GatewayHeaders, framing: Framing): HeaderList {
+function originalHeaders(call: CallHeaders, gateway: GatewayHeaders, framing: Framing): HeaderList {
   const headers: HeaderList = [[HOST, framing.host]];
-  for (let i = 0; i < auth.headers.length; i++) {
-    const [name, value] = auth.headers[i] as readonly [string, string];
-    const key = gateway.lowerNames[i] as string;
+  for (let i = 0; i < call.headers.length; i++) {
+    const [name, value] = call.headers[i] as readonly [string, string];
+    const key = call.lowerNames[i] as string;
     const callLength = key === "content-length" && framing.body === undefined;
     if (!HOP_BY_HOP.has(key) && key !== HOST && !gateway.owns(key) && !callLength) headers.push([name, value]);
   }
@@ -225,13 +227,13 @@ function originalHeaders(auth: AuthRequest, gateway: GatewayHeaders, framing: Fr
   return headers;
 }
 
-function assemble(profile: GatewayProfile, auth: AuthRequest, gateway: GatewayHeaders, original: Original): Parsed<Forwarded> {
-  const body = usableBody(profile, gateway, auth.body);
+function assemble(profile: GatewayProfile, call: CallHeaders, gateway: GatewayHeaders, original: Original): Parsed<Forwarded> {
+  const body = usableBody(profile, gateway, call.body);
   if (isApiError(body)) return body;
   const length = originalLength(profile, gateway);
   if (isApiError(length)) return length;
   const forwardedFor = gateway.get(FORWARDED_FOR);
-  const headers = originalHeaders(auth, gateway, { host: original.host, length, body });
+  const headers = originalHeaders(call, gateway, { host: original.host, length, body });
   return {
     request: { method: original.method, ...splitRequestTarget(original.target), headers, body },
     forwardedFor: forwardedFor === undefined ? [] : [forwardedFor],
@@ -241,10 +243,11 @@ function assemble(profile: GatewayProfile, auth: AuthRequest, gateway: GatewayHe
 /** The client's request, rebuilt from what one gateway sends to an authorization service. */
 export function describeForwarded(gatewayName: Gateway, auth: AuthRequest): Forwarded | ApiError {
   const profile = PROFILES[gatewayName];
-  const gateway = GatewayHeaders.read(profile, auth.headers);
+  const call: CallHeaders = { headers: auth.headers, lowerNames: auth.headers.map(([name]) => name.toLowerCase()), body: auth.body };
+  const gateway = GatewayHeaders.read(profile, call);
   if (isApiError(gateway)) return gateway;
   const original = profile.original(gateway, auth);
   if (isApiError(original)) return original;
   if (!original.target.startsWith("/")) return invalidField("original URI", "must be a path starting with /");
-  return assemble(profile, auth, gateway, original);
+  return assemble(profile, call, gateway, original);
 }

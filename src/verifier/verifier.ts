@@ -99,10 +99,18 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+// After the drain, requests in flight get this long to finish; a client still sending slowly then
+// is cut off, so that the process ends well within a Pod's termination grace period.
+const CLOSE_GRACE_MS = 5_000;
+
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    server.close(() => {
+      clearTimeout(cutOff);
+      resolve();
+    });
     server.closeIdleConnections();
+    const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
   });
 }
 

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { run, type RunResult } from "../../../src/controlplane/exec.js";
 import { ensureBaseImage } from "../../../src/controlplane/images.js";
-import { CONTAINERD_SOCKET } from "../../../src/controlplane/node-layout.js";
+import { importIntoNode } from "../../../src/controlplane/node.js";
 import { PACKAGE_ROOT } from "../../../src/paths.js";
 import type { NodeTestInfo } from "./info.js";
 
@@ -25,7 +24,7 @@ export class NodeCluster {
 
   kubectl(args: readonly string[], input?: string): Promise<RunResult> {
     const all = [`--kubeconfig=${this.info.dev.kubeconfig}`, ...args];
-    return input === undefined ? run(this.info.kubectl, all, { timeoutMs: 180_000 }) : runWithInput(this.info.kubectl, all, input);
+    return run(this.info.kubectl, all, { timeoutMs: 180_000, input });
   }
 
   async apply(manifest: string, namespace?: string): Promise<void> {
@@ -60,25 +59,11 @@ export class NodeCluster {
   }
 }
 
-function runWithInput(file: string, args: readonly string[], input: string): Promise<RunResult> {
-  return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${file} ${args.join(" ")} failed (exit ${code}):\n${stdout}${stderr}`))));
-    child.stdin.end(input);
-  });
-}
-
-
 /** Builds an image of the tests' own (FROM the local base image) and imports it into the node's containerd. */
 export async function buildTestImage(ref: string, contextDir: string, stateDir: string): Promise<void> {
   const base = await ensureBaseImage();
   await run("docker", ["build", "--network", "host", "--build-arg", `BASE_IMAGE=${base.ref}`, "-t", ref, contextDir], { timeoutMs: 1_800_000 });
   const archive = join(stateDir, `${ref.replace(/[/:]/g, "_")}.tar`);
   await run("docker", ["save", "-o", archive, ref], { timeoutMs: 600_000 });
-  await run("ctr", ["--address", CONTAINERD_SOCKET, "-n", "k8s.io", "images", "import", archive], { timeoutMs: 600_000 });
+  await importIntoNode([archive]);
 }

@@ -1,8 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { run } from "../../../src/controlplane/exec.js";
 
-// What a local node could leave on the host, read from the host itself, independently of the
-// cleanup code it checks.
+// What a local node could leave on the host, read from the host itself with code of its own
+// (not the cleanup's): any process naming the node's folders, any KUBE-* rule.
 
 const NODE_DIRS = ["/run/keygate-node", "/var/lib/keygate-node"];
 const SYSCTLS = ["net/ipv4/ip_forward", "vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"];
@@ -43,12 +43,14 @@ async function processTraces(): Promise<string[]> {
 
 async function fileTraces(): Promise<string[]> {
   const traces: string[] = [];
-  for (const controller of await readdir("/sys/fs/cgroup").catch(() => [] as string[])) {
-    if (await exists(`/sys/fs/cgroup/${controller}/kubepods`)) traces.push(`cgroup /sys/fs/cgroup/${controller}/kubepods`);
+  // The node's cgroupRoot, on cgroup v2 and under every v1 controller.
+  for (const dir of ["", ...(await readdir("/sys/fs/cgroup").catch(() => [] as string[]))]) {
+    const root = `/sys/fs/cgroup/${dir ? `${dir}/` : ""}keygate-node`;
+    if (await exists(root)) traces.push(`cgroup ${root}`);
   }
   const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((line) => line.includes("keygate-node"));
   traces.push(...mounts.map((line) => `mount ${line.split(" ")[4] ?? ""}`));
-  for (const path of [...NODE_DIRS, "/var/lib/keygate-node.host-state.json"]) if (await exists(path)) traces.push(`path ${path}`);
+  for (const path of [...NODE_DIRS, "/run/keygate-node.lock", "/var/lib/keygate-node.host-state.json"]) if (await exists(path)) traces.push(`path ${path}`);
   return traces;
 }
 
