@@ -18,7 +18,7 @@ function skipReason(): string | null {
   }
 }
 
-const NODE_SCENARIOS = ["chart", "workload", "leader", "upgrade", "lifecycle"];
+const NODE_SCENARIOS = ["chart", "workload", "leader", "upgrade", "expiry", "lifecycle"];
 
 class NodeScenarioOrder extends BaseSequencer {
   override sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -30,7 +30,7 @@ class NodeScenarioOrder extends BaseSequencer {
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".keygate/e2e-report.json" }]],
-    // The node's files build on each other: install, use, upgrade, uninstall, stop. (A sequencer
+    // The node's files build on each other: install, use, upgrade, expire, uninstall, stop. (A sequencer
     // is the run's, not a project's.)
     sequence: { sequencer: NodeScenarioOrder },
     projects: [

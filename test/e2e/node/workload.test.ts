@@ -1,26 +1,20 @@
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NGINX_IMAGE } from "../../../src/controlplane/images.js";
 import { gatewayConfig, substitute } from "../../support/gateways/doc.js";
 import { buildTestImage, NodeCluster, nodeOrSkip } from "./cluster.js";
+import { type Call, callsOf, firstCall as firstCallOf, WORKLOAD_NAMESPACE } from "./workload-calls.js";
 
 // Workloads as users run them: a Pod mounts an issued Secret (as a volume, or envFrom), AWS's SDK
 // (botocore) in it signs calls to a demo API behind an NGINX gateway Pod configured from
-// docs/gateways.md, which asks the verifier Service. The chart is installed by chart.test.ts.
+// docs/gateways.md, which asks the verifier Service. The chart is installed by chart.test.ts. The
+// session's Pod keeps calling: expiry.test.ts checks it is refused once the session expires.
 
 const info = nodeOrSkip("workload.test.ts");
 const cluster = info ? new NodeCluster(info) : undefined;
-const NS = "e2e-workload";
+const NS = WORKLOAD_NAMESPACE;
 const WORKLOAD_IMAGE = "keygate.local/e2e-workload:1";
 const GATEWAY_URL = `http://gateway.${NS}.svc:8080/orders/4711`;
-
-/** What the signing loop in the workload Pod prints, one line per call. */
-interface Call {
-  readonly at: number;
-  readonly status: number;
-  readonly body: string;
-}
 
 // The demo API answers with who the gateway says called: the verifier's answer, passed upstream.
 const DEMO_API = `
@@ -100,26 +94,8 @@ ${credentials}
 describe.skipIf(!cluster)("workloads that mount issued Secrets, behind a real gateway", () => {
   const c = cluster as NodeCluster;
 
-  async function calls(pod: string): Promise<Call[]> {
-    const { stdout } = await c.kubectl(["-n", NS, "logs", pod]);
-    return stdout
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Call);
-  }
-
-  /** The first call of the Pod at or after `since` that matches, waiting for it. */
-  async function firstCall(pod: string, since: number, matches: (call: Call) => boolean, timeoutMs = 120_000): Promise<Call> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Call[] = [];
-    while (Date.now() < deadline) {
-      last = await calls(pod).catch(() => []);
-      const found = last.find((call) => call.at >= since && matches(call));
-      if (found) return found;
-      await sleep(500);
-    }
-    throw new Error(`${pod}: no matching call since ${since}; last calls: ${JSON.stringify(last.slice(-3))}`);
-  }
+  const calls = (pod: string): Promise<Call[]> => callsOf(c, pod);
+  const firstCall = (pod: string, since: number, matches: (call: Call) => boolean): Promise<Call> => firstCallOf(c, pod, since, matches);
 
   async function issueKey(name: string, user: string): Promise<void> {
     await c.apply(`apiVersion: iam.keygate.dev/v1alpha1\nkind: AccessKey\nmetadata: {name: ${name}}\nspec: {user: ${user}}\n`, NS);
