@@ -44,6 +44,7 @@ export interface NodeHost {
 const GUARDIAN = fileURLToPath(new URL("./node-guardian.ts", import.meta.url));
 const GUARDIAN_START_MS = 30_000;
 const CLEANUP_MS = 120_000;
+const NODE_STOP_GRACE_MS = 2_000;
 
 /** The starter's end of the guardian's stdin: closing it (or dying) starts the cleanup. */
 interface Guardian {
@@ -262,8 +263,9 @@ export async function startNode(options: StartNodeOptions): Promise<LocalNode> {
     processes.push(managed);
     return managed;
   };
+  // A short grace: the guardian's cleanup kills whatever of the node is left anyway.
   const stop = async (): Promise<void> => {
-    for (const managed of [...processes].reverse()) await managed.stop();
+    for (const managed of [...processes].reverse()) await managed.stop(NODE_STOP_GRACE_MS);
   };
   try {
     progress("starting containerd");

@@ -132,19 +132,20 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const replay = openReplayStore(options.replayStore ?? { kind: "memory" }, () => clock.now(), log);
   const flush = statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), index);
   const lastUsed = new LastUsedBatcher({ intervalMs, clock, flush, log });
-  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready: () => index.isReady });
+  let draining = false;
+  const ready = (): boolean => index.isReady && !draining;
+  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready });
   const mfa = new MfaChecker({
     records: new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace),
     keks: () => index.kekSet(),
     now,
     log,
   });
-  let draining = false;
   const server = createVerifierServer({
     verification: new Verification(index, metrics.counted(replay), now, policyOf(options)),
     mfa,
     owners: index,
-    ready: () => index.isReady && !draining,
+    ready,
     draining: () => draining,
     metrics,
     lastUsed,
