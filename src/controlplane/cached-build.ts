@@ -7,12 +7,12 @@ import { acquireDirectoryLock } from "./lock.js";
 export interface CachedBuildSpec {
   /** Folder under the cache root, naming the pinned version(s): `node-k8s-v1.36.3`. */
   readonly dirName: string;
-  /** Said while waiting for another process's build of the same thing. */
+  /** What is built: `Helm v3.22.0`, said while waiting for another build and when one fails. */
   readonly what: string;
   /** Builds into `bin` (which becomes the cached folder), using `work` for anything temporary. */
   build(bin: string, work: string): Promise<void>;
-  /** Prefixed to a build failure: what the build needs, and any way around it. */
-  readonly failureHint: string;
+  /** Said when the build fails: what it needs, and any way around it. */
+  readonly needs: string;
 }
 
 export interface CachedBuild {
@@ -21,6 +21,9 @@ export interface CachedBuild {
 }
 
 const COMPLETE_MARKER = ".complete";
+
+/** What every build from a Go module needs. */
+export const GO_NEEDED = "It needs Go (go 1.26 or newer on PATH) and the Go module proxy.";
 
 export async function ensureCachedBuild(spec: CachedBuildSpec, env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<CachedBuild> {
   const root = cacheRoot(env);
@@ -49,7 +52,7 @@ async function buildInto(spec: CachedBuildSpec, root: string, dir: string): Prom
     await rename(bin, dir);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${spec.failureHint}; nothing was left in the cache.\n${message}`, { cause: error });
+    throw new Error(`building ${spec.what} failed; nothing was left in the cache. ${spec.needs}\n${message}`, { cause: error });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

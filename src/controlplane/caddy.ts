@@ -1,8 +1,8 @@
-import { access, constants, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildEnv, cacheRoot, exists } from "./binaries.js";
+import { buildEnv, cacheRoot } from "./binaries.js";
+import { ensureCachedBuild, GO_NEEDED } from "./cached-build.js";
 import { run } from "./exec.js";
-import { acquireDirectoryLock } from "./lock.js";
 
 // The Caddy the gateway tests run, built from its Go module and cached like Helm, so every
 // machine tests docs/gateways.md against the same Caddy. Development tooling: not shipped.
@@ -22,10 +22,10 @@ export interface EnsureCaddyOptions {
   progress?: (message: string) => void;
 }
 
-const COMPLETE_MARKER = ".complete";
+const CADDY_DIR = `caddy-v${CADDY_VERSION}`;
 
 export function caddyCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), `caddy-v${CADDY_VERSION}`);
+  return join(cacheRoot(env), CADDY_DIR);
 }
 
 export function caddyWrapperGoMod(caddyVersion: string): string {
@@ -62,43 +62,23 @@ export async function ensureCaddy(options: EnsureCaddyOptions = {}): Promise<Cad
     });
     return { path: override, source: CADDY_OVERRIDE_ENV };
   }
-  const dir = caddyCacheDir(env);
-  const cached = (): CaddyBinary => ({ path: join(dir, "caddy"), source: "cache" });
-  if (await exists(join(dir, COMPLETE_MARKER))) return cached();
-  await mkdir(cacheRoot(env), { recursive: true });
-  const lock = await acquireDirectoryLock(`${dir}.lock`, (owner) => progress(`another build of Caddy is running (pid ${owner ?? "?"}); waiting for it`));
-  try {
-    if (await exists(join(dir, COMPLETE_MARKER))) return cached();
-    await buildCaddyInto(dir, env, progress);
-    return { ...cached(), source: "built" };
-  } finally {
-    await lock.release();
-  }
-}
-
-async function buildCaddyInto(dir: string, env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<void> {
-  const work = join(cacheRoot(env), `.build-caddy-v${CADDY_VERSION}-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  await rm(dir, { recursive: true, force: true });
-  try {
-    progress(`building Caddy v${CADDY_VERSION} from ${CADDY_MODULE} into ${dir}; the first build takes a minute or two`);
-    const module = join(work, "module");
-    const bin = join(work, "bin");
-    await mkdir(module, { recursive: true });
-    await writeFile(join(module, "go.mod"), caddyWrapperGoMod(CADDY_VERSION));
-    await writeFile(join(module, "tools.go"), caddyToolsGo());
-    const goEnv = buildEnv(env);
-    await run("go", ["mod", "tidy"], { cwd: module, env: goEnv });
-    await run("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(bin, "caddy"), CADDY_COMMAND], { cwd: module, env: goEnv });
-    const version = await reportedVersion(join(bin, "caddy"));
-    if (version !== `v${CADDY_VERSION}`) throw new Error(`the built caddy reports ${version ?? "no version"}; expected v${CADDY_VERSION}`);
-    await writeFile(join(bin, COMPLETE_MARKER), JSON.stringify({ caddy: CADDY_VERSION, builtAt: new Date().toISOString() }));
-    await rename(bin, dir);
-    progress(`Caddy ${version} ready in ${dir}`);
-  } catch (error) {
-    const hint = `building Caddy v${CADDY_VERSION} failed; nothing was left in the cache. It needs Go (go 1.26 or newer on PATH) and the Go module proxy. Alternatively set ${CADDY_OVERRIDE_ENV} to a Caddy 2 binary.`;
-    throw new Error(`${hint}\n${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  const spec = {
+    dirName: CADDY_DIR,
+    what: `Caddy v${CADDY_VERSION}`,
+    needs: `${GO_NEEDED} Alternatively set ${CADDY_OVERRIDE_ENV} to a Caddy 2 binary.`,
+    build: async (bin: string, work: string) => {
+      progress(`building Caddy v${CADDY_VERSION} from ${CADDY_MODULE}; the first build takes a minute or two`);
+      const module = join(work, "module");
+      await mkdir(module, { recursive: true });
+      await writeFile(join(module, "go.mod"), caddyWrapperGoMod(CADDY_VERSION));
+      await writeFile(join(module, "tools.go"), caddyToolsGo());
+      const goEnv = buildEnv(env);
+      await run("go", ["mod", "tidy"], { cwd: module, env: goEnv });
+      await run("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(bin, "caddy"), CADDY_COMMAND], { cwd: module, env: goEnv });
+      const version = await reportedVersion(join(bin, "caddy"));
+      if (version !== `v${CADDY_VERSION}`) throw new Error(`the built caddy reports ${version ?? "no version"}; expected v${CADDY_VERSION}`);
+    },
+  };
+  const { dir, source } = await ensureCachedBuild(spec, env, progress);
+  return { path: join(dir, "caddy"), source };
 }

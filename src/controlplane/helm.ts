@@ -1,8 +1,8 @@
-import { access, constants, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildEnv, cacheRoot, exists } from "./binaries.js";
-import { CommandFailedError, run } from "./exec.js";
-import { acquireDirectoryLock } from "./lock.js";
+import { buildEnv, cacheRoot } from "./binaries.js";
+import { ensureCachedBuild, GO_NEEDED } from "./cached-build.js";
+import { run } from "./exec.js";
 
 // The Helm that renders and lints charts/keygate in tests, built from its Go module like the
 // control-plane binaries, so every machine renders the chart with the same Helm.
@@ -26,11 +26,11 @@ export interface EnsureHelmOptions {
   progress?: (message: string) => void;
 }
 
-const COMPLETE_MARKER = ".complete";
+const HELM_DIR = `helm-v${HELM_VERSION}`;
 
 /** Where the pinned Helm lives: beside the control-plane binaries, under the same cache root. */
 export function helmCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), `helm-v${HELM_VERSION}`);
+  return join(cacheRoot(env), HELM_DIR);
 }
 
 export function helmWrapperGoMod(helmVersion: string): string {
@@ -94,42 +94,20 @@ export async function ensureHelm(options: EnsureHelmOptions = {}): Promise<HelmB
   const progress = options.progress ?? (() => undefined);
   const override = env[HELM_OVERRIDE_ENV];
   if (override) return fromOverride(override, progress);
-  const dir = helmCacheDir(env);
-  const cached = (): HelmBinary => ({ path: join(dir, "helm"), source: "cache", version: `v${HELM_VERSION}` });
-  if (await exists(join(dir, COMPLETE_MARKER))) return cached();
-
-  await mkdir(cacheRoot(env), { recursive: true });
-  const lock = await acquireDirectoryLock(`${dir}.lock`, (owner) =>
-    progress(`another build of Helm is running (pid ${owner ?? "?"}); waiting for it`),
-  );
-  try {
-    if (await exists(join(dir, COMPLETE_MARKER))) return cached();
-    await buildHelmInto(dir, env, progress);
-    return { ...cached(), source: "built" };
-  } finally {
-    await lock.release();
-  }
-}
-
-async function buildHelmInto(dir: string, env: NodeJS.ProcessEnv, progress: (message: string) => void): Promise<void> {
-  const work = join(cacheRoot(env), `.build-helm-v${HELM_VERSION}-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  await rm(dir, { recursive: true, force: true });
-  try {
-    progress(`building Helm v${HELM_VERSION} from ${HELM_MODULE} into ${dir}; the first build takes a few minutes`);
-    const bin = join(work, "bin");
-    const helm = join(bin, "helm");
-    await compileHelm(join(work, "module"), helm, buildEnv(env));
-    const version = await reportedVersion(helm);
-    if (version !== `v${HELM_VERSION}`) throw new Error(`the built helm reports ${version}; expected v${HELM_VERSION}`);
-    await writeFile(join(bin, COMPLETE_MARKER), JSON.stringify({ helm: HELM_VERSION, builtAt: new Date().toISOString() }));
-    await rename(bin, dir);
-    progress(`Helm ${version} ready in ${dir}`);
-  } catch (error) {
-    throw explainHelmBuildFailure(error);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  const spec = {
+    dirName: HELM_DIR,
+    what: `Helm v${HELM_VERSION}`,
+    needs: `${GO_NEEDED} Alternatively set ${HELM_OVERRIDE_ENV} to a Helm 3 binary.`,
+    build: async (bin: string, work: string) => {
+      progress(`building Helm v${HELM_VERSION} from ${HELM_MODULE}; the first build takes a few minutes`);
+      const helm = join(bin, "helm");
+      await compileHelm(join(work, "module"), helm, buildEnv(env));
+      const version = await reportedVersion(helm);
+      if (version !== `v${HELM_VERSION}`) throw new Error(`the built helm reports ${version}; expected v${HELM_VERSION}`);
+    },
+  };
+  const { dir, source } = await ensureCachedBuild(spec, env, progress);
+  return { path: join(dir, "helm"), source, version: `v${HELM_VERSION}` };
 }
 
 async function compileHelm(module: string, output: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -140,12 +118,4 @@ async function compileHelm(module: string, output: string, env: NodeJS.ProcessEn
   const { stdout } = await run("go", ["list", "-m", "-f", "{{.Version}}", "k8s.io/client-go"], { cwd: module, env });
   const ldflags = helmLdflags(HELM_VERSION, stdout.trim());
   await run("go", ["build", "-trimpath", "-ldflags", ldflags, "-o", output, HELM_COMMAND], { cwd: module, env });
-}
-
-function explainHelmBuildFailure(error: unknown): Error {
-  const hint =
-    `building Helm v${HELM_VERSION} failed; nothing was left in the cache. It needs Go (go 1.26 or newer on PATH) ` +
-    `and the Go module proxy. Alternatively set ${HELM_OVERRIDE_ENV} to a Helm 3 binary.`;
-  const message = error instanceof CommandFailedError || error instanceof Error ? error.message : String(error);
-  return new Error(`${hint}\n${message}`, { cause: error });
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildEnv, buildKubernetes } from "./binaries.js";
-import { ensureCachedBuild } from "./cached-build.js";
+import { ensureCachedBuild, GO_NEEDED } from "./cached-build.js";
 import { run } from "./exec.js";
 import { NODE_COMMANDS } from "./gomod.js";
 import { KUBERNETES_VERSION } from "./versions.js";
@@ -34,8 +34,8 @@ async function buildCoreDns(bin: string, work: string, env: NodeJS.ProcessEnv, p
 export async function ensureNodeBinaries(env: NodeJS.ProcessEnv = process.env, progress: (message: string) => void = () => undefined): Promise<NodeBinaries> {
   const spec = {
     dirName: `node-k8s-v${KUBERNETES_VERSION}-coredns-v${COREDNS_VERSION}`,
-    what: "the node binaries",
-    failureHint: "building kube-scheduler, kubelet, kube-proxy and CoreDNS failed. It needs Go (go 1.26 or newer on PATH) and the Go module proxy",
+    what: `kube-scheduler, kubelet and kube-proxy v${KUBERNETES_VERSION} and CoreDNS v${COREDNS_VERSION}`,
+    needs: GO_NEEDED,
     build: async (bin: string, work: string) => {
       progress(`building the node's binaries (Kubernetes v${KUBERNETES_VERSION}, CoreDNS v${COREDNS_VERSION}) from their Go modules; the first build takes a few minutes`);
       const goEnv = buildEnv(env);

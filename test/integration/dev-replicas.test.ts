@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,7 +9,7 @@ import { kubectl } from "../support/cluster.js";
 import { processesMentioning } from "../support/processes.js";
 import { signAcs3 } from "../support/signers/acs3.js";
 import { type HttpAnswer, postVerify, verifyBody } from "../support/verifier-http.js";
-import { waitFor } from "../support/wait.js";
+import { acceptsConnections, waitFor } from "../support/wait.js";
 
 interface DevJson {
   kubeconfig: string;
@@ -29,17 +28,6 @@ const REQUEST: HttpRequestDescription = {
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 async function issueKey(kubeconfig: string): Promise<{ id: string; secret: string }> {
@@ -84,7 +72,7 @@ describe("keygate dev --verifier-replicas 2", () => {
       expect(new Set(info.verifierUrls).size).toBe(2);
       expect(info.verifierUrl).toBe(info.verifierUrls[0]);
       const redisPort = Number(/redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-      expect(await listening(redisPort)).toBe(true);
+      expect(await acceptsConnections(redisPort)).toBe(true);
 
       const key = await issueKey(info.kubeconfig);
       const sign = () => signAcs3(REQUEST, { accessKeyId: key.id, secret: key.secret }, new Date());
@@ -100,7 +88,7 @@ describe("keygate dev --verifier-replicas 2", () => {
       child.kill("SIGTERM");
       expect(await exited(child)).toBe(0);
       expect(await processesMentioning(stateDir)).toEqual([]);
-      expect(await listening(redisPort)).toBe(false);
+      expect(await acceptsConnections(redisPort)).toBe(false);
     } finally {
       child.kill("SIGKILL");
     }

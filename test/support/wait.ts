@@ -1,3 +1,5 @@
+import { connect } from "node:net";
+
 /** Polls until check returns a value (not undefined), or fails naming what it waited for. */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -14,4 +16,16 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Whether something accepts TCP connections on a loopback port now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

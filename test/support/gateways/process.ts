@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { type ManagedProcess, startProcess } from "../../../src/controlplane/process.js";
+import { acceptsConnections } from "../wait.js";
 
 /** A gateway under test, listening on loopback. */
 export interface RunningGateway {
@@ -12,23 +12,12 @@ export interface RunningGateway {
 
 const START_TIMEOUT_MS = 15_000;
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 /** Starts a gateway in the foreground; up once its port accepts, an error naming its log if it exits first. */
 export async function startGatewayProcess(name: string, command: readonly [string, ...string[]], port: number, logFile: string): Promise<RunningGateway> {
   const [file, ...args] = command;
   const child: ManagedProcess = startProcess(name, file, args, { logFile });
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (child.hasExited() || Date.now() > deadline) {
       await child.stop(0);
       throw new Error(`${name} did not start on port ${port}; its log:\n${await readFile(logFile, "utf8").catch(() => "")}`);

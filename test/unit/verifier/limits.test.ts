@@ -1,43 +1,17 @@
 import type { AddressInfo } from "node:net";
 import { connect, type Socket } from "node:net";
 import type { Server } from "node:http";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryReplayStore } from "../../../src/replay/memory.js";
-import { parseNetworks } from "../../../src/verifier/ip.js";
-import { VerifierMetrics } from "../../../src/verifier/metrics.js";
 import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "../../../src/verifier/server.js";
-import { Verification } from "../../../src/verifier/verification.js";
 import { parseResponse, rawExchange, rawRequest, type RawAnswer } from "../hostile/raw-http.js";
 import { waitFor } from "../../support/wait.js";
-import { FakeKeys } from "./fake-keys.js";
-
-function networks() {
-  const parsed = parseNetworks([]);
-  if (!parsed.ok) throw new Error(parsed.entry);
-  return parsed.networks;
-}
+import { serverDeps } from "./server-deps.js";
 
 let server: Server | undefined;
 const sockets: Socket[] = [];
 
 async function start(limits: Partial<ServerLimits> = {}): Promise<number> {
-  const keys = new FakeKeys();
-  const replay = new MemoryReplayStore();
-  server = createVerifierServer({
-    verification: new Verification(keys, replay, () => new Date()),
-    owners: keys,
-    mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
-    ready: () => true,
-    metrics: new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true }),
-    lastUsed: { record: () => undefined },
-    trustedProxies: networks(),
-    trustedCallers: networks(),
-    maxBodyBytes: 4096,
-    limits: { ...DEFAULT_SERVER_LIMITS, ...limits },
-    now: () => new Date(),
-    log: pino({ level: "silent" }),
-  });
+  server = createVerifierServer(serverDeps({ limits: { ...DEFAULT_SERVER_LIMITS, ...limits } }));
   const listening = server;
   await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
   return (listening.address() as AddressInfo).port;

@@ -17,6 +17,7 @@ import { Verification } from "../../../src/verifier/verification.js";
 import { httpSend, postVerify, targetOf, verifyBody } from "../../support/verifier-http.js";
 import { FakeKeys, KEY_ID, SECRET } from "./fake-keys.js";
 import { LogCapture } from "../../support/log-capture.js";
+import { serverDeps } from "./server-deps.js";
 
 const MAX_BODY = 4096;
 const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
@@ -247,20 +248,7 @@ describe("a verification check that throws", () => {
   it("is that request's 400 UnverifiableRequest, logged at warn by the error's name only", async () => {
     const logs = new LogCapture();
     const throwing = { verify: () => { throw new TypeError("quoted input: AKIA-and-more"); } } as unknown as Verification;
-    const keys = new FakeKeys();
-    const server = createVerifierServer({
-      verification: throwing,
-      owners: keys,
-      mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
-      ready: () => true,
-      metrics: new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true }),
-      lastUsed: { record: () => undefined },
-      trustedProxies: networks(),
-      trustedCallers: networks(),
-      maxBodyBytes: MAX_BODY,
-      now: () => new Date(),
-      log: pino({ level: "debug" }, logs),
-    });
+    const server = createVerifierServer(serverDeps({ verification: throwing, maxBodyBytes: MAX_BODY, log: pino({ level: "debug" }, logs) }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const answer = await postVerify(base, verifyBody(original));
