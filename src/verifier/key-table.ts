@@ -17,7 +17,7 @@ export interface IndexedKey {
   readonly accessKeyId: string;
   readonly namespace: string;
   readonly user: string;
-  /** False when the record or the AccessKey says Inactive, or the AccessKey is being deleted. */
+  /** False when the AccessKey says Inactive or is being deleted. */
   readonly active: boolean;
   /** undefined: no network policy; an empty list allows no address. */
   readonly allowedSourceCIDRs: Networks | undefined;
@@ -67,9 +67,11 @@ function factsOf(object: KubernetesObject): AccessKeyFacts | undefined {
 }
 
 /**
- * Keystore records joined with their AccessKeys, by the record's owner uid. The record's state is
- * the source of truth, but the AccessKey's spec is read too and wins when it is the stricter: a
- * deactivation is refused from the moment it is written, before the operator has reconciled it.
+ * Keystore records joined with their AccessKeys, by the record's owner uid. The record says whether
+ * the key exists (not recycled) and whom it belongs to; the AccessKey's spec says whether it is
+ * active, in both directions: a deactivation and a reactivation are honoured from the moment they
+ * are written, before the operator has reconciled them or while no operator runs. The record's
+ * copy of the state adds no check: the operator copies it from the same spec.
  */
 export class KeyTable {
   private readonly records = new Map<string, RecordEntry>();
@@ -123,7 +125,7 @@ export class KeyTable {
       accessKeyId,
       namespace: record.namespace,
       user: record.user,
-      active: record.state === "Active" && facts.active,
+      active: facts.active,
       allowedSourceCIDRs: facts.networks,
       accessKey: facts.ref,
     };
