@@ -1,5 +1,7 @@
+import { connect } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { errorReason, isApiStatus } from "../runtime/errors.js";
 import type { AdmissionContext, Admit } from "../runtime/admission.js";
 import type { ObjectCache } from "../runtime/informer.js";
 import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
@@ -28,6 +30,10 @@ export interface WebhookOptions {
 }
 
 const RENEW_CHECK_MS = 12 * 60 * 60 * 1000;
+// How often a local replica checks that the registered URL still answers; the API server refuses
+// every admitted request while it does not, so this bounds that outage.
+const ENDPOINT_CHECK_MS = 2000;
+const CONNECT_TIMEOUT_MS = 1000;
 // cert-manager renews the mounted Secret in place; the kubelet refreshes the volume within a minute or so.
 const MOUNTED_CHECK_MS = 60 * 1000;
 
@@ -60,6 +66,31 @@ function endpointOf(options: WebhookOptions, namespace: string, port: number): W
   return { url: `https://${host.includes(":") ? `[${host}]` : host}:${port}` };
 }
 
+function urlEndpoint(url: string): { host: string; port: number } | undefined {
+  try {
+    const parsed = new URL(url);
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 443) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether something accepts TCP connections at the URL's host and port. */
+function answers(url: string): Promise<boolean> {
+  const endpoint = urlEndpoint(url);
+  if (!endpoint) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect(endpoint.port, endpoint.host);
+    const done = (reachable: boolean): void => {
+      socket.destroy();
+      resolve(reachable);
+    };
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
 /** One admitted kind: its rules, and the operator's cache of its objects they read. */
 export interface AdmittedKind extends AdmittedResource {
   cache: ObjectCache;
@@ -81,6 +112,7 @@ export class AdmissionWebhook {
   private server?: WebhookServer;
   private port = 0;
   private renewTimer?: NodeJS.Timeout;
+  private endpointTimer?: NodeJS.Timeout;
   private current?: WebhookCertificate;
   /** The caBundle last registered successfully: a failed registration is retried at the next check. */
   private registeredCa?: string;
@@ -115,7 +147,43 @@ export class AdmissionWebhook {
       );
     }, source.checkEveryMs);
     this.renewTimer.unref();
+    if (!this.options.service) this.watchRegisteredEndpoint();
     return this.port;
+  }
+
+  /**
+   * Local replicas (no Service) each register their own URL, so the configuration names the last
+   * one started. Every replica checks that the registered URL still answers and registers itself
+   * when it does not, so losing that one replica does not refuse every create for good. A missing
+   * configuration is left alone: someone removed it on purpose.
+   */
+  private watchRegisteredEndpoint(): void {
+    const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
+    const own = endpointOf(this.options, this.namespace, this.port);
+    let checking = false;
+    this.endpointTimer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      this.takeOverDeadEndpoint(api, "url" in own ? own.url : "")
+        .catch((error: unknown) => this.log.warn({ reason: errorReason(error) }, "could not check the webhook registration; will retry"))
+        .finally(() => (checking = false));
+    }, ENDPOINT_CHECK_MS);
+    this.endpointTimer.unref();
+  }
+
+  private async takeOverDeadEndpoint(api: k8s.AdmissionregistrationV1Api, ownUrl: string): Promise<void> {
+    let current: k8s.V1ValidatingWebhookConfiguration;
+    try {
+      current = await api.readValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
+    } catch (error) {
+      if (isApiStatus(error, 404)) return;
+      throw error;
+    }
+    const urls = (current.webhooks ?? []).flatMap((webhook) => (webhook.clientConfig.url ? [webhook.clientConfig.url] : []));
+    const registered = urls[0];
+    if (registered === undefined || registered.startsWith(`${ownUrl}/`) || (await answers(registered))) return;
+    this.log.warn({ registered: new URL(registered).host, own: new URL(ownUrl).host }, "the registered webhook endpoint does not answer; registering this replica");
+    await this.register();
   }
 
   private async renew(source: CertificateSource, now: Date): Promise<void> {
@@ -141,6 +209,7 @@ export class AdmissionWebhook {
 
   async stop(): Promise<void> {
     clearInterval(this.renewTimer);
+    clearInterval(this.endpointTimer);
     await this.server?.close();
   }
 }
