@@ -5,22 +5,28 @@
 //   --only=inprocess|http
 //   --cpu-prof           profile both server processes (.keygate/profiles/<date>/) and list
 //                        the verifier's hottest functions
+//   --connections=N      keep-alive connections of the HTTP load (default 50)
+//   --tsx                run the HTTP servers from the TypeScript sources (default: compiled by tsc, as production)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type HttpOptions, type HttpResult, runHttp } from "./http/suite.js";
 import { type InProcessResult, runInProcess } from "./inprocess/suite.js";
 import { currentLoad, describeMachine } from "./lib/machine.js";
 import { type ProfileSummary, summarizeProfiles } from "./lib/profiles.js";
-import { httpRatios, httpTable, inProcessTable, machineLine } from "./lib/report.js";
+import { httpLimits, httpRatios, httpTable, inProcessTable, machineLine } from "./lib/report.js";
 import type { SamplerOptions } from "./lib/sampler.js";
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const only = [...args].find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const profile = args.has("--cpu-prof");
+const connections = Number([...args].find((arg) => arg.startsWith("--connections="))?.slice("--connections=".length) ?? "50");
+const code = args.has("--tsx") ? "tsx" : "compiled";
 
 const IN_PROCESS: SamplerOptions = quick ? { warmupMs: 200, sampleMs: 100, rounds: 3, batch: 64 } : { warmupMs: 500, sampleMs: 250, rounds: 9, batch: 64 };
-const HTTP: HttpOptions = quick ? { warmupSeconds: 1, durationSeconds: 1, rounds: 2, connections: 10 } : { warmupSeconds: 2, durationSeconds: 4, rounds: 3, connections: 10 };
+const HTTP: HttpOptions = quick
+  ? { warmupSeconds: 1, durationSeconds: 1, rounds: 2, connections, code }
+  : { warmupSeconds: 2, durationSeconds: 4, rounds: 3, connections, code };
 
 const stamp = (at: Date): string => at.toISOString().replace(/:/g, "").replace(/\.\d{3}Z$/, "Z");
 
@@ -53,7 +59,8 @@ async function main(): Promise<void> {
     console.log("HTTP: verifier, bare server and bare server + signing core in turn (about 90 s)…");
     const profileDir = profile ? fileURLToPath(new URL(`../.keygate/profiles/${stamp(startedAt)}`, import.meta.url)) : undefined;
     http = await runHttp(HTTP, profileDir);
-    console.log(`\n${httpTable(http)}\n\n${httpRatios(http)}\n`);
+    console.log(`\n${http.options.connections} connections, servers ${http.options.code === "tsx" ? "run from source (tsx)" : "compiled (tsc)"}\n`);
+    console.log(`${httpTable(http)}\n\n${httpRatios(http)}\n\n${httpLimits(http)}\n`);
     if (profileDir !== undefined) {
       verifierProfile = summarizeProfiles(`${profileDir}/verifier`, "verifySignedRequest");
       printProfile(verifierProfile);

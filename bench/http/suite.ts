@@ -2,14 +2,21 @@ import { request } from "node:http";
 import { pairedRatios, type Summary, summarize } from "../lib/stats.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { forwardAuthRequests, type LoadRequest, verifyRequests } from "./requests.js";
-import { SERVER_KINDS, type ServerKind, ServerProcess } from "./servers.js";
+import { oneShotFloorMicros } from "../inprocess/suite.js";
+import type { SamplerOptions } from "../lib/sampler.js";
+import { type ServerCode, SERVER_KINDS, type ServerKind, type ServerProcess, startServers } from "./servers.js";
 
 export interface HttpOptions {
   readonly warmupSeconds: number;
   readonly durationSeconds: number;
   readonly rounds: number;
   readonly connections: number;
+  /** Compiled by tsc (as production runs) or from source through tsx. */
+  readonly code: ServerCode;
 }
+
+// The crypto floor is sampled in this process before and after the load, 5 samples each time.
+const FLOOR_SAMPLING: SamplerOptions = { warmupMs: 200, sampleMs: 200, rounds: 5, batch: 64 };
 
 export type Endpoint = "/v1/verify" | "/v1/forward-auth";
 
@@ -47,10 +54,19 @@ export interface EndpointResult {
   /** The same two ratios for the bare server that also runs the signing core. */
   readonly signingOnlyThroughputRatio: Summary;
   readonly signingOnlyCpuEfficiencyRatio: Summary;
+  /**
+   * The best a verifier can do: bare CPU per request ÷ (bare CPU per request + the crypto floor),
+   * per round, with the floor's median. Compare `cpuEfficiencyRatio` with it.
+   */
+  readonly limit: Summary;
+  /** Verifier CPU per request ÷ (bare CPU per request + crypto floor), per round: 1 would be at the limit. */
+  readonly verifierCpuOverLimit: Summary;
 }
 
 export interface HttpResult {
   readonly options: HttpOptions;
+  /** Microseconds of the one-shot crypto floor of one SigV4 request (two SHA-256, one HMAC), sampled in the load generator's process. */
+  readonly cryptoFloorMicros: Summary;
   readonly endpoints: EndpointResult[];
 }
 
@@ -118,9 +134,12 @@ type Runs = Record<ServerKind, RunSample[]>;
 const rps = (samples: RunSample[]): number[] => samples.map((run) => run.requestsPerSecond);
 const cpu = (samples: RunSample[]): number[] => samples.map((run) => run.serverCpuMicrosPerRequest);
 
-function endpointResult(endpoint: Endpoint, runs: Runs): EndpointResult {
+function endpointResult(endpoint: Endpoint, runs: Runs, floorMicros: number): EndpointResult {
   const signing = runs["bare+signing"];
+  const atLimit = cpu(runs.bare).map((bare) => bare + floorMicros);
   return {
+    limit: summarize(pairedRatios(cpu(runs.bare), atLimit)),
+    verifierCpuOverLimit: summarize(pairedRatios(cpu(runs.verifier), atLimit)),
     endpoint,
     servers: { verifier: summarizeServer(runs.verifier), bare: summarizeServer(runs.bare), "bare+signing": summarizeServer(signing) },
     throughputRatio: summarize(pairedRatios(rps(runs.verifier), rps(runs.bare))),
@@ -141,7 +160,7 @@ function orderOf(round: number): ServerKind[] {
  * The servers run side by side; each round loads one endpoint on each of them back to back, in
  * rotating order, so that drifting machine load affects all of them alike.
  */
-async function rounds(servers: Record<ServerKind, ServerProcess>, loads: Record<Endpoint, LoadRequest[]>, options: HttpOptions): Promise<EndpointResult[]> {
+async function rounds(servers: Record<ServerKind, ServerProcess>, loads: Record<Endpoint, LoadRequest[]>, options: HttpOptions): Promise<Map<Endpoint, Runs>> {
   const endpoints = Object.keys(loads) as Endpoint[];
   const samples = new Map(endpoints.map((endpoint) => [endpoint, noRuns()]));
   const warmup = { ...options, durationSeconds: options.warmupSeconds };
@@ -153,21 +172,21 @@ async function rounds(servers: Record<ServerKind, ServerProcess>, loads: Record<
       for (const kind of orderOf(round)) samples.get(endpoint)?.[kind].push(await measure(servers[kind], loads[endpoint], options, round));
     }
   }
-  return endpoints.map((endpoint) => endpointResult(endpoint, samples.get(endpoint) ?? noRuns()));
+  return samples;
 }
 
 export async function runHttp(options: HttpOptions, profileDir?: string): Promise<HttpResult> {
-  const started = await Promise.allSettled(SERVER_KINDS.map((kind) => ServerProcess.start(kind, profileDir)));
-  const running = started.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
+  const servers = await startServers({ code: options.code, profileDir });
+  const running = Object.values(servers);
   try {
-    const [verifier, bare, signing] = started.map((outcome) => {
-      if (outcome.status === "rejected") throw outcome.reason;
-      return outcome.value;
-    }) as [ServerProcess, ServerProcess, ServerProcess];
     const now = new Date();
     const loads: Record<Endpoint, LoadRequest[]> = { "/v1/verify": verifyRequests(now), "/v1/forward-auth": forwardAuthRequests(now) };
     await checkAnswers(running, loads);
-    return { options, endpoints: await rounds({ verifier, bare, "bare+signing": signing }, loads, options) };
+    const floorBefore = oneShotFloorMicros(FLOOR_SAMPLING);
+    const samples = await rounds(servers, loads, options);
+    const cryptoFloorMicros = summarize([...floorBefore.samples, ...oneShotFloorMicros(FLOOR_SAMPLING).samples]);
+    const endpoints = [...samples].map(([endpoint, runs]) => endpointResult(endpoint, runs, cryptoFloorMicros.median));
+    return { options, cryptoFloorMicros, endpoints };
   } finally {
     await Promise.all(running.map((server) => server.stop()));
   }

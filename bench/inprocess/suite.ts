@@ -119,6 +119,19 @@ function baselineCases(inputs: CryptoInputs): Case[] {
   ];
 }
 
+/**
+ * The one-shot crypto floor of the `sigv4-header` request alone, in microseconds per request: what
+ * the HTTP benchmark adds to the bare server's CPU per request to tell how close a verifier can
+ * get to it.
+ */
+export function oneShotFloorMicros(options: SamplerOptions): Summary {
+  const now = new Date(Date.now() - 60_000);
+  const key = benchKeys(1)[0] as BenchKey;
+  const floor = baselineCases(cryptoInputs(sigV4HeaderRequest(key, now), key)).filter((entry) => entry.name === FLOOR_ONE_SHOT);
+  const [samples] = sampleInterleaved(floor, options);
+  return summarize((samples?.opsPerSecond ?? []).map((perSecond) => 1e6 / perSecond));
+}
+
 export interface InProcessCase {
   readonly name: string;
   readonly opsPerSecond: Summary;

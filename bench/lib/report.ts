@@ -60,3 +60,20 @@ export function httpRatios(result: HttpResult): string {
   ]);
   return table(["endpoint", "server", "throughput ÷ bare's (median of rounds, range)", "bare's CPU per request ÷ this one's"], rows);
 }
+
+/** Bare CPU per request, the crypto floor, and what they make the best possible ratio. */
+export function httpLimits(result: HttpResult): string {
+  const floor = result.cryptoFloorMicros;
+  const rows = result.endpoints.map((entry) => [
+    entry.endpoint,
+    fixed(entry.servers.bare.serverCpuMicrosPerRequest.median, 1),
+    `${fixed(floor.median, 2)} (${fixed(floor.min, 2)}–${fixed(floor.max, 2)})`,
+    range(entry.limit),
+    fixed(entry.servers.verifier.serverCpuMicrosPerRequest.median, 1),
+    range(entry.verifierCpuOverLimit),
+  ]);
+  return table(
+    ["endpoint", "bare CPU µs/request", "crypto floor µs (one-shot)", "limit: bare ÷ (bare + floor)", "verifier CPU µs/request", "verifier CPU ÷ (bare + floor)"],
+    rows,
+  );
+}
