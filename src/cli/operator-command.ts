@@ -7,7 +7,10 @@ import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
 import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
 import { DEFAULT_SERVER_LIMITS } from "../verifier/server.js";
+import { statusFlush } from "../verifier/last-used-patch.js";
 import { DEFAULT_MAX_BODY_BYTES, type RunningVerifier, startVerifier } from "../verifier/verifier.js";
+import type { WorkerLink } from "../verifier/worker-link.js";
+import { defaultWorkers, type RunningPod, startVerifierPod } from "../verifier/workers.js";
 
 export interface OperatorCommandOptions {
   kubeconfig?: string;
@@ -50,6 +53,8 @@ export interface VerifierCommandOptions {
   headerTimeout: string;
   requestTimeout: string;
   shutdownDelay: string;
+  /** `keygate verifier` only: worker processes (default: the container's CPU limit). */
+  workers?: string;
 }
 
 /** Read from the environment, never from a flag: a flag's value shows in `ps` and in the pod spec. */
@@ -95,7 +100,29 @@ function list(text: string): string[] {
     .filter((entry) => entry !== "");
 }
 
-export function runVerifierFromOptions(options: VerifierCommandOptions): Promise<RunningVerifier> {
+/** --workers, or the container's CPU limit when it is not given. */
+export function workerCount(options: VerifierCommandOptions, fallback: () => number = defaultWorkers): number {
+  return options.workers === undefined ? fallback() : count(options.workers, "--workers");
+}
+
+// After its --shutdown-delay a worker closes its server (5 s at most for requests in flight) and
+// writes what it still holds; past this margin too, the primary kills it.
+const WORKER_STOP_MARGIN_MS = 10_000;
+
+/** The primary of `keygate verifier --workers N`: forks the workers, which run this program again. */
+export function startVerifierPodFromOptions(options: VerifierCommandOptions, workers: number): RunningPod {
+  const kc = loadKubeConfig(options.kubeconfig);
+  return startVerifierPod({
+    workers,
+    replayStore: replayStoreSpec(options),
+    lastUsedFlushMs: parseDuration(options.lastUsedInterval, "--last-used-interval"),
+    writeLastUse: (shown) => statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), shown),
+    stopTimeoutMs: parseDuration(options.shutdownDelay, "--shutdown-delay") + WORKER_STOP_MARGIN_MS,
+    log: createLogger(),
+  });
+}
+
+export function runVerifierFromOptions(options: VerifierCommandOptions, worker?: WorkerLink): Promise<RunningVerifier> {
   return startVerifier({
     kc: loadKubeConfig(options.kubeconfig),
     operatorNamespace: options.namespace,
@@ -116,6 +143,7 @@ export function runVerifierFromOptions(options: VerifierCommandOptions): Promise
     },
     shutdownDelayMs: parseDuration(options.shutdownDelay, "--shutdown-delay"),
     log: createLogger(),
+    worker,
   });
 }
 

@@ -1,11 +1,16 @@
+import cluster from "node:cluster";
 import { Command } from "commander";
+import { createLogger } from "../log.js";
+import { serveAsWorker } from "../verifier/workers.js";
 import {
   OPERATOR_DEFAULTS,
   REPLAY_STORE_PASSWORD_ENV,
   type OperatorCommandOptions,
   runOperatorFromOptions,
   runVerifierFromOptions,
+  startVerifierPodFromOptions,
   type VerifierCommandOptions,
+  workerCount,
 } from "./operator-command.js";
 
 export function progress(message: string): void {
@@ -41,7 +46,14 @@ async function runOperator(options: OperatorCommandOptions & VerifierCommandOpti
   });
 }
 
+// With --workers N > 1 this process is the primary, and each worker runs this program again.
 async function runVerifier(options: VerifierCommandOptions): Promise<void> {
+  if (cluster.isWorker) return serveAsWorker((link) => runVerifierFromOptions(options, link), createLogger());
+  const workers = workerCount(options);
+  if (workers > 1) {
+    const pod = startVerifierPodFromOptions(options, workers);
+    return stopOnSignal(() => pod.stop());
+  }
   const verifier = await runVerifierFromOptions(options);
   stopOnSignal(() => verifier.stop());
 }
@@ -97,6 +109,7 @@ export function buildProgram(): Command {
     .description("run only the verification API (scale it out apart from the operator)")
     .option("--kubeconfig <path>", "kubeconfig to use (default: KUBECONFIG, ~/.kube/config, or in-cluster)")
     .option("--namespace <ns>", "the operator's namespace, where the keystore lives", OPERATOR_DEFAULTS.namespace)
+    .option("--workers <count>", "processes serving the API on one port, each with its own key index (default: the container's CPU limit, from cgroup cpu.max, or the CPUs available); with more than one, a primary holds the in-memory replay store and writes last uses")
     .action(runVerifier);
   return program;
 }

@@ -5,15 +5,17 @@ import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { openReplayStore, type ReplayStoreSpec } from "../replay/config.js";
+import type { ReplayStore } from "../replay/store.js";
 import { KeyIndex } from "./index.js";
 import { type Networks, parseNetworks } from "./ip.js";
-import { LastUsedBatcher } from "./last-used.js";
+import { type Flush, LastUsedBatcher } from "./last-used.js";
 import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
 import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
 import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server.js";
 import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
+import type { WorkerLink } from "./worker-link.js";
 
 export interface VerifierOptions {
   readonly kc: k8s.KubeConfig;
@@ -43,6 +45,11 @@ export interface VerifierOptions {
    * kube-proxy and gateways have stopped sending here, so that a rolling update fails no request.
    */
   readonly shutdownDelayMs?: number;
+  /**
+   * Set in a worker of `keygate verifier --workers N`: the in-memory replay store, last-used
+   * writes, readiness and metrics are the Pod's, through its primary (src/verifier/workers.ts).
+   */
+  readonly worker?: WorkerLink;
 }
 
 export interface RunningVerifier {
@@ -114,6 +121,21 @@ function close(server: Server): Promise<void> {
   });
 }
 
+// A worker hands its last uses to the primary at most this often per key; the primary writes them
+// at most once per lastUsedFlushMs, so a use shows at most this much later than with one process.
+const WORKER_RELAY_MS = 1_000;
+
+/** What one process holds, or, in a worker of a Pod, what goes through the primary. */
+function shared(options: VerifierOptions, index: KeyIndex, clock: Clock): { replay: ReplayStore; flush: Flush; relayMs: number } {
+  const spec = options.replayStore ?? { kind: "memory" };
+  const link = options.worker;
+  if (link === undefined) {
+    return { replay: openReplayStore(spec, () => clock.now(), options.log), flush: statusFlush(options.kc.makeApiClient(k8s.CustomObjectsApi), index), relayMs: options.lastUsedFlushMs };
+  }
+  const replay = spec.kind === "memory" ? link.replayStore() : openReplayStore(spec, () => clock.now(), options.log);
+  return { replay, flush: link.lastUsedFlush(index), relayMs: Math.min(options.lastUsedFlushMs, WORKER_RELAY_MS) };
+}
+
 /**
  * Starts the verification service: the key index (watches), the HTTP API, and last-used
  * batching. It answers /healthz at once and /readyz once the index has synced; until then
@@ -129,12 +151,13 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const clock = options.clock ?? systemClock;
   const now = (): Date => new Date(clock.now());
   const index = new KeyIndex({ kc, operatorNamespace: options.operatorNamespace, log, clock });
-  const replay = openReplayStore(options.replayStore ?? { kind: "memory" }, () => clock.now(), log);
-  const flush = statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), index);
-  const lastUsed = new LastUsedBatcher({ intervalMs, clock, flush, log });
+  const { replay, flush, relayMs } = shared({ ...options, lastUsedFlushMs: intervalMs }, index, clock);
+  const lastUsed = new LastUsedBatcher({ intervalMs: relayMs, clock, flush, log });
+  const link = options.worker;
   let draining = false;
-  const ready = (): boolean => index.isReady && !draining;
-  const metrics = new VerifierMetrics({ keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready });
+  const ready = (): boolean => index.isReady && !draining && (link?.podReady() ?? true);
+  const sources = { keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready };
+  const metrics = link ? link.metrics(sources) : new VerifierMetrics(sources);
   const mfa = new MfaChecker({
     records: new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace),
     keks: () => index.kekSet(),
@@ -163,6 +186,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   });
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   log.info({ url, replayStore: replay.kind }, "verifier listening");
+  if (link) index.ready().then(() => link.reportReady(), () => undefined);
   return {
     url,
     port,
