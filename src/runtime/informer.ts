@@ -29,21 +29,112 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Delays between restarts after errors (default 1 s doubling up to 30 s). */
   backoff?: Partial<BackoffOptions>;
   clock?: Clock;
+  /**
+   * What the cache keeps of each object; by default the whole object, as sent. Handlers are
+   * still given the whole object as it arrived; only the cache (`get`, `list`) and a delete that
+   * a relist finds (the object went while the watch was down) see what this returns. For a
+   * consumer that keeps a table of its own, `objectIdentity` keeps nothing but the identity; a
+   * reconciler that reads the cache may keep all but what it never reads (`managedFields`,
+   * say). Unlike client-go's SetTransform, handlers are not affected.
+   *
+   * It must keep `metadata.name`, `metadata.namespace` (the cache's key) and
+   * `metadata.resourceVersion` (how a relist tells an unchanged object from a changed one), plus
+   * whatever delete handlers read; it must not throw, and must not change its argument.
+   */
+  retain?: (object: T) => T;
+}
+
+/**
+ * The smallest thing an informer can cache of an object: its name, namespace, uid and
+ * resourceVersion. Namespace strings are shared between the objects it returned.
+ */
+export function objectIdentity<T extends KubernetesObject>(): (object: T) => T {
+  const namespaces = new Map<string, string>();
+  const shared = (namespace: string | undefined): string | undefined => {
+    if (namespace === undefined) return undefined;
+    const known = namespaces.get(namespace);
+    if (known !== undefined) return known;
+    namespaces.set(namespace, namespace);
+    return namespace;
+  };
+  return (object) => {
+    const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
+    return { metadata: { name, namespace: shared(namespace), uid, resourceVersion } } as T;
+  };
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, capMs: 30_000 };
 
 /**
+ * Objects as they arrived, by what the cache keeps of them (`retain`), from the moment they are
+ * handed to ListWatch until its handlers have run: ListWatch caches and reports one and the same
+ * object, and this is how the handlers get the whole one while the cache keeps the rest.
+ */
+class Arrivals<T extends KubernetesObject> {
+  private readonly whole = new Map<T, T>();
+
+  constructor(private readonly retain: ((object: T) => T) | undefined) {}
+
+  /** What ListWatch is given in place of `object`. */
+  enter(object: T): T {
+    if (this.retain === undefined) return object;
+    const kept = this.retain(object);
+    if (kept !== object) this.whole.set(kept, object);
+    return kept;
+  }
+
+  /** The whole object for what ListWatch reports (itself when it did not just arrive). */
+  take(kept: T): T {
+    const whole = this.whole.get(kept);
+    if (whole === undefined) return kept;
+    this.whole.delete(kept);
+    return whole;
+  }
+
+  /** Listed objects that were not reported (unchanged since the last list) are not kept. */
+  clear(): void {
+    this.whole.clear();
+  }
+}
+
+const OBJECT_EVENTS = new Set(["ADDED", "MODIFIED", "DELETED"]);
+
+/**
  * ListWatch re-watches from the Watch's done callback and leaves that promise unhandled, so a
  * watch that throws before connecting (e.g. credentials failing to load) would become an
  * unhandled rejection. Reporting it through `done` turns it into an error event instead.
+ * It also hands ListWatch what the cache keeps of each object that arrives (see Arrivals).
  */
-class ReportingWatch extends Watch {
+class ReportingWatch<T extends KubernetesObject> extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly arrivals: Arrivals<T>,
+  ) {
+    super(kubeConfig);
+  }
+
   override async watch(...args: Parameters<Watch["watch"]>): ReturnType<Watch["watch"]> {
+    // ListWatch watches right after it has reported a list, so what that list left is done with.
+    this.arrivals.clear();
+    const [path, query, callback, done] = args;
+    const arrivals = this.arrivals;
+    const keeping = (phase: string, object: unknown, event: unknown): void => {
+      if (!OBJECT_EVENTS.has(phase)) {
+        callback(phase, object, event);
+        return;
+      }
+      // ListWatch reports the object before the call returns; whatever it did not report goes.
+      const kept = arrivals.enter(object as T);
+      try {
+        callback(phase, kept, event);
+      } finally {
+        arrivals.take(kept);
+      }
+    };
     try {
-      return await super.watch(...args);
+      return await super.watch(path, query, keeping, done);
     } catch (error) {
-      args[3](error);
+      done(error);
       return new AbortController();
     }
   }
@@ -66,6 +157,8 @@ export interface ObjectCache<T extends KubernetesObject = KubernetesObject> {
  */
 export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
   private readonly listWatch: ListWatch<T>;
+  private readonly arrivals: Arrivals<T>;
+  private readonly handlers: Record<InformerEvent, ObjectHandler<T>[]> = { [ADD]: [], [UPDATE]: [], [DELETE]: [] };
   private readonly kind: string;
   private readonly logger: Logger;
   private readonly backoff: BackoffOptions;
@@ -92,13 +185,17 @@ export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
     });
     // Nobody may be waiting when stop() rejects it; that must not count as an unhandled rejection.
     this.syncedPromise.catch(() => undefined);
+    this.arrivals = new Arrivals(options.retain);
     const list = (): Promise<KubernetesListObject<T>> => this.listAndNote(source, labelSelector);
-    this.listWatch = new ListWatch(source.path, new ReportingWatch(options.kubeConfig), list, false, labelSelector);
+    this.listWatch = new ListWatch(source.path, new ReportingWatch(options.kubeConfig, this.arrivals), list, false, labelSelector);
     this.listWatch.on(ERROR, (error: unknown) => this.fail(error));
+    for (const event of [ADD, UPDATE, DELETE] as const) {
+      this.listWatch.on(event, (object: T) => this.dispatch(event, object));
+    }
   }
 
   on(event: InformerEvent, handler: ObjectHandler<T>): void {
-    this.listWatch.on(event, (object: T) => this.deliver(event, handler, object));
+    this.handlers[event].push(handler);
   }
 
   start(): void {
@@ -127,6 +224,7 @@ export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
     this.cancelRestart?.();
     this.rejectSynced(new Error(`the ${this.kind} informer stopped before its first list`));
     await this.listWatch.stop();
+    this.arrivals.clear();
   }
 
   private async listAndNote(source: ResourceSource<T>, labelSelector: string | undefined): Promise<KubernetesListObject<T>> {
@@ -134,7 +232,7 @@ export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
     // ListWatch fills its cache from this result before it reports anything else, so by the
     // time start() settles or an error arrives, the cache holds the list.
     this.listed = true;
-    return result;
+    return { ...result, items: result.items.map((object) => this.arrivals.enter(object)) };
   }
 
   private connect(): void {
@@ -173,6 +271,11 @@ export class Informer<T extends KubernetesObject> implements ObjectCache<T> {
 
   private markSyncedIfListed(): void {
     if (this.listed) this.resolveSynced();
+  }
+
+  private dispatch(event: InformerEvent, reported: T): void {
+    const object = this.arrivals.take(reported);
+    for (const handler of this.handlers[event]) this.deliver(event, handler, object);
   }
 
   private deliver(event: InformerEvent, handler: ObjectHandler<T>, object: T): void {

@@ -8,7 +8,7 @@ import { SealError } from "../keystore/seal.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { type Clock, sleep } from "../runtime/clock.js";
 import { errorReason } from "../runtime/errors.js";
-import { Informer } from "../runtime/informer.js";
+import { Informer, objectIdentity } from "../runtime/informer.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
 import { type IndexedKey, type KeyOwner, KeyTable } from "./key-table.js";
 
@@ -50,6 +50,8 @@ export class KeyIndex {
       source: builtinSource<k8s.V1Secret>(kc, { apiVersion: "v1", plural: "secrets", kind: "Secret", namespace: operatorNamespace }),
       labelSelector: `${RECORD_KIND_LABEL}=${ACCESS_KEY_RECORD}`,
       logger: log,
+      // The table keeps what it needs of each object; the caches keep only names (see Informer).
+      retain: objectIdentity(),
     });
     this.records.on("add", (secret) => this.table.putRecord(secret));
     this.records.on("update", (secret) => this.table.putRecord(secret));
@@ -58,6 +60,7 @@ export class KeyIndex {
       kubeConfig: kc,
       source: customResourceSource(kc, { group: GROUP, version: VERSION, plural: ACCESS_KEY_PLURAL, kind: ACCESS_KEY_KIND }),
       logger: log,
+      retain: objectIdentity(),
     });
     this.accessKeys.on("add", (object) => this.table.putAccessKey(object));
     this.accessKeys.on("update", (object) => this.table.putAccessKey(object));

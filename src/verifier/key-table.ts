@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
 import { parseAccessKey } from "../api/accesskey.js";
 import { parseCidr } from "../api/ip.js";
@@ -30,9 +31,22 @@ export interface KeyOwner {
   readonly user: string;
 }
 
+/**
+ * What the table keeps of a keystore record: no more than lookups need, since there is one per
+ * key. The sealed value itself is kept only while it
+ * cannot be opened, to try again after a KEK reload; once opened, a digest of it tells a changed
+ * one from the same.
+ */
 interface RecordEntry {
-  readonly record: KeyRecord;
+  readonly namespace: string;
+  readonly user: string;
+  readonly ownerUid: string;
+  readonly state: RecordState;
+  /** The opened secret; undefined when recycled or not openable. */
   readonly secret: string | undefined;
+  readonly sealedDigest: string;
+  /** The record as read, only while its secret could not be opened. */
+  readonly unopened: KeyRecord | undefined;
 }
 
 interface AccessKeyFacts {
@@ -53,17 +67,25 @@ function networksOf(cidrs: readonly string[] | undefined): Networks | undefined 
   return parsed.every((cidr) => cidr !== undefined) ? parsed : [];
 }
 
-function factsOf(object: KubernetesObject): AccessKeyFacts | undefined {
-  const parsed = parseAccessKey(object);
-  if (!parsed.ok) return undefined;
-  const { metadata, spec, status } = parsed.value;
-  const lastUsedMs = status?.lastUsed?.time === undefined ? undefined : Date.parse(status.lastUsed.time);
-  return {
-    ref: { namespace: metadata.namespace ?? "", name: metadata.name ?? "", uid: metadata.uid ?? "" },
-    active: spec.state === "Active" && metadata.deletionTimestamp === undefined,
-    networks: networksOf(spec.allowedSourceCIDRs),
-    lastUsedMs,
-  };
+// 16 bytes of SHA-256: telling one sealed value from another needs no more.
+function digestOf(sealed: string): string {
+  return hash("sha256", sealed, "buffer").toString("base64url", 0, 16);
+}
+
+/**
+ * One string per namespace, rather than one per object that names it (each object read from the
+ * API server brings its own copy). A namespace whose last key went stays known; there are few of
+ * them next to the keys.
+ */
+class Strings {
+  private readonly known = new Map<string, string>();
+
+  shared(value: string): string {
+    const known = this.known.get(value);
+    if (known !== undefined) return known;
+    this.known.set(value, value);
+    return value;
+  }
 }
 
 /**
@@ -77,6 +99,7 @@ export class KeyTable {
   private readonly records = new Map<string, RecordEntry>();
   private readonly idBySecretName = new Map<string, string>();
   private readonly accessKeys = new Map<string, AccessKeyFacts>();
+  private readonly strings = new Strings();
 
   constructor(
     private readonly open: Opener,
@@ -93,7 +116,7 @@ export class KeyTable {
     const previousId = this.idBySecretName.get(name);
     if (previousId !== undefined && previousId !== record.accessKeyId) this.records.delete(previousId);
     this.idBySecretName.set(name, record.accessKeyId);
-    this.records.set(record.accessKeyId, { record, secret: this.secretFor(record) });
+    this.records.set(record.accessKeyId, this.entryFor(record));
   }
 
   removeRecord(secret: V1Secret): void {
@@ -104,7 +127,7 @@ export class KeyTable {
   }
 
   putAccessKey(object: KubernetesObject): void {
-    const facts = factsOf(object);
+    const facts = this.factsOf(object);
     if (facts) this.accessKeys.set(facts.ref.uid, facts);
     else this.removeAccessKey(object);
   }
@@ -116,15 +139,14 @@ export class KeyTable {
   /** A key that may verify requests; undefined for unknown, recycled, orphaned or unreadable ones. */
   lookup(accessKeyId: string): IndexedKey | undefined {
     const entry = this.records.get(accessKeyId);
-    if (!entry || entry.secret === undefined || entry.record.state === "Recycled") return undefined;
-    const { record } = entry;
-    const facts = this.accessKeys.get(record.ownerUid);
-    if (!facts || facts.ref.namespace !== record.namespace) return undefined;
+    if (!entry || entry.secret === undefined || entry.state === "Recycled") return undefined;
+    const facts = this.accessKeys.get(entry.ownerUid);
+    if (!facts || facts.ref.namespace !== entry.namespace) return undefined;
     return {
       secret: entry.secret,
       accessKeyId,
-      namespace: record.namespace,
-      user: record.user,
+      namespace: entry.namespace,
+      user: entry.user,
       active: facts.active,
       allowedSourceCIDRs: facts.networks,
       accessKey: facts.ref,
@@ -133,8 +155,8 @@ export class KeyTable {
 
   /** Who owns a key, whatever its state, as long as the keystore still holds it. */
   owner(accessKeyId: string): KeyOwner | undefined {
-    const record = this.records.get(accessKeyId)?.record;
-    return record && { accessKeyId, namespace: record.namespace, user: record.user };
+    const entry = this.records.get(accessKeyId);
+    return entry && { accessKeyId, namespace: entry.namespace, user: entry.user };
   }
 
   /** The last use the AccessKey's status shows, to never move it backwards. */
@@ -144,29 +166,55 @@ export class KeyTable {
 
   counts(): Record<RecordState, number> {
     const counts: Record<RecordState, number> = { Active: 0, Inactive: 0, Recycled: 0 };
-    for (const { record } of this.records.values()) counts[record.state] += 1;
+    for (const { state } of this.records.values()) counts[state] += 1;
     return counts;
   }
 
   /** Tries again the records whose secret could not be opened (after the KEK was reloaded). */
   reopen(): void {
     for (const [id, entry] of this.records) {
-      if (entry.secret === undefined) this.records.set(id, { record: entry.record, secret: this.secretFor(entry.record) });
+      if (entry.unopened !== undefined) this.records.set(id, this.entryFor(entry.unopened));
     }
   }
 
-  // Opened once per sealed value; a recycled key's secret is not kept in memory at all.
-  private secretFor(record: KeyRecord): string | undefined {
-    if (record.state === "Recycled") return undefined;
+  private entryFor(record: KeyRecord): RecordEntry {
+    const digest = digestOf(record.sealed);
+    const namespace = this.strings.shared(record.namespace);
+    // Every entry is built here, all with the same fields in the same order (one object shape).
+    const entry = (secret: string | undefined, unopened?: KeyRecord): RecordEntry => ({
+      namespace,
+      user: record.user,
+      ownerUid: record.ownerUid,
+      state: record.state,
+      secret,
+      sealedDigest: digest,
+      unopened,
+    });
+    // A recycled key's secret is not kept in memory at all, and needs no opening again later.
+    if (record.state === "Recycled") return entry(undefined);
     const previous = this.records.get(record.accessKeyId);
-    // The namespace is part of what the seal authenticates, so a changed one means opening again.
-    const same = previous?.record.sealed === record.sealed && previous.record.namespace === record.namespace;
-    if (same && previous.secret !== undefined) return previous.secret;
+    // Opened once per sealed value. The namespace is part of what the seal authenticates, so a
+    // changed one means opening again.
+    const same = previous?.sealedDigest === digest && previous.namespace === namespace;
+    if (same && previous.secret !== undefined) return entry(previous.secret);
     try {
-      return this.open(record);
+      return entry(this.open(record));
     } catch (error) {
       this.onOpenFailure(record, error);
-      return undefined;
+      return entry(undefined, record);
     }
+  }
+
+  private factsOf(object: KubernetesObject): AccessKeyFacts | undefined {
+    const parsed = parseAccessKey(object);
+    if (!parsed.ok) return undefined;
+    const { metadata, spec, status } = parsed.value;
+    const lastUsedMs = status?.lastUsed?.time === undefined ? undefined : Date.parse(status.lastUsed.time);
+    return {
+      ref: { namespace: this.strings.shared(metadata.namespace ?? ""), name: metadata.name ?? "", uid: metadata.uid ?? "" },
+      active: spec.state === "Active" && metadata.deletionTimestamp === undefined,
+      networks: networksOf(spec.allowedSourceCIDRs),
+      lastUsedMs,
+    };
   }
 }
