@@ -53,6 +53,11 @@ export interface KindModule {
   /** The operations the admission webhook sees, and the rules; none: no webhook for the kind. */
   readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
   controller(context: ControllerContext): Controller;
+  /**
+   * Other objects to reconcile when this one is gone (keys waiting for the slot it held), from
+   * the cache of this kind: nothing else would wake them, and polling is not how we look again.
+   */
+  wakeOnDelete?(object: k8s.KubernetesObject, cache: ObjectCache): readonly { namespace: string; name: string }[];
   /** This kind's share of the operator's inventory gauges, counted from the cache at a scrape. */
   inventory?(objects: readonly unknown[], now: Date): Partial<Inventory>;
 }

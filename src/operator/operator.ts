@@ -147,6 +147,12 @@ function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Sec
   for (const entry of running) {
     const onObject = (object: k8s.KubernetesObject): void => enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
     for (const event of ["add", "update", "delete"] as const) entry.informer.on(event, onObject);
+    const { module, informer } = entry;
+    if (module.wakeOnDelete) {
+      informer.on("delete", (object) => {
+        for (const peer of module.wakeOnDelete?.(object, informer) ?? []) enqueueObject(entry, peer.namespace, peer.name);
+      });
+    }
   }
   const onSecret = (secret: k8s.V1Secret): void => {
     for (const entry of running) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[entry.module.secretLabel]);

@@ -1,6 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordName } from "../../src/keystore/record.js";
+import { RECORD_OWNER_LABEL, recordName } from "../../src/keystore/record.js";
 import {
   apply,
   eventReasons,
@@ -157,6 +157,28 @@ describe("AccessKey against the real API server and admission webhook", () => {
     expect(key.status?.conditions?.[0]?.status).toBe("False");
     expect(await readSecretData(ns, "foreign")).toEqual({ note: "mine" });
     expect(await eventReasons(ns, "epsilon")).toContain("SecretConflict");
+  });
+
+  it("issues a key blocked by a foreign Secret once that Secret is gone, and lets it hold no slot meanwhile", async () => {
+    await ns.core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: "blocked-credentials" }, stringData: { note: "mine" } } });
+    await apply(ns, [manifest("blocked", { user: "heidi" })]);
+    const conflicted = await waitForReason(ns, "blocked", "SecretConflict");
+    expect(conflicted.status?.accessKeyId).toBeUndefined();
+    // The blocked key is the oldest of the user's three, and still both others are issued.
+    await apply(ns, [manifest("unblocked-1", { user: "heidi" }), manifest("unblocked-2", { user: "heidi" })]);
+    await issued("unblocked-1");
+    await issued("unblocked-2");
+    const records = await ns.core.listNamespacedSecret({ namespace: op.namespace, labelSelector: `${RECORD_OWNER_LABEL}=${conflicted.metadata.uid ?? ""}` });
+    expect(records.items).toHaveLength(0);
+
+    // Nothing watches a Secret keygate did not create: the conflict is looked at again by itself.
+    await ns.core.deleteNamespacedSecret({ namespace: ns.name, name: "blocked-credentials" });
+    expect((await waitForReason(ns, "blocked", "KeyLimitExceeded")).status?.accessKeyId).toBeUndefined();
+    // A slot given back wakes the key waiting for it.
+    await setState(ns, "unblocked-2", "Inactive");
+    await kubectl(["delete", "accesskey", "unblocked-2", "-n", ns.name, "--timeout=60s"]);
+    const data = await issued("blocked");
+    expect(data.accessKeyId).toMatch(/^[A-Z0-9]{20}$/);
   });
 
   it("reports a deleted issued Secret as missing and never issues a new secret", async () => {

@@ -1,7 +1,8 @@
 import type { AccessKey, AccessKeyState } from "../../api/accesskey.js";
-import { oldestLiving } from "../../api/peers.js";
+import { byAge, oldestLiving } from "../../api/peers.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import type { KeyRecord } from "../../keystore/record.js";
+import type { SlotHolder, UserSlots } from "../../keystore/user-slots.js";
 import { FINALIZER } from "../../labels.js";
 import type { SecretObservation } from "../../runtime/kube.js";
 import type { Outcome as SettledOutcome, Settled } from "../../runtime/reconcile.js";
@@ -17,6 +18,10 @@ export interface AccessKeyObservation {
   /** The record spec.restoreFrom names, if it exists. */
   restoreCandidate?: KeyRecord;
   secret: SecretObservation;
+  /** The user's slot ledger; undefined when none was written yet. */
+  slots?: UserSlots;
+  /** Holders of the ledger whose AccessKey no longer exists (its finalizer was forced off). */
+  staleHolders?: readonly string[];
   now: Date;
   recycleRetentionMs: number;
 }
@@ -26,6 +31,8 @@ export type Step =
   | { kind: "addFinalizer" }
   | { kind: "recycle"; record: KeyRecord }
   | { kind: "removeFinalizer" }
+  | { kind: "claimSlot"; slots: UserSlots }
+  | { kind: "releaseSlot"; slots: UserSlots }
   | { kind: "generateRecord" }
   | { kind: "claimRecord"; record: KeyRecord }
   | { kind: "setRecordState"; record: KeyRecord; state: AccessKeyState }
@@ -46,30 +53,86 @@ function isDeleting(key: AccessKey): boolean {
   return key.metadata.deletionTimestamp !== undefined;
 }
 
-/** The keys of a user allowed to live: the two oldest that are not being deleted. */
+/** The keys of a user that count toward the cap at admission: the two oldest not being deleted. */
 export function livingKeys(peers: readonly AccessKey[]): AccessKey[] {
-  return oldestLiving(peers, MAX_KEYS_PER_USER);
+  return oldestLiving(peers.filter((peer) => !blockedElsewhere(peer)), MAX_KEYS_PER_USER);
 }
 
-function withinCap(obs: AccessKeyObservation): boolean {
-  return livingKeys(obs.peers).some((peer) => peer.metadata.uid === obs.key.metadata.uid);
+// A key stopped by something other than the cap (a foreign Secret under its name, a restore that
+// cannot be done) takes no slot, so it does not keep a younger key of the user from being issued.
+function blockedElsewhere(peer: AccessKey): boolean {
+  if (peer.status?.accessKeyId !== undefined) return false;
+  const reason = peer.status?.conditions?.find((condition) => condition.type === "Ready")?.reason;
+  return reason === Reason.SecretConflict || reason === Reason.RestoreFailed;
+}
+
+function uidOf(key: AccessKey): string {
+  return key.metadata.uid ?? "";
+}
+
+/**
+ * The user's ledger as it stands. Before any key of the user claimed a slot (keys issued by an
+ * operator that had no ledger), the keys that already have an id hold the slots.
+ */
+function ledgerOf(obs: AccessKeyObservation): UserSlots {
+  if (obs.slots) return obs.slots;
+  const issued = obs.peers.filter((peer) => peer.status?.accessKeyId !== undefined && peer.metadata.deletionTimestamp === undefined);
+  return {
+    namespace: obs.key.metadata.namespace ?? "",
+    user: obs.key.spec.user,
+    holders: issued.sort(byAge).map((peer) => ({ name: peer.metadata.name ?? "", uid: uidOf(peer) })),
+  };
+}
+
+function holds(ledger: UserSlots, key: AccessKey): boolean {
+  return ledger.holders.some((holder) => holder.uid === uidOf(key));
+}
+
+function withHolders(ledger: UserSlots, holders: readonly SlotHolder[]): UserSlots {
+  return { ...ledger, holders };
+}
+
+function releaseSlot(ledger: UserSlots, key: AccessKey): Step {
+  return { kind: "releaseSlot", slots: withHolders(ledger, ledger.holders.filter((holder) => holder.uid !== uidOf(key))) };
+}
+
+/**
+ * A free slot goes to the oldest keys waiting for one, so every replica and retry picks the same
+ * key; the ledger write, guarded by its resourceVersion, is what makes the cap hold even when two
+ * reconciles disagree about who is waiting.
+ */
+function claimOrRefuse(obs: AccessKeyObservation, ledger: UserSlots): Step {
+  const stale = new Set(obs.staleHolders ?? []);
+  const holders = ledger.holders.filter((holder) => !stale.has(holder.uid));
+  const held = new Set(holders.map((holder) => holder.uid));
+  const waiting = obs.peers
+    .filter((peer) => peer.metadata.deletionTimestamp === undefined && !held.has(uidOf(peer)))
+    .filter((peer) => uidOf(peer) === uidOf(obs.key) || !blockedElsewhere(peer))
+    .sort(byAge);
+  const free = Math.max(0, MAX_KEYS_PER_USER - holders.length);
+  const position = waiting.findIndex((peer) => uidOf(peer) === uidOf(obs.key));
+  if (position >= 0 && position < free) {
+    return { kind: "claimSlot", slots: withHolders(ledger, [...holders, { name: obs.key.metadata.name ?? "", uid: uidOf(obs.key) }]) };
+  }
+  const ahead = waiting.slice(0, free).map((peer) => peer.metadata.name ?? "");
+  return capExceeded(obs, [...holders.map((holder) => holder.name), ...ahead]);
 }
 
 function outcome(ready: boolean, reason: Reason, message: string): Step {
   return { kind: "none", outcome: { ready, reason, message } };
 }
 
-// Deletion: the record goes to the recycle bin before the finalizer lets the object go.
+// Deletion: the record goes to the recycle bin, and the slot back to the user, before the
+// finalizer lets the object go.
 function decideDeletion(obs: AccessKeyObservation): Step {
   if (!hasFinalizer(obs.key)) return outcome(false, Reason.Recycled, "the key is being deleted");
   if (obs.record && obs.record.state !== "Recycled") return { kind: "recycle", record: obs.record };
+  if (obs.slots && holds(obs.slots, obs.key)) return releaseSlot(obs.slots, obs.key);
   return { kind: "removeFinalizer" };
 }
 
-function capExceeded(obs: AccessKeyObservation): Step {
-  const living = livingKeys(obs.peers)
-    .map((peer) => peer.metadata.name)
-    .join(" and ");
+function capExceeded(obs: AccessKeyObservation, keeping: readonly string[]): Step {
+  const living = keeping.join(" and ");
   return outcome(
     false,
     Reason.KeyLimitExceeded,
@@ -83,7 +146,7 @@ function retentionEnd(record: KeyRecord, retentionMs: number): number {
 }
 
 // Restoring claims a recycled record of the same account and user, within the retention.
-function decideRestore(obs: AccessKeyObservation, id: string): Step {
+function restoreRefusal(obs: AccessKeyObservation, id: string): Step | undefined {
   const candidate = obs.restoreCandidate;
   const sameOwner = candidate?.namespace === obs.key.metadata.namespace && candidate?.user === obs.key.spec.user;
   if (!candidate || !sameOwner) {
@@ -95,20 +158,33 @@ function decideRestore(obs: AccessKeyObservation, id: string): Step {
   if (retentionEnd(candidate, obs.recycleRetentionMs) <= obs.now.getTime()) {
     return outcome(false, Reason.RestoreFailed, `key ${id} was deleted too long ago: its retention has ended`);
   }
-  return { kind: "claimRecord", record: candidate };
+  return undefined;
+}
+
+// Nothing watches a Secret we did not create, so a conflict is looked at again, less often the
+// longer it lasts: from 1 s after it is first seen, doubling, up to every 5 minutes.
+const CONFLICT_RECHECK_MIN_MS = 1000;
+const CONFLICT_RECHECK_MAX_MS = 5 * 60_000;
+
+function conflictRecheckAt(obs: AccessKeyObservation): number {
+  const ready = obs.key.status?.conditions?.find((condition) => condition.type === "Ready");
+  const since = ready?.reason === Reason.SecretConflict ? Date.parse(ready.lastTransitionTime ?? "") : Number.NaN;
+  const lasted = Number.isNaN(since) ? 0 : obs.now.getTime() - since;
+  return obs.now.getTime() + Math.min(CONFLICT_RECHECK_MAX_MS, Math.max(CONFLICT_RECHECK_MIN_MS, lasted));
+}
+
+function conflict(obs: AccessKeyObservation): Step {
+  const secretName = issuedSecretName(obs.key);
+  const message = `Secret ${secretName} exists and was not created by keygate for this key; it is left untouched`;
+  return { kind: "none", outcome: { ready: false, reason: Reason.SecretConflict, message, requeueAt: conflictRecheckAt(obs) } };
 }
 
 function decideIssuedSecret(obs: AccessKeyObservation, record: KeyRecord): Step {
   const secretName = issuedSecretName(obs.key);
-  const conflict = outcome(
-    false,
-    Reason.SecretConflict,
-    `Secret ${secretName} exists and was not created by keygate for this key; it is left untouched`,
-  );
   if (record.issuedSecret === undefined) {
     if (obs.secret === "absent") return { kind: "writeSecret", record, secretName };
     if (obs.secret === "owned") return { kind: "markIssued", record, secretName };
-    return conflict;
+    return conflict(obs);
   }
   if (obs.secret === "absent") {
     return outcome(
@@ -118,13 +194,28 @@ function decideIssuedSecret(obs: AccessKeyObservation, record: KeyRecord): Step 
         "again: rotate by creating a new key",
     );
   }
-  return obs.secret === "foreign" ? conflict : readyOutcome(record);
+  return obs.secret === "foreign" ? conflict(obs) : readyOutcome(record);
 }
 
 function readyOutcome(record: KeyRecord): Step {
   return record.state === "Active"
     ? outcome(true, Reason.Issued, `access key ${record.accessKeyId} is issued and active`)
     : outcome(true, Reason.Inactive, `access key ${record.accessKeyId} is inactive: requests signed with it are refused`);
+}
+
+/**
+ * A key without a record gets a slot first, and an id (a record) only then; neither while its
+ * Secret cannot be written or its restore cannot be done, and a slot it holds then is given back.
+ */
+function decideUnissued(obs: AccessKeyObservation): Step {
+  const ledger = ledgerOf(obs);
+  const holding = holds(ledger, obs.key);
+  const restoreFrom = obs.key.spec.restoreFrom;
+  const blocked = obs.secret === "foreign" ? conflict(obs) : restoreFrom ? restoreRefusal(obs, restoreFrom) : undefined;
+  if (blocked) return holding && obs.slots ? releaseSlot(obs.slots, obs.key) : blocked;
+  if (!holding) return claimOrRefuse(obs, ledger);
+  if (restoreFrom && obs.restoreCandidate) return { kind: "claimRecord", record: obs.restoreCandidate };
+  return { kind: "generateRecord" };
 }
 
 /**
@@ -136,11 +227,7 @@ export function decide(obs: AccessKeyObservation): Step {
   // The finalizer goes on before any side effect, so nothing we create can outlive the object.
   if (!hasFinalizer(obs.key)) return { kind: "addFinalizer" };
   const record = obs.record;
-  if (!record) {
-    if (!withinCap(obs)) return capExceeded(obs);
-    const restoreFrom = obs.key.spec.restoreFrom;
-    return restoreFrom ? decideRestore(obs, restoreFrom) : { kind: "generateRecord" };
-  }
+  if (!record) return decideUnissued(obs);
   if (record.state !== obs.key.spec.state) return { kind: "setRecordState", record, state: obs.key.spec.state };
   return decideIssuedSecret(obs, record);
 }

@@ -1,5 +1,7 @@
 import { accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
+import { peersOf } from "../../api/peers.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
+import { UserSlotStore } from "../../keystore/user-slots.js";
 import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
@@ -21,6 +23,7 @@ export const accessKey: KindModule = {
       core,
       client,
       records,
+      slots: new UserSlotStore(core, settings.namespace),
       keks,
       cache,
       events,
@@ -36,6 +39,14 @@ export const accessKey: KindModule = {
       startLeading: () => purger.start(),
       stopLeading: () => purger.stop(),
     };
+  },
+  wakeOnDelete(object, cache) {
+    const parsed = parseAccessKey(object);
+    if (!parsed.ok) return [];
+    const namespace = parsed.value.metadata.namespace ?? "";
+    return peersOf(cache.list(namespace), parseAccessKey, namespace, parsed.value.spec.user)
+      .filter((peer) => peer.status?.accessKeyId === undefined)
+      .map((peer) => ({ namespace, name: peer.metadata.name ?? "" }));
   },
   inventory(objects, now) {
     const keys = objects.map(parseAccessKey).flatMap((result) => (result.ok ? [result.value.status ?? {}] : []));

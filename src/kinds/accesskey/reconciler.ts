@@ -17,11 +17,13 @@ import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 import type { RecordStore } from "../../keystore/access-key-store.js";
+import type { UserSlots, UserSlotStore } from "../../keystore/user-slots.js";
 
 export interface AccessKeyReconcilerDeps {
   core: k8s.CoreV1Api;
   client: KindClient;
   records: RecordStore;
+  slots: UserSlotStore;
   keks: KekSet;
   cache: ObjectCache;
   events: EventSink;
@@ -51,15 +53,29 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     const record = await this.deps.records.findByOwner(uid);
     const restoreFrom = key.spec.restoreFrom;
     const restoreCandidate = !record && restoreFrom ? await this.deps.records.get(restoreFrom) : undefined;
+    const peers = peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user);
+    // Only a key without a record, or one leaving, can take or give back a slot.
+    const slots = !record || key.metadata.deletionTimestamp ? await this.deps.slots.read(namespace, key.spec.user) : undefined;
     return {
       key,
-      peers: peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user),
+      peers,
       record,
       restoreCandidate,
       secret: await observeSecret(this.deps.core, namespace, issuedSecretName(key), uid),
+      slots,
+      staleHolders: slots && !record ? await this.staleHolders(slots, peers) : undefined,
       now: this.deps.clock(),
       recycleRetentionMs: this.deps.recycleRetentionMs,
     };
+  }
+
+  // A holder missing from the cache may only be younger than the cache: it is stale only if the
+  // API server does not have it either.
+  private async staleHolders(slots: UserSlots, peers: readonly AccessKey[]): Promise<string[]> {
+    const known = new Set(peers.map((peer) => peer.metadata.uid));
+    const unknown = slots.holders.filter((holder) => !known.has(holder.uid));
+    const live = await Promise.all(unknown.map((holder) => this.deps.client.read(slots.namespace, holder.name)));
+    return unknown.filter((holder, i) => live[i]?.metadata?.uid !== holder.uid).map((holder) => holder.uid);
   }
 
   desiredStatus(observation: AccessKeyObservation, outcome: Outcome): AccessKeyStatus {
@@ -81,6 +97,9 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
         return this.writeSecret(key, raw, step.record, step.secretName);
       case "recycle":
         return this.recycle(raw, step.record);
+      case "claimSlot":
+      case "releaseSlot":
+        return this.deps.slots.write(step.slots);
       default:
         return this.updateRecord(step);
     }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AccessKey } from "../../../../src/api/accesskey.js";
 import { type AccessKeyObservation, decide, livingKeys } from "../../../../src/kinds/accesskey/decide.js";
 import type { KeyRecord } from "../../../../src/keystore/record.js";
+import type { UserSlots } from "../../../../src/keystore/user-slots.js";
 import { FINALIZER } from "../../../../src/labels.js";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -37,6 +38,15 @@ function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
   };
 }
 
+function slotsHeldBy(...keys: AccessKey[]): UserSlots {
+  return { namespace: "team-a", user: "alice", holders: keys.map((k) => ({ name: k.metadata.name ?? "", uid: k.metadata.uid ?? "" })), resourceVersion: "7" };
+}
+
+function conflicted(k: AccessKey, since: string): AccessKey {
+  const condition = { type: "Ready", status: "False", reason: "SecretConflict", message: "m", lastTransitionTime: since, observedGeneration: 1 } as const;
+  return { ...k, status: { conditions: [condition] } };
+}
+
 function observe(k: AccessKey, extra: Partial<AccessKeyObservation> = {}): AccessKeyObservation {
   return { key: k, peers: [k], secret: "absent", now: NOW, recycleRetentionMs: 30 * DAY, ...extra };
 }
@@ -44,7 +54,8 @@ function observe(k: AccessKey, extra: Partial<AccessKeyObservation> = {}): Acces
 describe("deciding the next step for an AccessKey", () => {
   const cases: Array<[string, AccessKeyObservation, string, string?]> = [
     ["a new key first gets the finalizer", observe(key("k1", {}, { finalizers: [] })), "addFinalizer"],
-    ["a key with the finalizer and no record generates one", observe(key("k1")), "generateRecord"],
+    ["a key with the finalizer and no record first claims a slot", observe(key("k1")), "claimSlot"],
+    ["a key holding a slot and no record generates one", observe(key("k1"), { slots: slotsHeldBy(key("k1")) }), "generateRecord"],
     ["a record without an issued Secret writes it", observe(key("k1"), { record: record() }), "writeSecret"],
     [
       "an owned Secret found after a crash is recorded as issued, not rewritten",
@@ -98,6 +109,11 @@ describe("deciding the next step for an AccessKey", () => {
       observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() })),
       "removeFinalizer",
     ],
+    [
+      "a deleted key gives its slot back once its record is recycled",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled" }), slots: slotsHeldBy(key("k1")) }),
+      "releaseSlot",
+    ],
   ];
   it.each(cases)("%s", (_name, obs, kind, reason) => {
     const step = decide(obs);
@@ -130,12 +146,66 @@ describe("the two-key cap", () => {
 
   it("does not count a key that is being deleted", () => {
     const leaving = key("a1", {}, { creationTimestamp: "2026-11-22T10:00:01Z", deletionTimestamp: NOW.toISOString() });
-    expect(decide(observe(third, { peers: [leaving, second, third] })).kind).toBe("generateRecord");
+    expect(decide(observe(third, { peers: [leaving, second, third] })).kind).toBe("claimSlot");
   });
 
+  it("refuses a key once both slots are held, naming their holders, whatever its age", () => {
+    const step = decide(observe(first, { peers: [first, second, third], slots: slotsHeldBy(second, third) }));
+    expect(step.kind === "none" && step.outcome.reason).toBe("KeyLimitExceeded");
+    expect(step.kind === "none" && step.outcome.message).toContain("a2 and a3");
+  });
+
+  it("adds the claimant to the ledger it read, keeping its resourceVersion as the guard", () => {
+    const step = decide(observe(second, { peers: [first, second], slots: slotsHeldBy(first) }));
+    expect(step).toEqual({ kind: "claimSlot", slots: { ...slotsHeldBy(first, second), resourceVersion: "7" } });
+  });
+
+  it("counts the keys that already have an id as holders while the user has no ledger", () => {
+    const issued = (k: AccessKey): AccessKey => ({ ...k, status: { accessKeyId: `KGAK${k.metadata.name}` } });
+    const step = decide(observe(first, { peers: [first, issued(second), issued(third)] }));
+    expect(step.kind === "none" && step.outcome.reason).toBe("KeyLimitExceeded");
+  });
+
+  it("drops a holder whose AccessKey is gone when it claims", () => {
+    const step = decide(observe(third, { peers: [second, third], slots: slotsHeldBy(first, second), staleHolders: ["uid-a1"] }));
+    expect(step).toEqual({ kind: "claimSlot", slots: { ...slotsHeldBy(second, third), resourceVersion: "7" } });
+  });
   it("never takes issuance away from a key that already has its record", () => {
     const step = decide(observe(third, { peers: [first, second, third], record: record({ ownerUid: "uid-a3" }) }));
     expect(step.kind).toBe("writeSecret");
+  });
+});
+
+describe("a Secret in the way", () => {
+  const older = key("a1", {}, { creationTimestamp: "2026-11-22T10:00:01Z" });
+  const younger = key("a2", {}, { creationTimestamp: "2026-11-22T10:00:02Z" });
+  const youngest = key("a3", {}, { creationTimestamp: "2026-11-22T10:00:03Z" });
+
+  it("gets no slot and no id, and is looked at again 1 s later", () => {
+    const step = decide(observe(older, { peers: [older], secret: "foreign" }));
+    expect(step.kind === "none" && step.outcome).toMatchObject({ reason: "SecretConflict", requeueAt: NOW.getTime() + 1000 });
+  });
+
+  it("is looked at again less often the longer it lasts, at least every 5 minutes", () => {
+    const since = (ms: number): AccessKeyObservation =>
+      observe(conflicted(older, new Date(NOW.getTime() - ms).toISOString()), { peers: [older], secret: "foreign" });
+    const at = (obs: AccessKeyObservation): number | undefined => {
+      const step = decide(obs);
+      return step.kind === "none" ? step.outcome.requeueAt : undefined;
+    };
+    expect(at(since(8000))).toBe(NOW.getTime() + 8000);
+    expect(at(since(3 * 60 * 60 * 1000))).toBe(NOW.getTime() + 5 * 60 * 1000);
+  });
+
+  it("gives back a slot it held", () => {
+    const step = decide(observe(older, { peers: [older], secret: "foreign", slots: slotsHeldBy(older, younger) }));
+    expect(step).toEqual({ kind: "releaseSlot", slots: { ...slotsHeldBy(younger), resourceVersion: "7" } });
+  });
+
+  it("does not keep a younger key of the user from its slot", () => {
+    const blocked = conflicted(older, "2026-11-22T11:00:00Z");
+    expect(decide(observe(youngest, { peers: [blocked, younger, youngest], slots: slotsHeldBy(younger) })).kind).toBe("claimSlot");
+    expect(livingKeys([blocked, younger, youngest]).map((k) => k.metadata.name)).toEqual(["a2", "a3"]);
   });
 });
 
@@ -143,9 +213,15 @@ describe("restoring from the recycle bin", () => {
   const restoring = key("r1", { restoreFrom: "KGAKAAAAAAAAAAAAAAAA" });
   const recycled = record({ state: "Recycled", recycledAt: "2026-11-20T12:00:00Z", ownerUid: "uid-old" });
 
-  it("claims a recycled record of the same user within the retention", () => {
-    const step = decide(observe(restoring, { restoreCandidate: recycled }));
+  it("claims a slot, then the recycled record of the same user within the retention", () => {
+    expect(decide(observe(restoring, { restoreCandidate: recycled })).kind).toBe("claimSlot");
+    const step = decide(observe(restoring, { restoreCandidate: recycled, slots: slotsHeldBy(restoring) }));
     expect(step).toEqual({ kind: "claimRecord", record: recycled });
+  });
+
+  it("takes no slot for a restore that cannot be done, and gives back one it held", () => {
+    expect(decide(observe(restoring)).kind).toBe("none");
+    expect(decide(observe(restoring, { slots: slotsHeldBy(restoring) })).kind).toBe("releaseSlot");
   });
 
   const refusals: Array<[string, KeyRecord | undefined, RegExp]> = [
