@@ -45,10 +45,11 @@ export interface InformerOptions<T extends KubernetesObject> {
 }
 
 /**
- * The smallest thing an informer can cache of an object: its name, namespace, uid and
- * resourceVersion. Namespace strings are shared between the objects it returned.
+ * The smallest thing an informer can cache of an object: its name, namespace and
+ * resourceVersion, and its uid unless `uid` is false (when no delete handler reads it).
+ * Namespace strings are shared between the objects it returned.
  */
-export function objectIdentity<T extends KubernetesObject>(): (object: T) => T {
+export function objectIdentity<T extends KubernetesObject>({ uid: keepUid = true } = {}): (object: T) => T {
   const namespaces = new Map<string, string>();
   const shared = (namespace: string | undefined): string | undefined => {
     if (namespace === undefined) return undefined;
@@ -59,7 +60,8 @@ export function objectIdentity<T extends KubernetesObject>(): (object: T) => T {
   };
   return (object) => {
     const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
-    return { metadata: { name, namespace: shared(namespace), uid, resourceVersion } } as T;
+    const kept = { name, namespace: shared(namespace), resourceVersion };
+    return { metadata: keepUid ? { ...kept, uid } : kept } as T;
   };
 }
 

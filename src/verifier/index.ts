@@ -51,7 +51,8 @@ export class KeyIndex {
       labelSelector: `${RECORD_KIND_LABEL}=${ACCESS_KEY_RECORD}`,
       logger: log,
       // The table keeps what it needs of each object; the caches keep only names (see Informer).
-      retain: objectIdentity(),
+      // A record's delete is handled by its name, an AccessKey's by its uid.
+      retain: objectIdentity({ uid: false }),
     });
     this.records.on("add", (secret) => this.table.putRecord(secret));
     this.records.on("update", (secret) => this.table.putRecord(secret));
