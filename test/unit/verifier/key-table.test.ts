@@ -87,6 +87,15 @@ describe("the key table", () => {
     expect(opened).toEqual([`sealed-${ID}`]);
   });
 
+  it("opens again when the sealed value changes, though it keeps no sealed value once opened", () => {
+    const { table, opened } = setup();
+    table.putAccessKey(accessKeyObject(ID));
+    table.putRecord(recordSecret(ID, "Active"));
+    table.putRecord(recordSecret(ID, "Active", { sealed: "resealed-under-kek-2" }));
+    expect(opened).toEqual([`sealed-${ID}`, "resealed-under-kek-2"]);
+    expect(table.lookup(ID)?.secret).toBe("secret-of-resealed-under-kek-2");
+  });
+
   it("opens again when the namespace the seal is bound to changes", () => {
     const { table, opened } = setup();
     table.putRecord(recordSecret(ID, "Active"));
