@@ -1,5 +1,6 @@
 // Lists the frames with the most self time in a V8 .cpuprofile (as written by node --cpu-prof),
-// and with --total the functions with the most inclusive time (self plus callees).
+// and with --total the functions with the most inclusive time (self plus callees). Shares are of
+// the busy samples: a server's profile is mostly (idle) between load runs, which says nothing.
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {
@@ -46,14 +47,16 @@ export function topFrames(path: string, limit: number, inclusive = false): Frame
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = inclusive ? parents(profile) : undefined;
   const counts = new Map<string, number>();
+  let total = 0;
   for (const id of profile.samples) {
+    if (byId.get(id)?.callFrame.functionName === "(idle)") continue;
+    total++;
     for (const key of charged(id, byId, parentOf)) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const total = profile.samples.length;
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([frame, count]) => ({ frame, percent: Math.round((count / total) * 1000) / 10 }));
+    .map(([frame, count]) => ({ frame, percent: Math.round((count / Math.max(1, total)) * 1000) / 10 }));
 }
 
 if (process.argv[1]?.endsWith("cpuprofile-top.ts") === true) {

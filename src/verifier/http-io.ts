@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readRequestBody } from "../http/body.js";
+import { readRequestBody, receiveRequestBody } from "../http/body.js";
 import type { HeaderList } from "../signing/request.js";
 import { apiError, type ApiError } from "./errors.js";
 
@@ -28,9 +28,20 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return body === "closed" ? undefined : body;
 }
 
+/** The same, handed to `done` (at once when there is no body to wait for). */
+export function receiveBody(req: IncomingMessage, limit: number, done: (body: Buffer | ApiError | undefined) => void): void {
+  receiveRequestBody(req, limit, (body) => done(body === "tooLarge" ? tooLarge(limit) : body === "closed" ? undefined : body));
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** JSON already serialised, with no other header. */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -15,20 +15,45 @@ export interface MetricSources {
 // tail is what the event loop adds under load.
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+type AnswerLabels = { endpoint: Endpoint; scheme: string; code: string };
+
+/** Answers counted since the counter was last read, per label set (a bounded set: endpoints × schemes × codes). */
+interface PendingCount {
+  readonly labels: AnswerLabels;
+  count: number;
+}
+
+const ENDPOINT_LABELS: Record<Endpoint, { endpoint: Endpoint }> = {
+  verify: { endpoint: "verify" },
+  "forward-auth": { endpoint: "forward-auth" },
+  owner: { endpoint: "owner" },
+  mfa: { endpoint: "mfa" },
+};
+
 /** The verifier's Prometheus metrics, in a registry of its own so that two verifiers in one process do not collide. */
 export class VerifierMetrics {
   readonly registry = new Registry();
   private readonly verifications: Counter<"endpoint" | "scheme" | "code">;
   private readonly latency: Histogram<"endpoint">;
   private readonly replayClaims: Counter<"store" | "verdict">;
+  // Counted on the request path as a plain number; added to the counter whenever it is read.
+  private readonly pending = new Map<string, PendingCount>();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
+    const pending = this.pending;
     this.verifications = new Counter({
       name: "keygate_verifier_verifications_total",
       help: "Verification answers by endpoint, signature scheme (none when unrecognised) and result code (Allowed or the denial code).",
       labelNames: ["endpoint", "scheme", "code"],
       registers,
+      collect() {
+        for (const entry of pending.values()) {
+          if (entry.count === 0) continue;
+          this.inc(entry.labels, entry.count);
+          entry.count = 0;
+        }
+      },
     });
     this.latency = new Histogram({
       name: "keygate_verifier_verification_duration_seconds",
@@ -70,9 +95,13 @@ export class VerifierMetrics {
     });
   }
 
+  /** Scheme and code come from fixed sets (schemeOf, the denial and error codes), so the pending entries stay few. */
   observe(endpoint: Endpoint, scheme: string, code: string, seconds: number): void {
-    this.verifications.inc({ endpoint, scheme, code });
-    this.latency.observe({ endpoint }, seconds);
+    const key = `${endpoint}\n${scheme}\n${code}`;
+    const entry = this.pending.get(key);
+    if (entry) entry.count++;
+    else this.pending.set(key, { labels: { endpoint, scheme, code }, count: 1 });
+    this.latency.observe(ENDPOINT_LABELS[endpoint], seconds);
   }
 
   /** The store, with each verdict counted, and whether it is up reported. Once per store. */

@@ -7,13 +7,13 @@ import { type HttpRequestDescription, splitRequestTarget } from "../signing/requ
 import { parseVerifyCall } from "./description.js";
 import { apiError, type ApiError, isApiError } from "./errors.js";
 import { describeForwarded, type Gateway, gatewayOf } from "./forward-auth.js";
-import { forwardedFor, headerList, readBody, sendAndClose, sendJson } from "./http-io.js";
-import { inNetworks, type Networks } from "./ip.js";
+import { forwardedFor, headerList, readBody, receiveBody, sendAndClose, sendJson, sendJsonText } from "./http-io.js";
+import { type ClientIp, inNetworks, type Networks } from "./ip.js";
 import type { KeyOwner } from "./key-table.js";
 import type { LastUsedBatcher } from "./last-used.js";
 import type { Endpoint, VerifierMetrics } from "./metrics.js";
 import { schemeOf } from "./scheme.js";
-import { directClientIp, gatewayClientIp } from "./source-ip.js";
+import { directClientIp, nearestUntrustedHop, type Peer, peerOf } from "./source-ip.js";
 import type { Allowed, Outcome, Verification } from "./verification.js";
 import type { MfaChecker } from "../otp/checker.js";
 import { parseMfaCall } from "./mfa-call.js";
@@ -61,9 +61,33 @@ function refusalBody(refusal: Refusal): unknown {
 }
 
 /** The credential scope and signing date too, so that a backend can check what the signature was for. */
-function allowedBody(outcome: Allowed): unknown {
+export function allowedBody(outcome: Allowed): unknown {
   const { principal, scheme, payloadVerified, service, region, date } = outcome;
   return { allowed: true, principal, scheme, payloadVerified, service, region, date };
+}
+
+// A principal's JSON is the same for every request of its key: made once per principal object
+// (verification.ts keeps one per indexed key).
+const principalJson = new WeakMap<object, string>();
+
+function principalText(principal: Allowed["principal"]): string {
+  let text = principalJson.get(principal);
+  if (text === undefined) {
+    text = JSON.stringify(principal);
+    principalJson.set(principal, text);
+  }
+  return text;
+}
+
+const optionalField = (name: string, value: string | undefined): string => (value === undefined ? "" : `,"${name}":${JSON.stringify(value)}`);
+
+/** JSON.stringify(allowedBody(outcome)), byte for byte, without walking the principal again. */
+export function allowedText(outcome: Allowed): string {
+  const { scheme, payloadVerified, service, region, date } = outcome;
+  return (
+    `{"allowed":true,"principal":${principalText(outcome.principal)},"scheme":${JSON.stringify(scheme)},"payloadVerified":${String(payloadVerified)}` +
+    `${optionalField("service", service)}${optionalField("region", region)},"date":${JSON.stringify(date)}}`
+  );
 }
 
 /**
@@ -94,16 +118,53 @@ function gatewayStatus(refusal: Refusal): number {
   return refusal.httpStatus === 503 ? 503 : 403;
 }
 
+/** The path of a request target, without splitting off (and allocating) the query. */
+function pathOf(target: string): string {
+  const mark = target.indexOf("?");
+  return mark < 0 ? target : target.slice(0, mark);
+}
+
 function elapsedSeconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-class Handler {
-  constructor(private readonly deps: ServerDeps) {}
+/** Requests of the same millisecond share their last-used time: its ISO text is made once. */
+class IsoClock {
+  private ms = Number.NaN;
+  private text = "";
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  constructor(private readonly now: () => Date) {}
+
+  nowText(): string {
+    const date = this.now();
+    const ms = date.getTime();
+    if (ms !== this.ms) {
+      this.text = date.toISOString();
+      this.ms = ms;
+    }
+    return this.text;
+  }
+}
+
+/** An answer still to come (a nonce being claimed, an MFA check): its failure is the caller's to answer. */
+type Pending = Promise<void> | undefined;
+
+class Handler {
+  private readonly clock: IsoClock;
+  // A socket's peer never changes: its address is parsed and matched against the trusted networks once per connection.
+  private readonly peers = new WeakMap<object, Peer>();
+
+  constructor(private readonly deps: ServerDeps) {
+    this.clock = new IsoClock(deps.now);
+  }
+
+  /**
+   * Synchronous from arrival to answer for /v1/verify and forward-auth (no promise, unless an
+   * ACS3 nonce must be claimed); what is still pending is returned, for its failure to be answered.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): Pending {
     const target = req.url ?? "";
-    const { rawPath } = splitRequestTarget(target);
+    const rawPath = pathOf(target);
     if (rawPath === "/v1/verify") return this.allow(req, res, "POST") ? this.verify(req, res) : undefined;
     const gateway = gatewayOf(rawPath);
     if (gateway) return this.forwardAuth(req, res, gateway);
@@ -128,50 +189,124 @@ class Handler {
     return false;
   }
 
+  private peer(req: IncomingMessage): Peer {
+    const socket = req.socket;
+    let peer = this.peers.get(socket);
+    if (peer === undefined) {
+      peer = peerOf(socket.remoteAddress, this.deps.trustedProxies);
+      this.peers.set(socket, peer);
+    }
+    return peer;
+  }
+
   /** The body, or an answer already sent (undefined: nothing more to do). */
   private async body(req: IncomingMessage, res: ServerResponse, limit: number, context: AnswerContext): Promise<Buffer | undefined> {
     const body = await readBody(req, limit);
+    return this.usableBody(res, body, context);
+  }
+
+  private usableBody(res: ServerResponse, body: Buffer | ApiError | undefined, context: AnswerContext): Buffer | undefined {
     if (!isApiError(body)) return body;
     this.count(context, body.code);
     sendAndClose(res, body.httpStatus, refusalBody(body));
     return undefined;
   }
 
-  private async verify(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const arrival: AnswerContext = { endpoint: "verify", scheme: "none", start: process.hrtime.bigint() };
-    const text = await this.body(req, res, Math.ceil((this.deps.maxBodyBytes * 4) / 3) + DESCRIPTION_OVERHEAD_BYTES, arrival);
-    if (text === undefined) return;
-    const call = parseVerifyCall(text.toString("utf8"), this.deps.maxBodyBytes);
-    if (isApiError(call)) return this.refuse(res, arrival, call);
-    const caller = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
-    // The caller relays someone else's request: its own address says nothing about that client.
-    const trusted = caller !== undefined && inNetworks(this.deps.trustedCallers, caller);
-    const outcome = await this.deps.verification.verify(call.request, trusted ? call.sourceIp : undefined);
-    const context = { ...arrival, scheme: schemeOf(call.request) };
-    if (!outcome.allowed) return this.refuse(res, context, outcome);
-    this.accepted(outcome, context);
-    sendJson(res, 200, allowedBody(outcome));
+  /**
+   * Calls `next` with the body once it is all there, at once when there is none. Whatever `next`
+   * throws or rejects with is answered as unverifiable, as for any other check.
+   */
+  private withBody(arrival: Arrival, limit: number, next: (body: Buffer) => Pending): Pending {
+    let pending: Pending;
+    let synchronous = true;
+    receiveBody(arrival.req, limit, (received) => {
+      if (synchronous) {
+        pending = this.continueWith(arrival, received, next);
+        return;
+      }
+      // Later, from the request's own 'end' event: nobody up the stack would catch a throw.
+      try {
+        this.continueWith(arrival, received, next)?.catch((error: unknown) => unverifiable(this.deps, arrival.res, error));
+      } catch (error) {
+        unverifiable(this.deps, arrival.res, error);
+      }
+    });
+    synchronous = false;
+    return pending;
   }
 
-  private async forwardAuth(req: IncomingMessage, res: ServerResponse, gateway: Gateway): Promise<void> {
-    const arrival: AnswerContext = { endpoint: "forward-auth", scheme: "none", start: process.hrtime.bigint() };
-    const body = await this.body(req, res, this.deps.maxBodyBytes, arrival);
-    if (body === undefined) return;
+  private continueWith(arrival: Arrival, received: Buffer | ApiError | undefined, next: (body: Buffer) => Pending): Pending {
+    const body = this.usableBody(arrival.res, received, arrival);
+    return body === undefined ? undefined : next(body);
+  }
+
+  private verify(req: IncomingMessage, res: ServerResponse): Pending {
+    const arrival: Arrival = { req, res, endpoint: "verify", scheme: "none", start: process.hrtime.bigint() };
+    const limit = Math.ceil((this.deps.maxBodyBytes * 4) / 3) + DESCRIPTION_OVERHEAD_BYTES;
+    return this.withBody(arrival, limit, (text) => this.verifyDescribed(arrival, text));
+  }
+
+  private verifyDescribed(arrival: Arrival, text: Buffer): Pending {
+    const call = parseVerifyCall(text.toString("utf8"), this.deps.maxBodyBytes);
+    if (isApiError(call)) return this.refuse(arrival.res, arrival, call);
+    // The caller relays someone else's request: its own address says nothing about that client.
+    const outcome = this.deps.verification.verifyNow(call.request, this.callerTrusted(arrival.req) ? call.sourceIp : undefined);
+    if (outcome instanceof Promise) return outcome.then((settled) => this.verified(arrival, call.request, settled));
+    return this.verified(arrival, call.request, outcome);
+  }
+
+  /** The caller of /v1/verify (the socket peer, or behind a trusted proxy the nearest untrusted hop) is a trusted one. */
+  private callerTrusted(req: IncomingMessage): boolean {
+    const peer = this.peer(req);
+    if (!peer.trustedProxy) return peer.ip !== undefined && inNetworks(this.deps.trustedCallers, peer.ip);
+    const caller = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
+    return caller !== undefined && inNetworks(this.deps.trustedCallers, caller);
+  }
+
+  private verified(arrival: Arrival, request: HttpRequestDescription, outcome: Outcome): undefined {
+    const context = answered(arrival, request, outcome);
+    if (!outcome.allowed) return this.refuse(arrival.res, context, outcome);
+    this.accepted(outcome, context);
+    sendJsonText(arrival.res, 200, allowedText(outcome));
+    return undefined;
+  }
+
+  private forwardAuth(req: IncomingMessage, res: ServerResponse, gateway: Gateway): Pending {
+    const arrival: Arrival = { req, res, endpoint: "forward-auth", scheme: "none", start: process.hrtime.bigint() };
+    return this.withBody(arrival, this.deps.maxBodyBytes, (body) => this.forwardAuthReceived(arrival, gateway, body));
+  }
+
+  private forwardAuthReceived(arrival: Arrival, gateway: Gateway, body: Buffer): Pending {
+    const { req } = arrival;
     const headers = headerList(req.rawHeaders);
     const auth = { method: req.method ?? "", target: req.url ?? "", headers, body: body.length > 0 ? body : undefined };
     const forwarded = describeForwarded(gateway, auth);
-    if (isApiError(forwarded)) return this.refuse(res, arrival, forwarded);
-    const client = gatewayClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwarded.forwardedFor, trustedProxies: this.deps.trustedProxies });
-    const outcome = await this.deps.verification.verify(forwarded.request, client);
-    const context = { ...arrival, scheme: schemeOf(forwarded.request) };
+    if (isApiError(forwarded)) return this.refuse(arrival.res, arrival, forwarded);
+    const client = this.gatewayClient(req, forwarded.forwardedFor);
+    const outcome = this.deps.verification.verifyNow(forwarded.request, client);
+    if (outcome instanceof Promise) return outcome.then((settled) => this.forwardVerified(arrival, forwarded.request, settled));
+    return this.forwardVerified(arrival, forwarded.request, outcome);
+  }
+
+  /** The client a gateway describes: only X-Forwarded-For counts, and only from a trusted gateway. */
+  private gatewayClient(req: IncomingMessage, forwardedFor: readonly string[]): ClientIp | undefined {
+    const peer = this.peer(req);
+    if (!peer.trustedProxy || forwardedFor.length === 0) return undefined;
+    return nearestUntrustedHop(forwardedFor, this.deps.trustedProxies);
+  }
+
+  private forwardVerified(arrival: Arrival, request: HttpRequestDescription, outcome: Outcome): undefined {
+    const { res } = arrival;
+    const context = answered(arrival, request, outcome);
     if (!outcome.allowed) {
       this.noteRefusal(context, outcome.code);
       sendJson(res, gatewayStatus(outcome), refusalBody(outcome), { [GATEWAY_HEADERS.errorCode]: outcome.code });
-      return;
+      return undefined;
     }
     this.accepted(outcome, context);
     res.writeHead(200, allowedHeaders(outcome));
     res.end();
+    return undefined;
   }
 
   /** This request itself, authenticated by its own signature; undefined once a refusal is sent. */
@@ -190,7 +325,7 @@ class Handler {
       body,
     };
     const client = directClientIp({ peer: req.socket.remoteAddress, forwardedFor: forwardedFor(req), trustedProxies: this.deps.trustedProxies });
-    const outcome: Outcome = await this.deps.verification.verify(request, client);
+    const outcome: Outcome = await this.deps.verification.verifyNow(request, client);
     const context = { ...arrival, scheme: schemeOf(request) };
     if (!outcome.allowed) {
       this.refuse(res, context, outcome);
@@ -226,9 +361,10 @@ class Handler {
     sendJson(res, 200, owner);
   }
 
-  private refuse(res: ServerResponse, context: AnswerContext, refusal: Refusal): void {
+  private refuse(res: ServerResponse, context: AnswerContext, refusal: Refusal): undefined {
     this.noteRefusal(context, refusal.code);
     sendJson(res, refusal.httpStatus, refusalBody(refusal));
+    return undefined;
   }
 
   // Debug only: refusals are the normal answer to probing, and each one is counted anyway.
@@ -241,7 +377,7 @@ class Handler {
     this.count(context, "Allowed");
     if (!outcome.accessKey) return;
     this.deps.lastUsed.record(outcome.accessKey, {
-      time: this.deps.now().toISOString(),
+      time: this.clock.nowText(),
       service: outcome.service,
       region: outcome.region,
       sourceIP: outcome.sourceIp,
@@ -257,6 +393,18 @@ interface AnswerContext {
   readonly endpoint: Endpoint;
   readonly scheme: string;
   readonly start: bigint;
+}
+
+/** A request on its way: counted with no scheme until one is known. */
+interface Arrival extends AnswerContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly scheme: "none";
+}
+
+/** The metric labels of a verified request: the scheme it claims (an allowed one's is the scheme that verified). */
+function answered(arrival: Arrival, request: HttpRequestDescription, outcome: Outcome): AnswerContext {
+  return { endpoint: arrival.endpoint, scheme: outcome.allowed ? outcome.scheme : schemeOf(request), start: arrival.start };
 }
 
 /** What one client can make the server hold: sizes, counts and times, each with a flag. */
@@ -344,7 +492,11 @@ export function createVerifierServer(deps: ServerDeps): Server {
     (req, res) => {
       if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return sendAndClose(res, 431, HEADERS_TOO_LARGE);
       if (deps.draining?.() === true) res.shouldKeepAlive = false;
-      handler.handle(req, res).catch((error: unknown) => unverifiable(deps, res, error));
+      try {
+        handler.handle(req, res)?.catch((error: unknown) => unverifiable(deps, res, error));
+      } catch (error) {
+        unverifiable(deps, res, error);
+      }
     },
   );
   // One more than allowed is kept, so that a request over the limit is seen, and refused.

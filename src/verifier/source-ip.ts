@@ -17,7 +17,7 @@ const MAX_HOPS = 32;
  * written by the client and proves nothing. Undefined when an entry a trusted hop vouches for is
  * not an address: an unknown client is safer than a guessed one.
  */
-function nearestUntrustedHop(forwardedFor: readonly string[], trusted: Networks): ClientIp | undefined {
+export function nearestUntrustedHop(forwardedFor: readonly string[], trusted: Networks): ClientIp | undefined {
   const hops = forwardedFor.flatMap((value) => value.split(",")).slice(-MAX_HOPS);
   let client: ClientIp | undefined;
   for (let i = hops.length - 1; i >= 0; i--) {
@@ -49,4 +49,15 @@ export function directClientIp(input: AddressInput): ClientIp | undefined {
 export function gatewayClientIp(input: AddressInput): ClientIp | undefined {
   if (!trustedPeer(input) || input.forwardedFor.length === 0) return undefined;
   return nearestUntrustedHop(input.forwardedFor, input.trustedProxies);
+}
+
+/** A connection's peer, parsed, and whether it is a trusted proxy: the same for every request of the connection. */
+export interface Peer {
+  readonly ip: ClientIp | undefined;
+  readonly trustedProxy: boolean;
+}
+
+export function peerOf(address: string | undefined, trustedProxies: Networks): Peer {
+  const ip = parseClientIp(address ?? "");
+  return { ip, trustedProxy: ip !== undefined && inNetworks(trustedProxies, ip) };
 }

@@ -117,23 +117,47 @@ function allowedSession(verified: Verified<SessionKey>): Allowed {
   };
 }
 
+// One principal object per indexed key, made at its first allowed request: answers can then keep
+// what they derive from it (its JSON) instead of redoing it per request.
+const principals = new WeakMap<IndexedKey, Principal>();
+
+function keyPrincipal(key: IndexedKey): Principal {
+  const known = principals.get(key);
+  // The index may replace a key's record; a cached principal must still say what the record says.
+  if (known && known.namespace === key.namespace && known.user === key.user && known.accessKeyId === key.accessKeyId) return known;
+  const principal: Principal = { namespace: key.namespace, user: key.user, accessKeyId: key.accessKeyId, credentialType: "AccessKey", mfaAuthenticated: false };
+  principals.set(key, principal);
+  return principal;
+}
+
+/** Requests of the same second share their signing time: its ISO text is made once, not per request. */
+class IsoTimes {
+  private ms = Number.NaN;
+  private text = "";
+
+  of(date: Date): string {
+    const ms = date.getTime();
+    if (ms !== this.ms) {
+      this.text = date.toISOString();
+      this.ms = ms;
+    }
+    return this.text;
+  }
+}
+
+const signingTimes = new IsoTimes();
+
 function allowed(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined): Allowed {
   const { key } = verified;
   return {
     allowed: true,
     scheme: verified.scheme,
-    principal: {
-      namespace: key.namespace,
-      user: key.user,
-      accessKeyId: key.accessKeyId,
-      credentialType: "AccessKey",
-      mfaAuthenticated: false,
-    },
+    principal: keyPrincipal(key),
     payloadVerified: verified.payloadVerified,
     accessKey: key.accessKey,
     service: verified.service,
     region: verified.region,
-    date: verified.requestTime.toISOString(),
+    date: signingTimes.of(verified.requestTime),
     sourceIp: clientIp?.text,
   };
 }
@@ -165,28 +189,35 @@ export class Verification {
     private readonly policy: VerificationPolicy = DEFAULT_POLICY,
   ) {}
 
-  private depsFor(request: HttpRequestDescription, lookups: SessionLookup[]): VerifyDeps<VerifiableKey> {
-    return { lookup: sessionAwareLookup(this.keys, request, lookups) };
-  }
-
   /**
    * The nonce is claimed last, once every other check has passed: the shared store sees only
    * requests that would otherwise be allowed, and a refused request uses up no nonce.
    */
   async verify(request: HttpRequestDescription, clientIp: ClientIp | undefined): Promise<Outcome> {
+    return this.verifyNow(request, clientIp);
+  }
+
+  /**
+   * The same, answered at once (no promise) unless a nonce must be claimed in the replay store:
+   * the request path of every scheme but ACS3 stays synchronous.
+   */
+  verifyNow(request: HttpRequestDescription, clientIp: ClientIp | undefined): Outcome | Promise<Outcome> {
     const decision = this.decide(request, clientIp);
     if (isDenial(decision)) return decision;
     if (decision.nonce === undefined) return decision.allowed;
-    return (await this.claim(decision.allowed.principal, decision.nonce)) ?? decision.allowed;
+    return this.claimed(decision.allowed, decision.nonce);
+  }
+
+  private async claimed(allowed: Allowed, nonce: SignedNonce): Promise<Outcome> {
+    return (await this.claim(allowed.principal, nonce)) ?? allowed;
   }
 
   private decide(request: HttpRequestDescription, clientIp: ClientIp | undefined): Decision {
     if (!this.keys.isReady) return deny("ServiceUnavailable", "the verifier has not loaded its keys yet; retry later");
-    const lookups: SessionLookup[] = [];
-    const deps = this.depsFor(request, lookups);
+    const deps = new SessionAwareKeys(this.keys, request);
     const now = this.now();
     const verified = verifySignedRequest(request, deps, now);
-    if (isDenial(verified)) return sessionDenial(lookups[0], verified);
+    if (isDenial(verified)) return sessionDenial(deps.session, verified);
     if (isSessionResult(verified)) {
       return checkSession(verified, now) ?? checkUnsignedPayload(verified, this.policy) ?? { allowed: allowedSession(verified), nonce: verified.nonce };
     }
@@ -215,14 +246,22 @@ function sessionDenial(session: SessionLookup | undefined, denial: Denial): Deni
  * Looks keys up; only a temporary key's lookup looks for the request's token (long-term keys,
  * the common case, pay nothing for sessions), opens it and notes the result.
  */
-function sessionAwareLookup(keys: KeyLookup, request: HttpRequestDescription, lookups: SessionLookup[]) {
-  return (accessKeyId: string): VerifiableKey | undefined => {
-    if (accessKeyKind(accessKeyId) !== "temporary") return keys.lookup(accessKeyId);
-    const token = presentedToken(request);
-    const session = sessionClaims(keys.kekSet(), accessKeyId, token);
-    lookups.push(session);
+class SessionAwareKeys implements VerifyDeps<VerifiableKey> {
+  /** The first temporary key's lookup, when there was one. */
+  session: SessionLookup | undefined;
+
+  constructor(
+    private readonly keys: KeyLookup,
+    private readonly request: HttpRequestDescription,
+  ) {}
+
+  lookup(accessKeyId: string): VerifiableKey | undefined {
+    if (accessKeyKind(accessKeyId) !== "temporary") return this.keys.lookup(accessKeyId);
+    const token = presentedToken(this.request);
+    const session = sessionClaims(this.keys.kekSet(), accessKeyId, token);
+    this.session ??= session;
     return session.ok && token !== undefined ? { secret: session.claims.secretAccessKey, session: session.claims, token } : undefined;
-  };
+  }
 }
 
 function isSessionResult(verified: Verified<VerifiableKey>): verified is Verified<SessionKey> {

@@ -247,7 +247,10 @@ describe("the verifier's HTTP API, in-process", () => {
 describe("a verification check that throws", () => {
   it("is that request's 400 UnverifiableRequest, logged at warn by the error's name only", async () => {
     const logs = new LogCapture();
-    const throwing = { verify: () => { throw new TypeError("quoted input: AKIA-and-more"); } } as unknown as Verification;
+    const check = () => {
+      throw new TypeError("quoted input: AKIA-and-more");
+    };
+    const throwing = { verify: check, verifyNow: check } as unknown as Verification;
     const server = createVerifierServer(serverDeps({ verification: throwing, maxBodyBytes: MAX_BODY, log: pino({ level: "debug" }, logs) }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
