@@ -145,7 +145,12 @@ async function ignoreConflict(call: () => Promise<unknown>): Promise<void> {
   }
 }
 
-async function populated(apis: Apis, operatorNamespace: string): Promise<number> {
+/** How many keys the cluster holds already. */
+export async function populated(kc: k8s.KubeConfig, operatorNamespace: string): Promise<number> {
+  return countOf({ core: kc.makeApiClient(k8s.CoreV1Api) }, operatorNamespace);
+}
+
+async function countOf(apis: Apis, operatorNamespace: string): Promise<number> {
   try {
     const map = await apis.core.readNamespacedConfigMap({ namespace: operatorNamespace, name: PROGRESS_NAME });
     return Number(map.data?.count ?? 0);
@@ -185,7 +190,7 @@ export interface PopulateOptions {
 export async function populate(kc: k8s.KubeConfig, target: number, options: PopulateOptions): Promise<number> {
   const { keks, operatorNamespace } = options;
   const apis: Apis = { core: kc.makeApiClient(k8s.CoreV1Api) };
-  const from = await populated(apis, operatorNamespace);
+  const from = await countOf(apis, operatorNamespace);
   if (from >= target) return 0;
   const api = await Api.of(kc);
   const started = Date.now();

@@ -3,7 +3,10 @@
 //
 //   flock /tmp/keygate-bench.lock npx tsx bench/scale/verifier-index.ts [options]
 //
-//   --keys=10000,100000   the sizes measured, in order (0 is always measured first, as the baseline)
+//   --keys=10000,100000   the sizes measured, in order, after the size the cluster has already (on
+//                         a fresh cluster, 0 keys: the baseline)
+//   --baseline=<json>     an earlier result of this bench on the same cluster whose 0-key rows are
+//                         the baseline, when the cluster already holds keys
 //   --src=<dir>[,<dir>…]  src trees whose verifier is measured (default: ./src); e.g. a snapshot of
 //                         an older commit: mkdir -p .keygate/bench-src/old &&
 //                         git archive <commit> src | tar -x -C .keygate/bench-src/old
@@ -18,7 +21,7 @@
 // then the heap after a full collection. Bytes per key = (heap at N keys − heap at 0 keys) / N,
 // medians over the rounds. Results go to bench/results/<date>-index.json.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -29,7 +32,7 @@ import { applyCrds } from "../../src/controlplane/kubectl.js";
 import { CRDS_DIR } from "../../src/paths.js";
 import { currentLoad, describeMachine } from "../lib/machine.js";
 import type { ChildResult } from "./verifier-index-child.js";
-import { populate, prepare } from "./verifier-index-populate.js";
+import { populate, populated, prepare } from "./verifier-index-populate.js";
 
 const OPERATOR_NAMESPACE = "keygate-system";
 const run = promisify(execFile);
@@ -41,6 +44,7 @@ interface Options {
   readonly concurrency: number;
   readonly kubeconfig: string | undefined;
   readonly serve: boolean;
+  readonly baseline: string | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -53,6 +57,7 @@ function parseOptions(argv: readonly string[]): Options {
     concurrency: Number(value("concurrency") ?? 32),
     kubeconfig: value("kubeconfig"),
     serve: argv.includes("--serve"),
+    baseline: value("baseline"),
   };
 }
 
@@ -102,6 +107,8 @@ function summarise(results: readonly SizeResult[]): Record<string, unknown>[] {
     const baseline = results.find((other) => other.src === src && other.keys === 0);
     const base = baseline ? median(baseline.runs.map((r) => r.heapUsedReady)) : Number.NaN;
     const heap = median(runs.map((r) => r.heapUsedReady));
+    const smaller = results.filter((other) => other.src === src && other.keys > 0 && other.keys < keys).at(-1);
+    const marginal = smaller && (heap - median(smaller.runs.map((r) => r.heapUsedReady))) / (keys - smaller.keys);
     return {
       src,
       keys,
@@ -110,10 +117,17 @@ function summarise(results: readonly SizeResult[]): Record<string, unknown>[] {
       processReadyMs: median(runs.map((r) => r.processReadyMs)),
       heapUsedReady: heap,
       bytesPerKey: keys === 0 ? null : Math.round((heap - base) / keys),
+      // Heap added per key since the next smaller size: free of the fixed part of the baseline.
+      bytesPerKeyFromSmaller: marginal === undefined ? null : Math.round(marginal),
       rssReady: median(runs.map((r) => r.rssReady)),
       maxRss: median(runs.map((r) => r.maxRss)),
     };
   });
+}
+
+async function baselineOf(file: string): Promise<SizeResult[]> {
+  const earlier = JSON.parse(await readFile(file, "utf8")) as { results: SizeResult[] };
+  return earlier.results.filter((result) => result.keys === 0);
 }
 
 async function cluster(options: Options): Promise<{ kubeconfig: string; stop: () => Promise<void> }> {
@@ -155,10 +169,11 @@ async function main(): Promise<void> {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(plane.kubeconfig);
     const keks = await prepare(kc, OPERATOR_NAMESPACE);
-    const results: SizeResult[] = [];
+    const results: SizeResult[] = options.baseline === undefined ? [] : await baselineOf(options.baseline);
     const fill: Record<number, number> = {};
-    for (const keys of [0, ...options.keys]) {
-      if (keys > 0) {
+    const present = await populated(kc, OPERATOR_NAMESPACE);
+    for (const keys of [present, ...options.keys.filter((size) => size > present)]) {
+      if (keys > present) {
         progress(`filling the cluster to ${keys} keys`);
         fill[keys] = await populate(kc, keys, { keks, operatorNamespace: OPERATOR_NAMESPACE, concurrency: options.concurrency, progress });
       }
