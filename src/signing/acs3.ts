@@ -1,10 +1,11 @@
 import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, pathAsSent } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { EMPTY_SHA256, isSha256Hex, sha256Hex } from "./digest.js";
+import { EMPTY_SHA256, type HmacSha256Key, isSha256Hex, sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
 import { headerValue } from "./request.js";
 import { parseIsoUtc } from "./time.js";
+import { secretKeys } from "./signing-key-cache.js";
 
 export const ACS3 = "ACS3-HMAC-SHA256";
 
@@ -51,8 +52,8 @@ class Acs3Claim implements SignatureClaim {
   }
 
   // No key derivation: the secret itself is the HMAC key.
-  signingKey(secret: string): Buffer {
-    return Buffer.from(secret, "utf8");
+  signingKey(secret: string): HmacSha256Key {
+    return secretKeys.get(secret);
   }
 }
 

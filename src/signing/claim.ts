@@ -1,4 +1,5 @@
 import type { QueryPair } from "./canonical.js";
+import type { HmacSha256Key } from "./digest.js";
 import type { Denial } from "./errors.js";
 import type { HeaderIndex, HttpRequestDescription } from "./request.js";
 
@@ -39,5 +40,5 @@ export interface SignatureClaim {
   readonly presigned: boolean;
   /** Canonical request → string to sign; may deny (payload problems). */
   stringToSign(): StringToSign | Denial;
-  signingKey(secret: string): Buffer;
+  signingKey(secret: string): HmacSha256Key;
 }

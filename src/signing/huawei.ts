@@ -1,11 +1,12 @@
 import { parseKeyedAuthParams } from "./auth-header.js";
 import { canonicalHeaders, canonicalQueryDecodedOrder, uriEncode } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { sha256Hex } from "./digest.js";
+import { type HmacSha256Key, sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial } from "./errors.js";
 import { declaredPayloadHash, UNSIGNED_PAYLOAD } from "./payload.js";
 import { headerValue } from "./request.js";
 import { parseCompactUtc } from "./time.js";
+import { secretKeys } from "./signing-key-cache.js";
 
 export const HUAWEI_SDK = "SDK-HMAC-SHA256";
 
@@ -50,8 +51,8 @@ class HuaweiClaim implements SignatureClaim {
   }
 
   // No key derivation: the secret itself is the HMAC key.
-  signingKey(secret: string): Buffer {
-    return Buffer.from(secret, "utf8");
+  signingKey(secret: string): HmacSha256Key {
+    return secretKeys.get(secret);
   }
 }
 

@@ -1,7 +1,7 @@
 import { authParam, parseAuthParams, parseSignedHeaderList } from "./auth-header.js";
 import { canonicalHeaders, canonicalQuery, decodeComponent, pathAsSent, removeDotSegments, uriEncode, type QueryPair } from "./canonical.js";
 import type { RequestView, SignatureClaim, StringToSign } from "./claim.js";
-import { sha256Hex } from "./digest.js";
+import { type HmacSha256Key, sha256Hex } from "./digest.js";
 import { deny, isDenial, type Denial, type DenialCode } from "./errors.js";
 import { declaredPayloadHash, UNSIGNED_PAYLOAD } from "./payload.js";
 import { headerValue } from "./request.js";
@@ -199,8 +199,8 @@ class SigV4Claim implements SignatureClaim {
     return sigV4StringToSign(this.view, this.auth);
   }
 
-  signingKey(secret: string): Buffer {
-    return keyCache.get(secret, this.auth.credential);
+  signingKey(secret: string): HmacSha256Key {
+    return keyCache.hmacKey(secret, this.auth.credential);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ACS3, parseAcs3Header } from "./acs3.js";
 import { splitAuthorization } from "./auth-header.js";
 import type { RequestView, Scheme, SignatureClaim, StringToSign } from "./claim.js";
-import { hmacSha256, signatureMatches } from "./digest.js";
+import { signatureMatches } from "./digest.js";
 import { deny, isDenial, shown, type Denial } from "./errors.js";
 import { HUAWEI_SDK, parseHuaweiHeader } from "./huawei.js";
 import type { HeaderIndex, HttpRequestDescription } from "./request.js";
@@ -83,7 +83,7 @@ export function verifySignedRequest<K extends KeyRecord>(req: HttpRequestDescrip
   if (!key) return deny("InvalidAccessKeyId", "the access key id does not exist in our records");
   const toSign = claim.stringToSign();
   if (isDenial(toSign)) return toSign;
-  if (!signatureMatches(hmacSha256(claim.signingKey(key.secret), toSign.value), claim.signature)) {
+  if (!signatureMatches(claim.signingKey(key.secret).sign(toSign.value), claim.signature)) {
     return deny("SignatureDoesNotMatch", "the request signature does not match the signature calculated for it");
   }
   return verified(claim, key, toSign);
