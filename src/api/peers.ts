@@ -6,17 +6,33 @@ export interface UserOwned {
   spec: { user: string };
 }
 
-/** The objects of one account (namespace) and user, parsed; malformed ones are skipped. */
-export function peersOf<T extends UserOwned>(
-  objects: readonly unknown[],
-  parse: (object: unknown) => ParseResult<T>,
-  namespace: string,
-  user: string,
-): T[] {
-  return objects
-    .map(parse)
-    .flatMap((result) => (result.ok ? [result.value] : []))
-    .filter((peer) => (peer.metadata.namespace ?? "") === namespace && peer.spec.user === user);
+type Parse<T> = (object: unknown) => ParseResult<T>;
+
+// Cached objects are replaced, never changed in place, on every update: an object parsed once
+// keeps its result for as long as it lives. Without this, every reconcile and admission parsed
+// every object of the namespace again.
+const parsedBy = new WeakMap<Parse<unknown>, WeakMap<object, ParseResult<unknown>>>();
+
+function parsedOnce<T>(object: unknown, parse: Parse<T>): ParseResult<T> {
+  if (typeof object !== "object" || object === null) return parse(object);
+  let results = parsedBy.get(parse);
+  if (!results) parsedBy.set(parse, (results = new WeakMap()));
+  let result = results.get(object) as ParseResult<T> | undefined;
+  if (!result) results.set(object, (result = parse(object)));
+  return result;
+}
+
+/**
+ * The objects of one account (namespace) and user, parsed; malformed ones are skipped. The
+ * objects must not be changed after they are passed here (informer caches are not).
+ */
+export function peersOf<T extends UserOwned>(objects: readonly unknown[], parse: Parse<T>, namespace: string, user: string): T[] {
+  const peers: T[] = [];
+  for (const object of objects) {
+    const result = parsedOnce(object, parse);
+    if (result.ok && (result.value.metadata.namespace ?? "") === namespace && result.value.spec.user === user) peers.push(result.value);
+  }
+  return peers;
 }
 
 // Oldest first by creationTimestamp, then name: every replica and every retry sees one order.

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import * as k8s from "@kubernetes/client-node";
 import { parseDuration } from "../duration.js";
 import { createLogger } from "../log.js";
+import { loadKubeConfig } from "../runtime/kubeconfig.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
 import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
@@ -110,7 +111,7 @@ export function workerCount(options: VerifierCommandOptions, fallback: () => num
 const WORKER_STOP_MARGIN_MS = 10_000;
 
 /** The primary of `keygate verifier --workers N`: forks the workers, which run this program again. */
-export function startVerifierPodFromOptions(options: VerifierCommandOptions, workers: number): RunningPod {
+export function startVerifierPodFromOptions(options: VerifierCommandOptions, workers: number, onCrashLoop: (message: string) => void): RunningPod {
   const kc = loadKubeConfig(options.kubeconfig);
   return startVerifierPod({
     workers,
@@ -119,6 +120,7 @@ export function startVerifierPodFromOptions(options: VerifierCommandOptions, wor
     writeLastUse: (shown) => statusFlush(kc.makeApiClient(k8s.CustomObjectsApi), shown),
     stopTimeoutMs: parseDuration(options.shutdownDelay, "--shutdown-delay") + WORKER_STOP_MARGIN_MS,
     log: createLogger(),
+    onCrashLoop,
   });
 }
 
@@ -174,14 +176,6 @@ export function replayStoreSpec(options: VerifierCommandOptions, env: NodeJS.Pro
     keyPrefix: options.replayStoreKeyPrefix,
     quotas,
   };
-}
-
-export function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  // loadFromDefault covers KUBECONFIG, ~/.kube/config and the in-cluster service account.
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 function port(text: string, field: string): number {

@@ -5,6 +5,7 @@ import { type ControlPlane, startControlPlane } from "../controlplane/harness.js
 import { applyCrds } from "../controlplane/kubectl.js";
 import * as k8s from "@kubernetes/client-node";
 import { createLogger } from "../log.js";
+import { PooledKubeConfig } from "../runtime/kubeconfig.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { CRDS_DIR } from "../paths.js";
 import { startVerifier } from "../verifier/verifier.js";
@@ -16,7 +17,7 @@ const RECYCLE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** The operator as `keygate operator` runs it, in this process, its webhook on loopback. */
 async function startDevOperator(kubeconfigPath: string): Promise<RunningOperator> {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(kubeconfigPath);
   await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: DEV_OPERATOR_NAMESPACE } } });
   return startOperator({
@@ -38,7 +39,7 @@ interface DevVerifier {
 }
 
 async function startDevVerifier(kubeconfigPath: string): Promise<DevVerifier> {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const verifier = await startVerifier({
     kc,

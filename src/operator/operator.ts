@@ -233,6 +233,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     running.flatMap((entry) => (entry.module.admission ? [{ plural: entry.module.definition.plural, cache: entry.informer, ...entry.module.admission }] : [])),
     now,
   );
+  log.info({ identity: options.identity, webhookPort }, "caches synced; serving the admission webhook");
 
   const lead = (): void => {
     for (const entry of running) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, inject } from "vitest";
 import { run, type RunResult } from "../../src/controlplane/exec.js";
+import { PooledKubeConfig } from "../../src/runtime/kubeconfig.js";
 import type { ControlPlaneInfo } from "./control-plane-info.js";
 
 export function controlPlane(): ControlPlaneInfo {
@@ -10,7 +11,7 @@ export function controlPlane(): ControlPlaneInfo {
 }
 
 export function kubeConfig(path = controlPlane().kubeconfigPath): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(path);
   return kc;
 }
