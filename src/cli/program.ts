@@ -51,7 +51,12 @@ async function runVerifier(options: VerifierCommandOptions): Promise<void> {
   if (cluster.isWorker) return serveAsWorker((link) => runVerifierFromOptions(options, link), createLogger());
   const workers = workerCount(options);
   if (workers > 1) {
-    const pod = startVerifierPodFromOptions(options, workers);
+    // Workers that cannot start (a port in use, a bad flag) end the Pod, as one process would.
+    const pod = startVerifierPodFromOptions(options, workers, (message) => {
+      progress(message);
+      const exit = (): never => process.exit(1);
+      pod.stop().then(exit, exit);
+    });
     return stopOnSignal(() => pod.stop());
   }
   const verifier = await runVerifierFromOptions(options);

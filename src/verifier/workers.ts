@@ -49,6 +49,11 @@ export interface PodOptions {
   readonly clock?: Clock;
   /** What each worker runs (default: this program again, with the same arguments). */
   readonly exec?: { readonly file: string; readonly args: readonly string[]; readonly execArgv?: readonly string[] };
+  /**
+   * Called, instead of another restart, when a worker keeps dying soon after its start: the Pod
+   * should then exit, so that Kubernetes sees the crash loop (and backs off) instead of it hiding here.
+   */
+  readonly onCrashLoop?: (message: string) => void;
 }
 
 export interface RunningPod {
@@ -72,6 +77,8 @@ interface Slot {
 // A worker that dies within this of its start counts as a crash loop, and waits before the next.
 const QUICK_DEATH_MS = 10_000;
 const MAX_RESTART_DELAY_MS = 30_000;
+// Deaths in a row, each soon after its start, before the Pod gives up (about 8 s of restarts).
+const MAX_QUICK_DEATHS = 5;
 const METRICS_TIMEOUT_MS = 3_000;
 // Uses not written for this long are forgotten by the primary's ordering guard.
 const LATEST_USE_RETENTION_MS = 60 * 60_000;
@@ -207,9 +214,9 @@ class VerifierPod implements RunningPod {
     worker.on("message", (message: unknown) => {
       if (isKeygateMessage(message)) this.receive(slot, worker, message as ToPrimary);
     });
-    worker.on("error", (error: Error) => this.options.log.warn({ pid: worker.process.pid, error: errorReason(error) }, "verifier worker channel error"));
+    worker.on("error", (error: Error) => this.options.log.warn({ worker: worker.process.pid, error: errorReason(error) }, "verifier worker channel error"));
     worker.once("exit", (code: number | null, signal: string | null) => this.exited(slot, worker, { code, signal }));
-    this.options.log.info({ pid: worker.process.pid }, "verifier worker started");
+    this.options.log.info({ worker: worker.process.pid }, "verifier worker started");
   }
 
   private exited(slot: Slot, worker: Worker, how: { code: number | null; signal: string | null }): void {
@@ -219,8 +226,11 @@ class VerifierPod implements RunningPod {
     this.announceReadiness();
     if (this.stopping) return;
     slot.quickDeaths = Date.now() - slot.startedAtMs < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+    if (slot.quickDeaths >= MAX_QUICK_DEATHS && this.options.onCrashLoop) {
+      return this.options.onCrashLoop(`verifier workers died ${slot.quickDeaths} times in a row within ${QUICK_DEATH_MS / 1000} s of their start`);
+    }
     const delayMs = restartDelayMs(slot.quickDeaths);
-    this.options.log.warn({ pid: worker.process.pid, ...how, restartInMs: delayMs }, "verifier worker died; starting another");
+    this.options.log.warn({ worker: worker.process.pid, ...how, restartInMs: delayMs }, "verifier worker died; starting another");
     this.metrics.restarts.inc();
     const timer = setTimeout(() => this.fork(slot), delayMs);
     slot.restart = () => clearTimeout(timer);
@@ -328,10 +338,12 @@ export async function serveAsWorker(start: (link: WorkerLink) => Promise<WorkerV
     log.warn("the verifier primary went away; this worker exits");
     process.exit(1);
   });
-  const verifier = await start(link);
-  let stopping: Promise<void> | undefined;
+  const state: { verifier?: WorkerVerifier; stopping?: Promise<void> } = {};
   const stop = (): void => {
-    stopping ??= verifier.stop().then(
+    const verifier = state.verifier;
+    // Still starting: nothing is served or held yet.
+    if (verifier === undefined) return process.exit(0);
+    state.stopping ??= verifier.stop().then(
       () => link.flush().then(() => process.exit(0)),
       (error: unknown) => {
         log.error({ error: errorReason(error) }, "verifier worker stop failed");
@@ -342,4 +354,9 @@ export async function serveAsWorker(start: (link: WorkerLink) => Promise<WorkerV
   link.onStop(stop);
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // A worker that cannot start exits (its IPC channel would keep it alive), and the primary starts another.
+  state.verifier = await start(link).catch((error: unknown) => {
+    log.error({ error: errorReason(error) }, "verifier worker could not start");
+    return process.exit(1);
+  });
 }
