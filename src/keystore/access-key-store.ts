@@ -1,25 +1,13 @@
 import type * as k8s from "@kubernetes/client-node";
 import { isApiStatus } from "../runtime/errors.js";
-import { type KeyRecord, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "./record.js";
+import { type KeyRecord, RECORD_KIND_LABEL, ACCESS_KEY_RECORD, recordName, recordToSecret, secretToRecord } from "./record.js";
 
-/** Keystore records as Secrets of the operator namespace, always read from the API server. */
+/** Keystore records as Secrets of the operator namespace, always read from the API server, by id. */
 export class RecordStore {
   constructor(
     private readonly core: k8s.CoreV1Api,
     private readonly namespace: string,
   ) {}
-
-  /** The record bound to an AccessKey uid: a consistent list, never a cache that may lag our own writes. */
-  async findByOwner(ownerUid: string): Promise<KeyRecord | undefined> {
-    const list = await this.core.listNamespacedSecret({
-      namespace: this.namespace,
-      labelSelector: `${RECORD_KIND_LABEL}=${ACCESS_KEY_RECORD},${RECORD_OWNER_LABEL}=${ownerUid}`,
-    });
-    const records = list.items.map(secretToRecord).filter((record) => record !== undefined);
-    // Bound records are written under the id's name only, so two would mean a tampered store.
-    if (records.length > 1) throw new Error(`keystore holds ${records.length} records for AccessKey uid ${ownerUid}`);
-    return records[0];
-  }
 
   async get(accessKeyId: string): Promise<KeyRecord | undefined> {
     try {

@@ -18,6 +18,11 @@ const HOLDERS_ANNOTATION = "keystore.keygate.dev/holders";
 export interface SlotHolder {
   readonly name: string;
   readonly uid: string;
+  /**
+   * The id the key's record is (or will be) written under, fixed when the slot is taken: a
+   * reconcile that finds no record under it after a crash writes that one, never a second id.
+   */
+  readonly accessKeyId?: string;
 }
 
 export interface UserSlots {
@@ -34,8 +39,8 @@ export function userSlotsName(namespace: string, user: string): string {
 
 function isHolder(value: unknown): value is SlotHolder {
   if (typeof value !== "object" || value === null) return false;
-  const { name, uid } = value as Record<string, unknown>;
-  return typeof name === "string" && typeof uid === "string";
+  const { name, uid, accessKeyId } = value as Record<string, unknown>;
+  return typeof name === "string" && typeof uid === "string" && (accessKeyId === undefined || typeof accessKeyId === "string");
 }
 
 // A ledger that does not parse cannot be trusted to say who holds what: it throws, and the
@@ -49,7 +54,7 @@ function holdersOf(secret: k8s.V1Secret): SlotHolder[] {
     throw new Error(`keystore slot ledger ${name} is unreadable`);
   }
   if (!Array.isArray(parsed) || !parsed.every(isHolder)) throw new Error(`keystore slot ledger ${name} is unreadable`);
-  return parsed.map(({ name: holder, uid }) => ({ name: holder, uid }));
+  return parsed.map(({ name: holder, uid, accessKeyId }) => (accessKeyId === undefined ? { name: holder, uid } : { name: holder, uid, accessKeyId }));
 }
 
 function toSecret(slots: UserSlots, operatorNamespace: string): k8s.V1Secret {

@@ -72,6 +72,24 @@ const MAX_MESSAGE_LENGTH = 1024;
 
 type Attempt = { raw?: KubernetesObject; step: string };
 
+/**
+ * A failure inside an action that does several steps in one go, naming the step that failed, so
+ * the condition and Event read the same as when that step fails on its own (one Warning per
+ * distinct failure, whichever action ran into it).
+ */
+export class StepFailure extends Error {
+  readonly statusCode: number | undefined;
+
+  constructor(
+    readonly step: string,
+    cause: unknown,
+  ) {
+    super(errorReason(cause), { cause });
+    this.name = "StepFailure";
+    this.statusCode = apiStatus(cause);
+  }
+}
+
 function isSettled<O extends Outcome>(step: { kind: string }): step is Settled<O> {
   return step.kind === "none";
 }
@@ -145,7 +163,8 @@ export class ReconcileSkeleton<T extends ReconciledObject, Observation, Step ext
     const raw = attempt.raw as (KubernetesObject & ReconciledObject) | undefined;
     // A conflict only means someone wrote first: the retry decides again, nothing failed.
     if (!raw || apiStatus(error) === 409 || raw.metadata.deletionTimestamp) return;
-    const message = `${attempt.step} failed: ${errorReason(error)}`.slice(0, MAX_MESSAGE_LENGTH);
+    const step = error instanceof StepFailure ? error.step : attempt.step;
+    const message = `${step} failed: ${errorReason(error)}`.slice(0, MAX_MESSAGE_LENGTH);
     const conditions = failedConditions(raw, message, this.deps.now());
     if (!conditions) return;
     try {

@@ -33,7 +33,8 @@ export type Step =
   | { kind: "removeFinalizer" }
   | { kind: "claimSlot"; slots: UserSlots }
   | { kind: "releaseSlot"; slots: UserSlots }
-  | { kind: "generateRecord" }
+  /** Writes the record under the id its slot holds, then the Secret, then marks it issued. */
+  | { kind: "issue"; accessKeyId: string; secretName: string }
   | { kind: "claimRecord"; record: KeyRecord }
   | { kind: "setRecordState"; record: KeyRecord; state: AccessKeyState }
   | { kind: "writeSecret"; record: KeyRecord; secretName: string }
@@ -92,6 +93,13 @@ function withHolders(ledger: UserSlots, holders: readonly SlotHolder[]): UserSlo
   return { ...ledger, holders };
 }
 
+// The id a restore brings back is known now; a new one is drawn when the claim is written.
+function claimant(obs: AccessKeyObservation): SlotHolder {
+  const entry = { name: obs.key.metadata.name ?? "", uid: uidOf(obs.key) };
+  const restoreFrom = obs.key.spec.restoreFrom;
+  return restoreFrom ? { ...entry, accessKeyId: restoreFrom } : entry;
+}
+
 function releaseSlot(ledger: UserSlots, key: AccessKey): Step {
   return { kind: "releaseSlot", slots: withHolders(ledger, ledger.holders.filter((holder) => holder.uid !== uidOf(key))) };
 }
@@ -111,9 +119,7 @@ function claimOrRefuse(obs: AccessKeyObservation, ledger: UserSlots): Step {
     .sort(byAge);
   const free = Math.max(0, MAX_KEYS_PER_USER - holders.length);
   const position = waiting.findIndex((peer) => uidOf(peer) === uidOf(obs.key));
-  if (position >= 0 && position < free) {
-    return { kind: "claimSlot", slots: withHolders(ledger, [...holders, { name: obs.key.metadata.name ?? "", uid: uidOf(obs.key) }]) };
-  }
+  if (position >= 0 && position < free) return { kind: "claimSlot", slots: withHolders(ledger, [...holders, claimant(obs)]) };
   const ahead = waiting.slice(0, free).map((peer) => peer.metadata.name ?? "");
   return capExceeded(obs, [...holders.map((holder) => holder.name), ...ahead]);
 }
@@ -213,9 +219,19 @@ function decideUnissued(obs: AccessKeyObservation): Step {
   const restoreFrom = obs.key.spec.restoreFrom;
   const blocked = obs.secret === "foreign" ? conflict(obs) : restoreFrom ? restoreRefusal(obs, restoreFrom) : undefined;
   if (blocked) return holding && obs.slots ? releaseSlot(obs.slots, obs.key) : blocked;
-  if (!holding) return claimOrRefuse(obs, ledger);
+  return holding ? decideHeldSlot(obs, ledger) : claimOrRefuse(obs, ledger);
+}
+
+function decideHeldSlot(obs: AccessKeyObservation, ledger: UserSlots): Step {
+  const id = ledger.holders.find((holder) => holder.uid === uidOf(obs.key))?.accessKeyId;
+  const restoreFrom = obs.key.spec.restoreFrom;
+  // A slot held without an id (a ledger of keys issued before ids were fixed in it), or with
+  // another id than the one to restore, is claimed again with the right one.
+  if (id === undefined || (restoreFrom !== undefined && id !== restoreFrom)) {
+    return { kind: "claimSlot", slots: withHolders(ledger, ledger.holders.map((holder) => (holder.uid === uidOf(obs.key) ? claimant(obs) : holder))) };
+  }
   if (restoreFrom && obs.restoreCandidate) return { kind: "claimRecord", record: obs.restoreCandidate };
-  return { kind: "generateRecord" };
+  return { kind: "issue", accessKeyId: id, secretName: issuedSecretName(obs.key) };
 }
 
 /**

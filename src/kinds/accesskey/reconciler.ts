@@ -10,7 +10,7 @@ import { FINALIZER } from "../../labels.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
 import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
-import type { KindLogic } from "../../runtime/reconcile.js";
+import { type KindLogic, StepFailure } from "../../runtime/reconcile.js";
 import { type AccessKeyObservation, decide, type Outcome, type Step } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import { buildIssuedSecret } from "./issued-secret.js";
@@ -36,6 +36,12 @@ export interface AccessKeyReconcilerDeps {
 
 type Action = Exclude<Step, { kind: "none" }>;
 
+/** The id the key's slot holds, or the one its status shows once issued. */
+function idOf(key: AccessKey, slots: UserSlots | undefined): string | undefined {
+  const held = slots?.holders.find((holder) => holder.uid === key.metadata.uid);
+  return held?.accessKeyId ?? key.status?.accessKeyId;
+}
+
 /** The AccessKey's part of the reconcile skeleton: gather, decide and act; status from status.ts. */
 export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation, Action, Outcome> {
   readonly kind = ACCESS_KEY_KIND;
@@ -50,12 +56,9 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   async gather(key: AccessKey): Promise<AccessKeyObservation> {
     const uid = key.metadata.uid ?? "";
     const namespace = key.metadata.namespace ?? "";
-    const record = await this.deps.records.findByOwner(uid);
-    const restoreFrom = key.spec.restoreFrom;
-    const restoreCandidate = !record && restoreFrom ? await this.deps.records.get(restoreFrom) : undefined;
+    const slots = await this.slotsOf(key);
+    const { record, restoreCandidate } = await this.recordsOf(key, slots);
     const peers = peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user);
-    // Only a key without a record, or one leaving, can take or give back a slot.
-    const slots = !record || key.metadata.deletionTimestamp ? await this.deps.slots.read(namespace, key.spec.user) : undefined;
     return {
       key,
       peers,
@@ -67,6 +70,24 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       now: this.deps.clock(),
       recycleRetentionMs: this.deps.recycleRetentionMs,
     };
+  }
+
+  // A key not yet issued, or leaving, may take or give back a slot; its slot holds its id.
+  private slotsOf(key: AccessKey): Promise<UserSlots | undefined> {
+    const needed = key.status?.accessKeyId === undefined || key.metadata.deletionTimestamp !== undefined;
+    return needed ? this.deps.slots.read(key.metadata.namespace ?? "", key.spec.user) : Promise.resolve(undefined);
+  }
+
+  // Found by its id, one read whatever the size of the keystore; only a record bound to this
+  // AccessKey is its record (the id to restore names a record bound to the deleted one).
+  private async recordsOf(key: AccessKey, slots: UserSlots | undefined): Promise<{ record?: KeyRecord; restoreCandidate?: KeyRecord }> {
+    const uid = key.metadata.uid;
+    const id = idOf(key, slots);
+    const found = id === undefined ? undefined : await this.deps.records.get(id);
+    if (found && found.ownerUid === uid) return { record: found };
+    const restoreFrom = key.spec.restoreFrom;
+    if (restoreFrom === undefined) return {};
+    return { restoreCandidate: found && found.accessKeyId === restoreFrom ? found : await this.deps.records.get(restoreFrom) };
   }
 
   // A holder missing from the cache may only be younger than the cache: it is stale only if the
@@ -89,15 +110,16 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
         return this.deps.client.addFinalizer(raw, FINALIZER);
       case "removeFinalizer":
         return this.deps.client.removeFinalizer(raw, FINALIZER);
-      case "generateRecord":
-        return this.generateRecord(key);
+      case "issue":
+        return this.issue(key, raw, step.accessKeyId, step.secretName);
       case "claimRecord":
         return this.claimRecord(key, raw, step.record);
       case "writeSecret":
-        return this.writeSecret(key, raw, step.record, step.secretName);
+        return this.writeSecret(key, raw, step.record, step.secretName).then(() => undefined);
       case "recycle":
         return this.recycle(raw, step.record);
       case "claimSlot":
+        return this.deps.slots.write({ ...step.slots, holders: step.slots.holders.map((holder) => (holder.accessKeyId === undefined ? { ...holder, accessKeyId: generateAccessKeyId("long-term") } : holder)) });
       case "releaseSlot":
         return this.deps.slots.write(step.slots);
       default:
@@ -111,12 +133,15 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     await this.deps.records.update(record);
   }
 
-  // The record is written before the Secret: a crash in between leaves a record that the next
-  // reconcile finds by uid and re-uses, so a second secret is never generated.
-  private async generateRecord(key: AccessKey): Promise<void> {
+  /**
+   * The record first, under the id the slot fixed: a crash after it leaves a record the next
+   * reconcile finds under that id and re-uses, so a second secret is never generated, and two
+   * reconciles racing here cannot both create it. Then the Secret, then the record marked issued,
+   * without deciding again in between: each partial state is one the decision recognises.
+   */
+  private async issue(key: AccessKey, raw: k8s.KubernetesObject, accessKeyId: string, secretName: string): Promise<void> {
     const namespace = key.metadata.namespace ?? "";
-    const accessKeyId = generateAccessKeyId("long-term");
-    const record: KeyRecord = {
+    const record = await this.deps.records.create({
       accessKeyId,
       namespace,
       user: key.spec.user,
@@ -124,10 +149,13 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       state: key.spec.state,
       createdAt: this.deps.clock().toISOString(),
       sealed: sealSecret(this.deps.keks, namespace, accessKeyId, generateSecretAccessKey()),
-    };
-    await this.deps.records.create(record);
+    });
     this.deps.log.info({ kind: ACCESS_KEY_KIND, namespace, name: key.metadata.name, accessKeyId }, "keystore record written");
     this.deps.afterRecordWrite?.();
+    const written = await this.writeSecret(key, raw, record, secretName).catch((error: unknown) => {
+      throw new StepFailure("writeSecret", error);
+    });
+    if (written) await this.deps.records.update({ ...record, issuedSecret: secretName });
   }
 
   private async claimRecord(key: AccessKey, raw: k8s.KubernetesObject, record: KeyRecord): Promise<void> {
@@ -142,12 +170,14 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     await this.deps.events.emit(raw, "Normal", Reason.Restored, `access key ${record.accessKeyId} restored from the recycle bin`);
   }
 
-  private async writeSecret(key: AccessKey, raw: k8s.KubernetesObject, record: KeyRecord, secretName: string): Promise<void> {
+  /** Whether the Secret was written; one that appeared meanwhile is for the next decision to judge. */
+  private async writeSecret(key: AccessKey, raw: k8s.KubernetesObject, record: KeyRecord, secretName: string): Promise<boolean> {
     const namespace = key.metadata.namespace ?? "";
     const owner = controllerReference(API_VERSION, ACCESS_KEY_KIND, raw);
     const pair = { accessKeyId: record.accessKeyId, secretAccessKey: openSecret(this.deps.keks, record) };
-    if (!(await createOwnedSecret(this.deps.core, buildIssuedSecret({ namespace, secretName, owner }, pair)))) return;
+    if (!(await createOwnedSecret(this.deps.core, buildIssuedSecret({ namespace, secretName, owner }, pair)))) return false;
     await this.deps.events.emit(raw, "Normal", Reason.Issued, `access key ${record.accessKeyId} issued into Secret ${secretName}`);
+    return true;
   }
 
   private async recycle(raw: k8s.KubernetesObject, record: KeyRecord): Promise<void> {

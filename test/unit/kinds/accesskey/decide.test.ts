@@ -42,6 +42,10 @@ function slotsHeldBy(...keys: AccessKey[]): UserSlots {
   return { namespace: "team-a", user: "alice", holders: keys.map((k) => ({ name: k.metadata.name ?? "", uid: k.metadata.uid ?? "" })), resourceVersion: "7" };
 }
 
+function slotWithId(k: AccessKey, accessKeyId: string): UserSlots {
+  return { namespace: "team-a", user: "alice", holders: [{ name: k.metadata.name ?? "", uid: k.metadata.uid ?? "", accessKeyId }], resourceVersion: "7" };
+}
+
 function conflicted(k: AccessKey, since: string): AccessKey {
   const condition = { type: "Ready", status: "False", reason: "SecretConflict", message: "m", lastTransitionTime: since, observedGeneration: 1 } as const;
   return { ...k, status: { conditions: [condition] } };
@@ -55,7 +59,8 @@ describe("deciding the next step for an AccessKey", () => {
   const cases: Array<[string, AccessKeyObservation, string, string?]> = [
     ["a new key first gets the finalizer", observe(key("k1", {}, { finalizers: [] })), "addFinalizer"],
     ["a key with the finalizer and no record first claims a slot", observe(key("k1")), "claimSlot"],
-    ["a key holding a slot and no record generates one", observe(key("k1"), { slots: slotsHeldBy(key("k1")) }), "generateRecord"],
+    ["a key holding a slot and no record is issued under the slot's id", observe(key("k1"), { slots: slotWithId(key("k1"), "KGAKBBBBBBBBBBBBBBBB") }), "issue"],
+    ["a key holding a slot without an id claims it again, with one", observe(key("k1"), { slots: slotsHeldBy(key("k1")) }), "claimSlot"],
     ["a record without an issued Secret writes it", observe(key("k1"), { record: record() }), "writeSecret"],
     [
       "an owned Secret found after a crash is recorded as issued, not rewritten",
@@ -213,9 +218,11 @@ describe("restoring from the recycle bin", () => {
   const restoring = key("r1", { restoreFrom: "KGAKAAAAAAAAAAAAAAAA" });
   const recycled = record({ state: "Recycled", recycledAt: "2026-11-20T12:00:00Z", ownerUid: "uid-old" });
 
-  it("claims a slot, then the recycled record of the same user within the retention", () => {
-    expect(decide(observe(restoring, { restoreCandidate: recycled })).kind).toBe("claimSlot");
-    const step = decide(observe(restoring, { restoreCandidate: recycled, slots: slotsHeldBy(restoring) }));
+  it("claims a slot with the id it restores, then the recycled record of the same user within the retention", () => {
+    const claim = decide(observe(restoring, { restoreCandidate: recycled }));
+    expect(claim.kind === "claimSlot" && claim.slots.holders).toEqual([{ name: "r1", uid: "uid-r1", accessKeyId: "KGAKAAAAAAAAAAAAAAAA" }]);
+    expect(decide(observe(restoring, { restoreCandidate: recycled, slots: slotWithId(restoring, "KGAKBBBBBBBBBBBBBBBB") })).kind).toBe("claimSlot");
+    const step = decide(observe(restoring, { restoreCandidate: recycled, slots: slotWithId(restoring, "KGAKAAAAAAAAAAAAAAAA") }));
     expect(step).toEqual({ kind: "claimRecord", record: recycled });
   });
 
