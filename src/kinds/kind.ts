@@ -58,6 +58,12 @@ export interface KindModule {
    * the cache of this kind: nothing else would wake them, and polling is not how we look again.
    */
   wakeOnDelete?(object: k8s.KubernetesObject, cache: ObjectCache): readonly { namespace: string; name: string }[];
+  /**
+   * Whether the caches show the object settled for its current spec, with its issued Secret in
+   * place: a new leader does not redo such objects (events still wake them). Absent: every
+   * object is looked at again, in the background.
+   */
+  upToDate?(object: k8s.KubernetesObject, issuedSecrets: ObjectCache<k8s.V1Secret>): boolean;
   /** This kind's share of the operator's inventory gauges, counted from the cache at a scrape. */
   inventory?(objects: readonly unknown[], now: Date): Partial<Inventory>;
 }

@@ -7,6 +7,9 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** Where an added key waits: behind nothing, or behind every key of the other lane. */
+export type Lane = "events" | "background";
+
 /** Reconciles one key; throwing or rejecting means "try again later, with backoff". */
 export type KeyHandler = (key: string) => Promise<ReconcileResult | void>;
 
@@ -76,8 +79,12 @@ export class WorkQueue {
   private readonly backoff: BackoffOptions;
   private readonly clock: Clock;
   private readonly metrics: WorkQueueMetrics | undefined;
-  /** Keys waiting for a worker, oldest first. */
+  /** Keys waiting for a worker, oldest first: those an event or a retry asked for. */
   private readonly ready: string[] = [];
+  /** Keys of a sweep (a new leader looking at everything), taken only when `ready` is empty. */
+  private readonly backlog: string[] = [];
+  /** Which list a waiting key is to be taken from; a key in both (promoted) is taken once. */
+  private readonly lanes = new Map<string, Lane>();
   /** Keys that must run (again): those in `ready` and those added while processing. */
   private readonly dirty = new Set<string>();
   private readonly processing = new Map<string, Promise<void>>();
@@ -100,15 +107,40 @@ export class WorkQueue {
     this.metrics?.workers(concurrency);
   }
 
-  add(key: string): void {
-    if (this.drained !== undefined || this.dirty.has(key)) return;
+  /**
+   * Asks for the key to run. A key of the background lane waits until no other key does, so that
+   * a sweep of thousands of keys never delays a change someone just made; an event for a key
+   * waiting in the background moves it ahead.
+   */
+  add(key: string, lane: Lane = "events"): void {
+    if (this.drained !== undefined) return;
+    if (this.dirty.has(key)) {
+      if (lane === "events" && this.lanes.get(key) === "background") this.enqueue(key, "events");
+      return;
+    }
     this.dirty.add(key);
     this.metrics?.added(key);
     this.metrics?.depth(this.dirty.size);
     // A key being processed is picked up again when its run ends (see settle).
     if (this.processing.has(key)) return;
-    this.ready.push(key);
+    this.enqueue(key, lane);
+  }
+
+  private enqueue(key: string, lane: Lane): void {
+    this.lanes.set(key, lane);
+    (lane === "events" ? this.ready : this.backlog).push(key);
     this.pump();
+  }
+
+  private next(): string | undefined {
+    for (const [list, lane] of [[this.ready, "events"], [this.backlog, "background"]] as const) {
+      for (let key = list.shift(); key !== undefined; key = list.shift()) {
+        if (this.lanes.get(key) !== lane) continue;
+        this.lanes.delete(key);
+        return key;
+      }
+    }
+    return undefined;
   }
 
   /** Adds the key after a delay; when several delays are pending for one key, the earliest wins. */
@@ -137,7 +169,7 @@ export class WorkQueue {
 
   /** Keys waiting for a worker. */
   depth(): number {
-    return this.ready.length;
+    return this.lanes.size;
   }
 
   /** Keys being handled right now. */
@@ -155,6 +187,8 @@ export class WorkQueue {
     for (const { cancel } of this.delayed.values()) cancel();
     this.delayed.clear();
     this.ready.length = 0;
+    this.backlog.length = 0;
+    this.lanes.clear();
     this.dirty.clear();
     this.metrics?.depth(0);
     await Promise.all(this.processing.values());
@@ -162,7 +196,7 @@ export class WorkQueue {
 
   private pump(): void {
     while (this.drained === undefined && this.processing.size < this.concurrency) {
-      const key = this.ready.shift();
+      const key = this.next();
       if (key === undefined) return;
       this.dirty.delete(key);
       this.metrics?.depth(this.dirty.size);
@@ -193,8 +227,8 @@ export class WorkQueue {
       this.retry(key, outcome.error);
     }
     this.processing.delete(key);
-    if (this.dirty.has(key)) this.ready.push(key);
-    this.pump();
+    if (this.dirty.has(key)) this.enqueue(key, "events");
+    else this.pump();
   }
 
   private retry(key: string, error: unknown): void {

@@ -3,11 +3,12 @@ import { peersOf } from "../../api/peers.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
 import { UserSlotStore } from "../../keystore/user-slots.js";
 import { ACCESS_KEY_LABEL } from "../../labels.js";
-import { KindClient } from "../../runtime/kube.js";
+import { isOwnedSecret, KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
 import { admitAccessKey } from "./admission.js";
 import { RecyclePurger } from "./purger.js";
+import { settledSecretName } from "./status.js";
 import { AccessKeyLogic } from "./reconciler.js";
 
 /** AccessKey: long-term AK/SK, two per user, issued once, recycled on delete. */
@@ -47,6 +48,13 @@ export const accessKey: KindModule = {
     return peersOf(cache.list(namespace), parseAccessKey, namespace, parsed.value.spec.user)
       .filter((peer) => peer.status?.accessKeyId === undefined)
       .map((peer) => ({ namespace, name: peer.metadata.name ?? "" }));
+  },
+  upToDate(object, issuedSecrets) {
+    const parsed = parseAccessKey(object);
+    const secretName = parsed.ok ? settledSecretName(parsed.value) : undefined;
+    if (!parsed.ok || secretName === undefined) return false;
+    const secret = issuedSecrets.get(parsed.value.metadata.namespace ?? "", secretName);
+    return secret !== undefined && isOwnedSecret(secret, parsed.value.metadata.uid ?? "");
   },
   inventory(objects, now) {
     const keys = objects.map(parseAccessKey).flatMap((result) => (result.ok ? [result.value.status ?? {}] : []));

@@ -89,3 +89,15 @@ export function transitionEvents(
   }
   return events;
 }
+
+/**
+ * The issued Secret's name when the status shows the key settled for its current spec (Ready for
+ * this generation, in the state asked for, its Secret issued); undefined otherwise.
+ */
+export function settledSecretName(key: AccessKey): string | undefined {
+  const { metadata, spec, status } = key;
+  if (metadata.deletionTimestamp !== undefined || status?.state !== spec.state) return undefined;
+  const ready = status.conditions?.find((condition) => condition.type === READY);
+  const current = ready?.status === "True" && ready.observedGeneration === metadata.generation;
+  return current ? status.secretRef?.name : undefined;
+}

@@ -57,6 +57,24 @@ describe("WorkQueue", () => {
     expect(runs).toEqual(["ns/busy", "ns/a", "ns/b"]);
   });
 
+  it("takes background keys only when no event is waiting, and moves one ahead when an event comes for it", async () => {
+    const busy = gate();
+    const runs: string[] = [];
+    const { queue } = makeQueue(async (key) => {
+      runs.push(key);
+      if (key === "ns/busy") await busy.promise;
+    });
+    queue.add("ns/busy");
+    for (const key of ["ns/sweep-1", "ns/sweep-2", "ns/sweep-3"]) queue.add(key, "background");
+    queue.add("ns/new");
+    queue.add("ns/sweep-3");
+    queue.add("ns/sweep-1", "background");
+    expect(queue.depth()).toBe(4);
+    busy.open();
+    await settle();
+    expect(runs).toEqual(["ns/busy", "ns/new", "ns/sweep-3", "ns/sweep-1", "ns/sweep-2"]);
+  });
+
   it("runs a key added while it is being handled once more afterwards, never at the same time", async () => {
     const gates = [gate(), gate()];
     let running = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AccessKey, AccessKeyStatus } from "../../../../src/api/accesskey.js";
 import type { Outcome } from "../../../../src/kinds/accesskey/decide.js";
-import { desiredStatus, transitionEvents } from "../../../../src/kinds/accesskey/status.js";
+import { desiredStatus, settledSecretName, transitionEvents } from "../../../../src/kinds/accesskey/status.js";
 import type { KeyRecord } from "../../../../src/keystore/record.js";
 import { FINALIZER } from "../../../../src/labels.js";
 
@@ -138,5 +138,23 @@ describe("the Events of an AccessKey's status changes", () => {
     expect(transitionEvents(undefined, {}, outcome("KeyLimitExceeded"))).toEqual([
       { type: "Warning", reason: "KeyLimitExceeded", message: "because KeyLimitExceeded" },
     ]);
+  });
+});
+
+describe("whether a new leader may leave a key alone", () => {
+  const settled = desiredStatus({ key: key(), record: record(), outcome: outcome("Issued"), now: NOW });
+
+  it("names the issued Secret of a key settled for its current spec", () => {
+    expect(settledSecretName(key(settled))).toBe("k1-credentials");
+  });
+
+  it.each([
+    ["its spec changed since (a newer generation)", { ...key(settled), metadata: { ...key().metadata, generation: 5 } }],
+    ["its state was changed and not yet applied", key(settled, { state: "Inactive" })],
+    ["it is being deleted", { ...key(settled), metadata: { ...key().metadata, deletionTimestamp: NOW_TEXT } }],
+    ["it is not ready", key(desiredStatus({ key: key(), record: record(), outcome: outcome("SecretMissing"), now: NOW }))],
+    ["it was never reconciled", key()],
+  ])("says no when %s", (_name, candidate) => {
+    expect(settledSecretName(candidate)).toBeUndefined();
   });
 });
