@@ -37,14 +37,20 @@ function makeQueue(handler: KeyHandler, options: Partial<WorkQueueOptions> = {})
   return { queue, clock, failures };
 }
 
+/** A queue recording the keys it runs, whose key "ns/busy" holds its worker until busy.open(). */
+function queueBehindBusyKey() {
+  const busy = gate();
+  const runs: string[] = [];
+  const { queue } = makeQueue(async (key) => {
+    runs.push(key);
+    if (key === "ns/busy") await busy.promise;
+  });
+  return { queue, runs, busy };
+}
+
 describe("WorkQueue", () => {
   it("runs a key queued several times while it waits once", async () => {
-    const busy = gate();
-    const runs: string[] = [];
-    const { queue } = makeQueue(async (key) => {
-      runs.push(key);
-      if (key === "ns/busy") await busy.promise;
-    });
+    const { queue, runs, busy } = queueBehindBusyKey();
     queue.add("ns/busy");
     queue.add("ns/a");
     queue.add("ns/a");
@@ -58,12 +64,7 @@ describe("WorkQueue", () => {
   });
 
   it("takes background keys only when no event is waiting, and moves one ahead when an event comes for it", async () => {
-    const busy = gate();
-    const runs: string[] = [];
-    const { queue } = makeQueue(async (key) => {
-      runs.push(key);
-      if (key === "ns/busy") await busy.promise;
-    });
+    const { queue, runs, busy } = queueBehindBusyKey();
     queue.add("ns/busy");
     for (const key of ["ns/sweep-1", "ns/sweep-2", "ns/sweep-3"]) queue.add(key, "background");
     queue.add("ns/new");
