@@ -76,6 +76,15 @@ function toSecret(slots: UserSlots, operatorNamespace: string): k8s.V1Secret {
   };
 }
 
+/**
+ * The ledger with an id drawn for the claimant's entry if it has none; every other holder keeps
+ * its entry as read (a key issued before ids were kept here has its id in its record and status).
+ */
+export function withClaimantId(slots: UserSlots, claimantUid: string, draw: () => string): UserSlots {
+  const holders = slots.holders.map((holder) => (holder.uid === claimantUid && holder.accessKeyId === undefined ? { ...holder, accessKeyId: draw() } : holder));
+  return { ...slots, holders };
+}
+
 /** The slot ledgers, one Secret per (namespace, user) in the operator namespace, read from the API server. */
 export class UserSlotStore {
   constructor(

@@ -17,7 +17,7 @@ import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 import type { RecordStore } from "../../keystore/access-key-store.js";
-import type { UserSlots, UserSlotStore } from "../../keystore/user-slots.js";
+import { type UserSlots, type UserSlotStore, withClaimantId } from "../../keystore/user-slots.js";
 
 export interface AccessKeyReconcilerDeps {
   core: k8s.CoreV1Api;
@@ -36,11 +36,11 @@ export interface AccessKeyReconcilerDeps {
 
 type Action = Exclude<Step, { kind: "none" }>;
 
-/** The id the key's slot holds, or the one its status shows once issued. */
+/** The id the key's status shows once issued (copied from its record), or else the one its slot holds. */
 function idOf(key: AccessKey, slots: UserSlots | undefined): string | undefined {
-  const held = slots?.holders.find((holder) => holder.uid === key.metadata.uid);
-  return held?.accessKeyId ?? key.status?.accessKeyId;
+  return key.status?.accessKeyId ?? slots?.holders.find((holder) => holder.uid === key.metadata.uid)?.accessKeyId;
 }
+
 
 /** The AccessKey's part of the reconcile skeleton: gather, decide and act; status from status.ts. */
 export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation, Action, Outcome> {
@@ -119,7 +119,7 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       case "recycle":
         return this.recycle(raw, step.record);
       case "claimSlot":
-        return this.deps.slots.write({ ...step.slots, holders: step.slots.holders.map((holder) => (holder.accessKeyId === undefined ? { ...holder, accessKeyId: generateAccessKeyId("long-term") } : holder)) });
+        return this.deps.slots.write(withClaimantId(step.slots, key.metadata.uid ?? "", () => generateAccessKeyId("long-term")));
       case "releaseSlot":
         return this.deps.slots.write(step.slots);
       default:
