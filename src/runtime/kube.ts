@@ -31,33 +31,37 @@ export class KindClient {
 
   // A JSON patch guarded by the resourceVersion it was decided on: a concurrent writer makes it
   // fail with a conflict and the object is reconciled again, never a lost update.
-  private async guardedPatch(raw: k8s.KubernetesObject, operation: { op: "add"; path: string; value: unknown }): Promise<void> {
+  // The object as patched is answered, so the caller need not read it again.
+  private async guardedPatch(raw: k8s.KubernetesObject, operation: { op: "add"; path: string; value: unknown }): Promise<k8s.KubernetesObject> {
     const { namespace = "", name = "", resourceVersion } = raw.metadata ?? {};
     const body = [{ op: "test", path: "/metadata/resourceVersion", value: resourceVersion }, operation];
-    await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: this.plural, name, body }, JSON_PATCH);
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: this.plural, name, body },
+      JSON_PATCH,
+    )) as k8s.KubernetesObject;
   }
 
-  async setFinalizers(raw: k8s.KubernetesObject, finalizers: string[]): Promise<void> {
-    await this.guardedPatch(raw, { op: "add", path: "/metadata/finalizers", value: finalizers });
+  setFinalizers(raw: k8s.KubernetesObject, finalizers: string[]): Promise<k8s.KubernetesObject> {
+    return this.guardedPatch(raw, { op: "add", path: "/metadata/finalizers", value: finalizers });
   }
 
   /** Sets one annotation, guarded like every metadata change. */
-  async setAnnotation(raw: k8s.KubernetesObject, key: string, value: string): Promise<void> {
+  async setAnnotation(raw: k8s.KubernetesObject, key: string, value: string): Promise<k8s.KubernetesObject> {
     const annotations = raw.metadata?.annotations;
     // JSON pointer escaping: "~" is "~0" and "/" is "~1" in a key.
     const escaped = key.replace(/~/g, "~0").replace(/\//g, "~1");
-    await this.guardedPatch(
+    return this.guardedPatch(
       raw,
       annotations ? { op: "add", path: `/metadata/annotations/${escaped}`, value } : { op: "add", path: "/metadata/annotations", value: { [key]: value } },
     );
   }
 
-  async addFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<void> {
-    await this.setFinalizers(raw, [...(raw.metadata?.finalizers ?? []), finalizer]);
+  addFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<k8s.KubernetesObject> {
+    return this.setFinalizers(raw, [...(raw.metadata?.finalizers ?? []), finalizer]);
   }
 
-  async removeFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<void> {
-    await this.setFinalizers(raw, (raw.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
+  removeFinalizer(raw: k8s.KubernetesObject, finalizer: string): Promise<k8s.KubernetesObject> {
+    return this.setFinalizers(raw, (raw.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
   }
 
   /** Merges `fields` into status, leaving every other field as it is. */

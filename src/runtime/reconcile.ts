@@ -50,7 +50,13 @@ export interface KindLogic<T extends ReconciledObject, Observation, Step extends
   parse(raw: unknown): ParseResult<T>;
   gather(object: T): Promise<Observation>;
   decide(observation: Observation): Step | Settled<O>;
-  act(object: T, raw: KubernetesObject, step: Step): Promise<void>;
+  /**
+   * Applies the step. It may answer the object as it stands afterwards (the API server's answer to
+   * a patch of it, or the object as it was when the step changed something else), sparing a read:
+   * a change someone makes meanwhile is not lost, its watch event runs the key again. Nothing:
+   * the object is read again.
+   */
+  act(object: T, raw: KubernetesObject, step: Step): Promise<KubernetesObject | void>;
   desiredStatus(observation: Observation, outcome: O): Record<string, unknown>;
   transitionEvents(previous: T["status"], next: Record<string, unknown>, outcome: O): TransitionEvent[];
   /** Status fields another component writes (the verifier's last use): never overwritten here. */
@@ -118,9 +124,10 @@ export class ReconcileSkeleton<T extends ReconciledObject, Observation, Step ext
 
   private async run(namespace: string, name: string, attempt: Attempt): Promise<ReconcileResult | void> {
     const { logic, deps } = this;
+    let known: KubernetesObject | undefined;
     for (let steps = 0; steps < MAX_STEPS; steps++) {
       attempt.step = "read";
-      const raw = await deps.client.read(namespace, name);
+      const raw = known ?? (await deps.client.read(namespace, name));
       attempt.raw = raw;
       if (!raw) return;
       const parsed = logic.parse(raw);
@@ -134,7 +141,7 @@ export class ReconcileSkeleton<T extends ReconciledObject, Observation, Step ext
       attempt.step = step.kind;
       deps.log.debug({ kind: logic.kind, namespace, name, step: step.kind }, "reconcile step");
       if (isSettled<O>(step)) return this.settle(raw, parsed.value, observation, step.outcome);
-      await logic.act(parsed.value, raw, step);
+      known = (await logic.act(parsed.value, raw, step)) ?? undefined;
     }
     return { requeueAfterMs: 0 };
   }

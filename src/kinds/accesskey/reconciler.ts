@@ -104,27 +104,36 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   }
 
 
-  act(key: AccessKey, raw: k8s.KubernetesObject, step: Action): Promise<void> {
+  // Only the finalizer steps change the AccessKey itself, and answer it as patched; every other
+  // step leaves it as it was, so the next step decides on it without reading it again.
+  async act(key: AccessKey, raw: k8s.KubernetesObject, step: Action): Promise<k8s.KubernetesObject> {
     switch (step.kind) {
       case "addFinalizer":
         return this.deps.client.addFinalizer(raw, FINALIZER);
       case "removeFinalizer":
         return this.deps.client.removeFinalizer(raw, FINALIZER);
       case "issue":
-        return this.issue(key, raw, step.accessKeyId, step.secretName);
+        await this.issue(key, raw, step.accessKeyId, step.secretName);
+        break;
       case "claimRecord":
-        return this.claimRecord(key, raw, step.record);
+        await this.claimRecord(key, raw, step.record);
+        break;
       case "writeSecret":
-        return this.writeSecret(key, raw, step.record, step.secretName).then(() => undefined);
+        await this.writeSecret(key, raw, step.record, step.secretName);
+        break;
       case "recycle":
-        return this.recycle(raw, step.record);
+        await this.recycle(raw, step.record);
+        break;
       case "claimSlot":
-        return this.deps.slots.write(withClaimantId(step.slots, key.metadata.uid ?? "", () => generateAccessKeyId("long-term")));
+        await this.deps.slots.write(withClaimantId(step.slots, key.metadata.uid ?? "", () => generateAccessKeyId("long-term")));
+        break;
       case "releaseSlot":
-        return this.deps.slots.write(step.slots);
+        await this.deps.slots.write(step.slots);
+        break;
       default:
-        return this.updateRecord(step);
+        await this.updateRecord(step);
     }
+    return raw;
   }
 
   private async updateRecord(step: Extract<Step, { kind: "setRecordState" | "markIssued" }>): Promise<void> {

@@ -57,7 +57,7 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
   }
 
 
-  async act(device: MfaDevice, raw: k8s.KubernetesObject, step: Action): Promise<void> {
+  async act(device: MfaDevice, raw: k8s.KubernetesObject, step: Action): Promise<k8s.KubernetesObject | void> {
     switch (step.kind) {
       case "addFinalizer":
         return this.deps.client.addFinalizer(raw, FINALIZER);
