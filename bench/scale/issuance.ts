@@ -47,6 +47,15 @@ function progress(message: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** User + system CPU seconds of a process so far, and its peak RSS in MB, from /proc. */
+async function processUsage(pid: number): Promise<{ cpuSeconds: number; peakRssMb: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuSeconds: ticks / 100, peakRssMb: Math.round(hwm / 1024) };
+}
+
 /** A keygate process (compiled code), its output kept for "leading" and for errors. */
 class KeygateProcess {
   readonly child: ChildProcess;
@@ -75,14 +84,8 @@ class KeygateProcess {
     this.output = "";
   }
 
-  /** User + system CPU seconds so far, and peak RSS in MB, from /proc. */
-  async usage(): Promise<{ cpuSeconds: number; peakRssMb: number }> {
-    const pid = this.child.pid ?? 0;
-    const stat = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
-    const ticks = Number(stat[11]) + Number(stat[12]);
-    const status = await readFile(`/proc/${pid}/status`, "utf8");
-    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { cpuSeconds: ticks / 100, peakRssMb: Math.round(hwm / 1024) };
+  usage(): Promise<{ cpuSeconds: number; peakRssMb: number }> {
+    return processUsage(this.child.pid ?? 0);
   }
 
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
@@ -184,6 +187,9 @@ interface SizeResult {
   readonly keysPerSecond: number;
   readonly operatorCpuMsPerKey: number;
   readonly operatorPeakRssMb: number;
+  /** Where else the time went: kube-apiserver and etcd CPU per key issued. */
+  readonly apiServerCpuMsPerKey: number;
+  readonly etcdCpuMsPerKey: number;
 }
 
 interface RecoveryResult {
@@ -235,8 +241,12 @@ async function main(): Promise<void> {
 
     const sizes: SizeResult[] = [];
     let existing = 0;
+    const pidOf = (name: string): number => controlPlane.processes.find((process) => process.name === name)?.pid ?? 0;
+    const cpuOf = async (name: string): Promise<number> => (await processUsage(pidOf(name))).cpuSeconds;
     for (const keys of options.keys) {
       const before = await operator.usage();
+      const apiBefore = await cpuOf("kube-apiserver");
+      const etcdBefore = await cpuOf("etcd");
       const started = Date.now();
       progress(`creating keys ${existing}…${keys - 1}`);
       const creating = createKeys(custom, existing, keys, options.concurrency);
@@ -252,6 +262,8 @@ async function main(): Promise<void> {
         keysPerSecond: created / seconds,
         operatorCpuMsPerKey: ((after.cpuSeconds - before.cpuSeconds) * 1000) / created,
         operatorPeakRssMb: after.peakRssMb,
+        apiServerCpuMsPerKey: (((await cpuOf("kube-apiserver")) - apiBefore) * 1000) / created,
+        etcdCpuMsPerKey: (((await cpuOf("etcd")) - etcdBefore) * 1000) / created,
       });
       progress(`${keys} keys: ${created} issued in ${seconds.toFixed(1)} s (${(created / seconds).toFixed(1)}/s)`);
       existing = keys;
@@ -286,9 +298,10 @@ async function main(): Promise<void> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${startedAt.toISOString().replace(/:/g, "").replace(/\.\d{3}Z$/, "Z")}-scale.json`);
     await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
-    console.log("| keys | created | seconds | keys/s | operator CPU ms/key | operator peak RSS MB |\n| --- | --- | --- | --- | --- | --- |");
+    console.log("| keys | created | seconds | keys/s | CPU ms/key: operator | kube-apiserver | etcd | operator peak RSS MB |\n| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const size of sizes) {
-      console.log(`| ${size.keys} | ${size.created} | ${size.seconds.toFixed(1)} | ${size.keysPerSecond.toFixed(1)} | ${size.operatorCpuMsPerKey.toFixed(1)} | ${size.operatorPeakRssMb} |`);
+      const cpu = [size.operatorCpuMsPerKey, size.apiServerCpuMsPerKey, size.etcdCpuMsPerKey].map((ms) => ms.toFixed(1)).join(" | ");
+      console.log(`| ${size.keys} | ${size.created} | ${size.seconds.toFixed(1)} | ${size.keysPerSecond.toFixed(1)} | ${cpu} | ${size.operatorPeakRssMb} |`);
     }
     console.log(`recovery at ${existing} keys: restart to leading ${restartToLeadingSeconds.toFixed(1)} s; new key issued ${newKeyAfterRestartSeconds.toFixed(2)} s after; after a leader SIGKILL ${newKeyAfterLeaderKillSeconds.toFixed(2)} s`);
     console.log(`results: ${path}`);
