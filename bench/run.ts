@@ -3,10 +3,14 @@
 // Markdown tables and writes everything to bench/results/<date>.json.
 //   --quick              shorter samples (a smoke run, not numbers to quote)
 //   --only=inprocess|http
+//   --only=scale         issuance and recovery at 1k/3k/10k keys, then the key index's memory and
+//                        restart time at 10k keys, each against a real API server (bench/scale/)
+//   --only=workers       the verifier with 2 workers against 1, in turn (bench/http/workers.ts)
 //   --cpu-prof           profile both server processes (.keygate/profiles/<date>/) and list
 //                        the verifier's hottest functions
 //   --connections=N      keep-alive connections of the HTTP load (default 50)
 //   --tsx                run the HTTP servers from the TypeScript sources (default: compiled by tsc, as production)
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type HttpOptions, type HttpResult, runHttp } from "./http/suite.js";
@@ -44,7 +48,24 @@ function printProfile(summary: ProfileSummary | undefined): void {
   for (const { frame, percent } of summary.total) console.log(`  ${percent.toFixed(1).padStart(5)}%  ${frame}`);
 }
 
+// These start clusters and processes of their own and write their own results: each is a script
+// of its own, run here one after the other.
+const SCRIPTS: Record<string, string[][]> = {
+  scale: [["bench/scale/issuance.ts"], ["bench/scale/verifier-index.ts", "--keys=10000"]],
+  workers: [["bench/http/workers.ts"]],
+};
+
+function runScripts(scripts: readonly string[][]): void {
+  for (const [script = "", ...scriptArgs] of scripts) {
+    const root = fileURLToPath(new URL("../", import.meta.url));
+    const result = spawnSync(process.execPath, ["--import", "tsx", script, ...scriptArgs], { cwd: root, stdio: "inherit" });
+    if (result.status !== 0) throw new Error(`${script} failed (${result.status ?? result.signal})`);
+  }
+}
+
 async function main(): Promise<void> {
+  const scripts = only === undefined ? undefined : SCRIPTS[only];
+  if (scripts) return runScripts(scripts);
   const startedAt = new Date();
   const loadAtStart = currentLoad();
   let inProcess: InProcessResult | undefined;
