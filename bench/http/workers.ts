@@ -1,6 +1,7 @@
 // `keygate verifier --workers N`: the verifier's HTTP throughput with 2 workers against 1, in
 // turn in this one run, on the same keep-alive load. Run it as
-//   flock /tmp/keygate-bench.lock npx tsx bench/http/workers.ts [--quick] [--connections=N]
+//   flock /tmp/keygate-bench.lock npx tsx bench/http/workers.ts [--quick] [--connections=N] [--tsx]
+// (servers compiled by tsc as production runs them; --tsx runs them from source)
 // (or `npm run bench -- --only=workers`). It writes bench/results/<date>-workers.json.
 //
 // Each server is the verifier's real request path (server, verification, metrics, last-used
@@ -34,6 +35,7 @@ import { serveAsWorker, startVerifierPod } from "../../src/verifier/workers.js";
 import { acs3Request, benchKeys } from "../inprocess/fixtures.js";
 import { currentLoad, describeMachine } from "../lib/machine.js";
 import { median, round } from "../lib/stats.js";
+import { compileEntries } from "./build.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { forwardAuthRequests, HTTP_KEYS, type LoadRequest, verifyRequests } from "./requests.js";
 
@@ -153,10 +155,21 @@ interface Running {
   readonly child: ChildProcess;
 }
 
-async function startServer(name: ServerName): Promise<Running> {
+/** This file as the servers run it: compiled by tsc, as production runs (default), or through tsx. */
+interface Entry {
+  readonly file: string;
+  readonly execArgv: readonly string[];
+}
+
+async function entry(code: "compiled" | "tsx"): Promise<Entry> {
+  if (code === "tsx") return { file: fileURLToPath(import.meta.url), execArgv: ["--import", "tsx"] };
+  const [file] = await compileEntries(["bench/http/workers.ts"]);
+  return { file: file as string, execArgv: [] };
+}
+
+async function startServer(name: ServerName, code: Entry): Promise<Running> {
   const port = await freePort();
-  const file = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ["--import", "tsx", file, `--serve=${name}`, `--port=${port}`], { stdio: "inherit" });
+  const child = spawn(process.execPath, [...code.execArgv, code.file, `--serve=${name}`, `--port=${port}`], { stdio: "inherit" });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   while ((await answers(`${url}/readyz`)) !== 200) {
@@ -176,6 +189,7 @@ function stopServer(server: Running): Promise<void> {
 }
 
 interface Options {
+  readonly code: "compiled" | "tsx";
   readonly warmupSeconds: number;
   readonly durationSeconds: number;
   readonly rounds: number;
@@ -296,7 +310,8 @@ export interface WorkersResult {
 export async function runWorkers(options: Options): Promise<WorkersResult> {
   const servers: Running[] = [];
   try {
-    for (const name of SERVERS) servers.push(await startServer(name));
+    const code = await entry(options.code);
+    for (const name of SERVERS) servers.push(await startServer(name, code));
     const samples = await measure(servers, options);
     return { options, summary: report(samples), samples };
   } finally {
@@ -304,17 +319,20 @@ export async function runWorkers(options: Options): Promise<WorkersResult> {
   }
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const flag = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const mode = flag("serve");
-  if (mode !== undefined) return serve(mode, Number(flag("port")));
+function flagOf(args: readonly string[], name: string): string | undefined {
+  return args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+/** The whole benchmark, as `npm run bench -- --only=workers` runs it: prints a table, writes the JSON. */
+export async function runWorkersBench(args: readonly string[]): Promise<void> {
+  const flag = (name: string): string | undefined => flagOf(args, name);
   const quick = args.includes("--quick");
   const connections = Number(flag("connections") ?? "50");
-  const options: Options = quick ? { warmupSeconds: 1, durationSeconds: 1, rounds: 2, connections } : { warmupSeconds: 2, durationSeconds: 4, rounds: 5, connections };
+  const code = args.includes("--tsx") ? "tsx" : "compiled";
+  const options: Options = quick ? { code, warmupSeconds: 1, durationSeconds: 1, rounds: 2, connections } : { code, warmupSeconds: 2, durationSeconds: 4, rounds: 7, connections };
   const startedAt = new Date();
   const loadAtStart = currentLoad();
-  console.log(`verifier workers: single process, the primary with 1 worker, with 2 workers, in turn (${options.rounds} rounds of ${options.durationSeconds} s per load)…`);
+  console.log(`verifier workers: single process, the primary with 1 worker, with 2 workers, in turn (${options.rounds} rounds of ${options.durationSeconds} s per load, ${code})…`);
   const result = await runWorkers(options);
   const machine = describeMachine(loadAtStart);
   console.log(`\n${table(result.summary)}\n`);
@@ -324,6 +342,13 @@ async function main(): Promise<void> {
   const path = `${dir}${startedAt.toISOString().replace(/:/g, "").replace(/\.\d{3}Z$/, "Z")}-workers.json`;
   writeFileSync(path, `${JSON.stringify({ startedAt, quick, machine, workers: result }, null, 2)}\n`);
   console.log(`results: ${path}`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const mode = flagOf(args, "serve");
+  if (mode !== undefined) return serve(mode, Number(flagOf(args, "port")));
+  return runWorkersBench(args);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
