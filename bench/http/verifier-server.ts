@@ -5,28 +5,14 @@ import { createLogger } from "../../src/log.js";
 import { systemClock } from "../../src/runtime/clock.js";
 import { MemoryReplayStore } from "../../src/replay/memory.js";
 import { parseNetworks } from "../../src/verifier/ip.js";
-import type { IndexedKey } from "../../src/verifier/key-table.js";
 import { LastUsedBatcher } from "../../src/verifier/last-used.js";
 import { VerifierMetrics } from "../../src/verifier/metrics.js";
 import { createVerifierServer } from "../../src/verifier/server.js";
 import { Verification } from "../../src/verifier/verification.js";
-import { benchKeys } from "../inprocess/fixtures.js";
 import { serveChild } from "./child.js";
-import { HTTP_KEYS } from "./requests.js";
+import { indexedKeys } from "./indexed-keys.js";
 
-function indexedKey(accessKeyId: string, secret: string): IndexedKey {
-  return {
-    secret,
-    accessKeyId,
-    namespace: "bench",
-    user: "load",
-    active: true,
-    allowedSourceCIDRs: undefined,
-    accessKey: { namespace: "bench", name: accessKeyId.toLowerCase(), uid: `uid-${accessKeyId}` },
-  };
-}
-
-const keys = new Map(benchKeys(HTTP_KEYS).map((key) => [key.accessKeyId, indexedKey(key.accessKeyId, key.secret)]));
+const keys = indexedKeys();
 const none = parseNetworks([]);
 if (!none.ok) throw new Error("an empty network list must parse");
 const log = createLogger({ level: "silent" });

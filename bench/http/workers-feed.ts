@@ -21,6 +21,7 @@ import { startOperator } from "../../src/operator/operator.js";
 import { CRDS_DIR } from "../../src/paths.js";
 import { median, round } from "../lib/stats.js";
 import { compileEntries } from "./build.js";
+import { processTree } from "../lib/proc.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const args = process.argv.slice(2);
@@ -79,15 +80,6 @@ async function apiServerNumbers(kc: k8s.KubeConfig): Promise<{ watches: number; 
     if (line.startsWith("apiserver_request_total{") && line.includes('verb="LIST"')) lists += value;
   }
   return { watches, lists };
-}
-
-function processTree(pid: number): number[] {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-    return [pid, ...children.flatMap(processTree)];
-  } catch {
-    return [pid];
-  }
 }
 
 function rssMiB(pid: number): number {

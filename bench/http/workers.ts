@@ -25,7 +25,6 @@ import { MemoryReplayStore } from "../../src/replay/memory.js";
 import type { ReplayStore } from "../../src/replay/store.js";
 import { systemClock } from "../../src/runtime/clock.js";
 import { parseNetworks } from "../../src/verifier/ip.js";
-import type { IndexedKey } from "../../src/verifier/key-table.js";
 import { type Flush, LastUsedBatcher } from "../../src/verifier/last-used.js";
 import { VerifierMetrics } from "../../src/verifier/metrics.js";
 import { createVerifierServer } from "../../src/verifier/server.js";
@@ -34,8 +33,10 @@ import type { WorkerLink } from "../../src/verifier/worker-link.js";
 import { serveAsWorker, startVerifierPod } from "../../src/verifier/workers.js";
 import { acs3Request, benchKeys } from "../inprocess/fixtures.js";
 import { currentLoad, describeMachine } from "../lib/machine.js";
+import { processTree } from "../lib/proc.js";
 import { median, round } from "../lib/stats.js";
 import { compileEntries } from "./build.js";
+import { indexedKeys } from "./indexed-keys.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { forwardAuthRequests, HTTP_KEYS, type LoadRequest, verifyRequests } from "./requests.js";
 
@@ -43,21 +44,9 @@ const log = createLogger({ level: "silent" });
 
 // --- the server side -------------------------------------------------------------------------
 
-function indexedKey(accessKeyId: string, secret: string): IndexedKey {
-  return {
-    secret,
-    accessKeyId,
-    namespace: "bench",
-    user: "load",
-    active: true,
-    allowedSourceCIDRs: undefined,
-    accessKey: { namespace: "bench", name: accessKeyId.toLowerCase(), uid: `uid-${accessKeyId}` },
-  };
-}
-
 /** The verifier's request path with an in-memory index; in a worker, what is shared goes through the primary. */
 function verifierServer(link: WorkerLink | undefined): Server {
-  const keys = new Map(benchKeys(HTTP_KEYS).map((key) => [key.accessKeyId, indexedKey(key.accessKeyId, key.secret)]));
+  const keys = indexedKeys();
   const none = parseNetworks([]);
   if (!none.ok) throw new Error("an empty network list must parse");
   const local = new MemoryReplayStore();
@@ -219,15 +208,6 @@ type Samples = Record<string, Record<ServerName, Sample[]>>;
 
 // Linux's clock ticks per second for /proc/<pid>/stat (USER_HZ).
 const TICKS_PER_SECOND = 100;
-
-function processTree(pid: number): number[] {
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-    return [pid, ...children.flatMap(processTree)];
-  } catch {
-    return [pid];
-  }
-}
 
 /** User and system CPU of a process and its children now alive, in microseconds. */
 function cpuMicros(pid: number): number {
