@@ -13,25 +13,39 @@ import type { ShownLastUse } from "./last-used-patch.js";
 import { isKeygateMessage, type MetricsJson, processChannel, type ToPrimary, type ToWorker, WorkerLink } from "./worker-link.js";
 
 /**
- * Workers for a CPU limit: cgroup v2 `cpu.max` ("<quota> <period>", or "max <period>" for none),
- * rounded up, never more than the CPUs this process may run on, at least 1.
+ * Workers for a CPU limit, given as quota and period (cgroup v2 `cpu.max`: "<quota> <period>", or
+ * "max <period>" for none): rounded up, never more than the CPUs this process may run on, at
+ * least 1. No limit found means one worker: a node's CPU count is no limit on memory, and every
+ * worker holds the whole key index, so more must be asked for.
  */
 export function workersFor(cpuMax: string | undefined, parallelism: number): number {
   const [quota, period] = (cpuMax ?? "").trim().split(/\s+/).map(Number);
   const cpus = Math.max(1, Math.floor(parallelism));
-  if (quota === undefined || period === undefined || !(quota > 0) || !(period > 0)) return cpus;
+  if (quota === undefined || period === undefined || !(quota > 0) || !(period > 0)) return 1;
   return Math.max(1, Math.min(cpus, Math.ceil(quota / period)));
 }
 
-function readCpuMax(): string | undefined {
-  try {
-    return readFileSync("/sys/fs/cgroup/cpu.max", "utf8");
-  } catch {
-    return undefined;
+function readFirst(paths: readonly string[]): string | undefined {
+  for (const path of paths) {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      continue;
+    }
   }
+  return undefined;
 }
 
-/** The container's CPU limit (cgroup v2), or the CPUs available when it has none. */
+// cgroup v2 first; cgroup v1 keeps quota (-1 for none) and period in two files.
+function readCpuMax(): string | undefined {
+  const v2 = readFirst(["/sys/fs/cgroup/cpu.max"]);
+  if (v2 !== undefined) return v2;
+  const quota = readFirst(["/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us"]);
+  const period = readFirst(["/sys/fs/cgroup/cpu/cpu.cfs_period_us", "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us"]);
+  return quota === undefined || period === undefined ? undefined : `${quota.trim()} ${period.trim()}`;
+}
+
+/** The container's CPU limit (cgroup v2 or v1), or one worker when it has none. */
 export function defaultWorkers(): number {
   return workersFor(readCpuMax(), availableParallelism());
 }

@@ -5,13 +5,15 @@ import { workersFor } from "../../../src/verifier/workers.js";
 
 describe("workersFor", () => {
   const rows: Array<[string, string | undefined, number, number]> = [
-    ["no limit (max) runs one worker per available CPU", "max 100000\n", 4, 4],
+    ["no limit (max) runs one worker: the node's CPUs say nothing of the Pod's memory", "max 100000\n", 4, 1],
+    ["no limit in cgroup v1's form (quota -1) runs one", "-1 100000", 4, 1],
+    ["a cgroup v1 quota of 2 CPUs runs 2", "200000 100000", 8, 2],
     ["a limit of 2 CPUs runs 2", "200000 100000\n", 8, 2],
     ["a fractional limit is rounded up", "150000 100000", 8, 2],
     ["a limit under one CPU still runs one", "50000 100000", 8, 1],
     ["a limit above the CPUs this process may use runs one per CPU", "800000 100000", 2, 2],
-    ["no cgroup v2 file runs one per available CPU", undefined, 3, 3],
-    ["an unreadable file runs one per available CPU", "garbage", 3, 3],
+    ["no cgroup file runs one", undefined, 3, 1],
+    ["an unreadable file runs one", "garbage", 3, 1],
   ];
   it.each(rows)("%s", (_name, cpuMax, parallelism, expected) => {
     expect(workersFor(cpuMax, parallelism)).toBe(expected);
