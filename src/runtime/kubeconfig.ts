@@ -29,6 +29,9 @@ function agentKey(options: AgentOptions): string {
 // A client certificate rotates a few times a year at most; more distinct keys than this means
 // something regenerates them per call, and keeping every agent would leak.
 const MAX_AGENTS = 8;
+// A connection left idle this long is closed rather than reused: an API server instance gone
+// without closing it would otherwise take the next call.
+const IDLE_SOCKET_MS = 30_000;
 
 /**
  * A KubeConfig whose API calls share keep-alive connections. The client library builds a new
@@ -52,11 +55,11 @@ export class PooledKubeConfig extends k8s.KubeConfig {
     const key = agentKey(options);
     const existing = this.agents.get(key);
     if (existing) return existing;
-    if (this.agents.size >= MAX_AGENTS) {
-      for (const agent of this.agents.values()) agent.destroy();
-      this.agents.clear();
-    }
-    const agent = new HttpsAgent({ ...options, keepAlive: true });
+    // The oldest identity is forgotten: a call still on one of its connections finishes, and its
+    // idle connections close after IDLE_SOCKET_MS like any other.
+    const oldest = this.agents.size >= MAX_AGENTS ? this.agents.keys().next().value : undefined;
+    if (oldest !== undefined) this.agents.delete(oldest);
+    const agent = new HttpsAgent({ ...options, keepAlive: true, timeout: IDLE_SOCKET_MS });
     this.agents.set(key, agent);
     return agent;
   }

@@ -40,3 +40,10 @@ describe("API calls on shared keep-alive connections", () => {
     expect(await agentFor(kc)).not.toBe(await agentFor(kc));
   });
 });
+
+describe("pooled connections left idle", () => {
+  it("are closed after 30 s rather than reused indefinitely", async () => {
+    const agent = (await agentFor(configWith(new PooledKubeConfig(), "cert-1"))) as Agent & { options: { timeout?: number } };
+    expect(agent.options.timeout).toBe(30_000);
+  });
+});
