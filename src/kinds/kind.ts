@@ -54,10 +54,11 @@ export interface KindModule {
   readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
   controller(context: ControllerContext): Controller;
   /**
-   * Other objects to reconcile when this one is gone (keys waiting for the slot it held), from
-   * the cache of this kind: nothing else would wake them, and polling is not how we look again.
+   * Other objects to reconcile when this one changed or is gone (keys waiting for a slot it gave
+   * back), from the cache of this kind: nothing else would wake them, and polling is not how we
+   * look again.
    */
-  wakeOnDelete?(object: k8s.KubernetesObject, cache: ObjectCache): readonly { namespace: string; name: string }[];
+  wakePeers?(event: "update" | "delete", object: k8s.KubernetesObject, cache: ObjectCache): readonly { namespace: string; name: string }[];
   /**
    * Whether the caches show the object settled for its current spec, with its issued Secret in
    * place: a new leader does not redo such objects (events still wake them). Absent: every

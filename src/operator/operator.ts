@@ -161,9 +161,9 @@ function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Sec
     const onObject = (object: k8s.KubernetesObject): void => enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
     for (const event of ["add", "update", "delete"] as const) entry.informer.on(event, onObject);
     const { module, informer } = entry;
-    if (module.wakeOnDelete) {
-      informer.on("delete", (object) => {
-        for (const peer of module.wakeOnDelete?.(object, informer) ?? []) enqueueObject(entry, peer.namespace, peer.name);
+    for (const event of ["update", "delete"] as const) {
+      informer.on(event, (object) => {
+        for (const peer of module.wakePeers?.(event, object, informer) ?? []) enqueueObject(entry, peer.namespace, peer.name);
       });
     }
   }

@@ -61,7 +61,7 @@ export function livingKeys(peers: readonly AccessKey[]): AccessKey[] {
 
 // A key stopped by something other than the cap (a foreign Secret under its name, a restore that
 // cannot be done) takes no slot, so it does not keep a younger key of the user from being issued.
-function blockedElsewhere(peer: AccessKey): boolean {
+export function blockedElsewhere(peer: AccessKey): boolean {
   if (peer.status?.accessKeyId !== undefined) return false;
   const reason = peer.status?.conditions?.find((condition) => condition.type === "Ready")?.reason;
   return reason === Reason.SecretConflict || reason === Reason.RestoreFailed;

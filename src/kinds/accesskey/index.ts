@@ -8,6 +8,7 @@ import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
 import { admitAccessKey } from "./admission.js";
 import { RecyclePurger } from "./purger.js";
+import { blockedElsewhere } from "./decide.js";
 import { settledSecretName } from "./status.js";
 import { AccessKeyLogic } from "./reconciler.js";
 
@@ -41,12 +42,13 @@ export const accessKey: KindModule = {
       stopLeading: () => purger.stop(),
     };
   },
-  wakeOnDelete(object, cache) {
+  // A slot comes free when its holder is deleted, or blocked (it gives its slot back then).
+  wakePeers(event, object, cache) {
     const parsed = parseAccessKey(object);
-    if (!parsed.ok) return [];
-    const namespace = parsed.value.metadata.namespace ?? "";
+    if (!parsed.ok || (event === "update" && !blockedElsewhere(parsed.value))) return [];
+    const { namespace = "", uid } = parsed.value.metadata;
     return peersOf(cache.list(namespace), parseAccessKey, namespace, parsed.value.spec.user)
-      .filter((peer) => peer.status?.accessKeyId === undefined)
+      .filter((peer) => peer.status?.accessKeyId === undefined && peer.metadata.uid !== uid)
       .map((peer) => ({ namespace, name: peer.metadata.name ?? "" }));
   },
   upToDate(object, issuedSecrets) {
