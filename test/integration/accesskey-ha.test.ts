@@ -2,7 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as k8s from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadOrCreateKek } from "../../src/keystore/kek.js";
-import { ACCESS_KEY_RECORD, openSecret, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, secretToRecord } from "../../src/keystore/record.js";
+import { generateAccessKeyId, generateSecretAccessKey } from "../../src/credentials/generate.js";
+import { ACCESS_KEY_RECORD, type KeyRecord, openSecret, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, recordToSecret, sealSecret, secretToRecord } from "../../src/keystore/record.js";
+import { FINALIZER } from "../../src/labels.js";
 import { LEASE_NAME } from "../../src/operator/operator.js";
 import { WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/registration.js";
 import { apply, getKey, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
@@ -88,6 +90,43 @@ describe("AccessKey issuance under crashes and replicas", () => {
     } finally {
       healthy.child.kill("SIGTERM");
       expect(await exited(healthy.child)).toBe(0);
+    }
+  });
+
+  it("adopts a record an operator without slot ledgers wrote before it stopped, issuing that secret and no other", async () => {
+    const operatorNamespace = await createOperatorNamespace();
+    const keks = await loadOrCreateKek(core, operatorNamespace);
+    // What such an operator left: the AccessKey (created with no webhook to answer), its record
+    // under an id of its own, no status, no ledger.
+    await kubeConfig().makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
+    const created = (await ns.custom.createNamespacedCustomObject({
+      group: "iam.keygate.dev",
+      version: "v1alpha1",
+      namespace: ns.name,
+      plural: "accesskeys",
+      body: { ...manifest("legacy", { user: "legacy-user" }), metadata: { name: "legacy", namespace: ns.name, finalizers: [FINALIZER] } },
+    })) as k8s.KubernetesObject;
+    const accessKeyId = generateAccessKeyId("long-term");
+    const record: KeyRecord = {
+      accessKeyId,
+      namespace: ns.name,
+      user: "legacy-user",
+      ownerUid: created.metadata?.uid ?? "",
+      state: "Active",
+      createdAt: new Date().toISOString(),
+      sealed: sealSecret(keks, ns.name, accessKeyId, generateSecretAccessKey()),
+    };
+    await core.createNamespacedSecret({ namespace: operatorNamespace, body: recordToSecret(record, operatorNamespace) });
+
+    const op = await startTestOperator({ namespace: operatorNamespace });
+    try {
+      const key = await waitForReason(ns, "legacy", "Issued", 60_000);
+      expect(key.status?.accessKeyId).toBe(accessKeyId);
+      expect(await recordsOf(core, operatorNamespace, created.metadata?.uid ?? "")).toHaveLength(1);
+      const issued = await readSecretData(ns, "legacy-credentials");
+      expect([issued?.accessKeyId, issued?.secretAccessKey]).toEqual([accessKeyId, openSecret(keks, record)]);
+    } finally {
+      await op.operator.stop();
     }
   });
 

@@ -96,8 +96,20 @@ function withHolders(ledger: UserSlots, holders: readonly SlotHolder[]): UserSlo
 // The id a restore brings back is known now; a new one is drawn when the claim is written.
 function claimant(obs: AccessKeyObservation): SlotHolder {
   const entry = { name: obs.key.metadata.name ?? "", uid: uidOf(obs.key) };
-  const restoreFrom = obs.key.spec.restoreFrom;
-  return restoreFrom ? { ...entry, accessKeyId: restoreFrom } : entry;
+  const known = obs.record?.accessKeyId ?? obs.key.spec.restoreFrom;
+  return known ? { ...entry, accessKeyId: known } : entry;
+}
+
+/**
+ * A key with a record but no slot was issued by an operator that kept no ledger and stopped
+ * before writing its status: it takes its slot under the id it has. Were none free, it keeps
+ * working: the rule of that operator already allowed it.
+ */
+function adoptLegacyRecord(obs: AccessKeyObservation): Step | undefined {
+  const ledger = ledgerOf(obs);
+  if (holds(ledger, obs.key)) return undefined;
+  const claim = claimOrRefuse(obs, ledger);
+  return claim.kind === "claimSlot" ? claim : undefined;
 }
 
 function releaseSlot(ledger: UserSlots, key: AccessKey): Step {
@@ -244,6 +256,8 @@ export function decide(obs: AccessKeyObservation): Step {
   if (!hasFinalizer(obs.key)) return { kind: "addFinalizer" };
   const record = obs.record;
   if (!record) return decideUnissued(obs);
+  const adoption = adoptLegacyRecord(obs);
+  if (adoption) return adoption;
   if (record.state !== obs.key.spec.state) return { kind: "setRecordState", record, state: obs.key.spec.state };
   return decideIssuedSecret(obs, record);
 }

@@ -38,7 +38,10 @@ export const accessKey: KindModule = {
     const purger = new RecyclePurger({ records, retentionMs: settings.recycleRetentionMs, now: clock, log });
     return {
       reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
-      startLeading: () => purger.start(),
+      startLeading: () => {
+        logic.startLeading();
+        purger.start();
+      },
       stopLeading: () => purger.stop(),
     };
   },

@@ -82,12 +82,36 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   // AccessKey is its record (the id to restore names a record bound to the deleted one).
   private async recordsOf(key: AccessKey, slots: UserSlots | undefined): Promise<{ record?: KeyRecord; restoreCandidate?: KeyRecord }> {
     const uid = key.metadata.uid;
-    const id = idOf(key, slots);
+    const id = idOf(key, slots) ?? (await this.legacyIdOf(uid ?? ""));
     const found = id === undefined ? undefined : await this.deps.records.get(id);
     if (found && found.ownerUid === uid) return { record: found };
     const restoreFrom = key.spec.restoreFrom;
     if (restoreFrom === undefined) return {};
     return { restoreCandidate: found && found.accessKeyId === restoreFrom ? found : await this.deps.records.get(restoreFrom) };
+  }
+
+  /**
+   * The id of a record written by an operator that kept no ledger, for a key whose status never
+   * showed it (it stopped between the record and the status). Such records predate this leader,
+   * so one list when it starts to lead finds them all; every record since is found by the id its
+   * slot holds.
+   */
+  startLeading(): void {
+    this.legacyIds = undefined;
+  }
+
+  private legacyIds: Promise<Map<string, string>> | undefined;
+
+  private async legacyIdOf(uid: string): Promise<string | undefined> {
+    this.legacyIds ??= this.deps.records
+      .list()
+      .then((records) => new Map(records.filter((record) => record.state !== "Recycled").map((record) => [record.ownerUid, record.accessKeyId])));
+    try {
+      return (await this.legacyIds).get(uid);
+    } catch (error) {
+      this.legacyIds = undefined;
+      throw error;
+    }
   }
 
   // A holder missing from the cache may only be younger than the cache: it is stale only if the

@@ -51,8 +51,10 @@ function conflicted(k: AccessKey, since: string): AccessKey {
   return { ...k, status: { conditions: [condition] } };
 }
 
+// A key with a record holds its slot under the record's id, unless a case says otherwise.
 function observe(k: AccessKey, extra: Partial<AccessKeyObservation> = {}): AccessKeyObservation {
-  return { key: k, peers: [k], secret: "absent", now: NOW, recycleRetentionMs: 30 * DAY, ...extra };
+  const slots = extra.record && !("slots" in extra) ? slotWithId(k, extra.record.accessKeyId) : undefined;
+  return { key: k, peers: [k], secret: "absent", slots, now: NOW, recycleRetentionMs: 30 * DAY, ...extra };
 }
 
 describe("deciding the next step for an AccessKey", () => {
@@ -105,8 +107,8 @@ describe("deciding the next step for an AccessKey", () => {
       "recycle",
     ],
     [
-      "a deleted key whose record is recycled lets go of its finalizer",
-      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled" }) }),
+      "a deleted key whose record is recycled and slot given back lets go of its finalizer",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled" }), slots: undefined }),
       "removeFinalizer",
     ],
     [
@@ -178,6 +180,24 @@ describe("the two-key cap", () => {
   it("never takes issuance away from a key that already has its record", () => {
     const step = decide(observe(third, { peers: [first, second, third], record: record({ ownerUid: "uid-a3" }) }));
     expect(step.kind).toBe("writeSecret");
+  });
+});
+
+describe("a record written by an operator that kept no ledger", () => {
+  const legacy = key("k1");
+  const other = key("k2", {}, { creationTimestamp: "2026-11-22T09:00:00Z" });
+
+  it("takes its slot under the id it has before anything else", () => {
+    const step = decide(observe(legacy, { record: record(), slots: slotsHeldBy(other) }));
+    expect(step.kind === "claimSlot" && step.slots.holders).toEqual([
+      { name: "k2", uid: "uid-k2" },
+      { name: "k1", uid: "uid-k1", accessKeyId: "KGAKAAAAAAAAAAAAAAAA" },
+    ]);
+  });
+
+  it("keeps working when no slot is free: that operator's rule already allowed it", () => {
+    const third = key("k3", {}, { creationTimestamp: "2026-11-22T09:30:00Z" });
+    expect(decide(observe(legacy, { record: record(), slots: slotsHeldBy(other, third) })).kind).toBe("writeSecret");
   });
 });
 
