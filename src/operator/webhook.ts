@@ -113,6 +113,8 @@ export class AdmissionWebhook {
   private port = 0;
   private renewTimer?: NodeJS.Timeout;
   private endpointTimer?: NodeJS.Timeout;
+  /** The registered URL the last check found not answering. */
+  private missedEndpoint?: string;
   private current?: WebhookCertificate;
   /** The caBundle last registered successfully: a failed registration is retried at the next check. */
   private registeredCa?: string;
@@ -181,7 +183,12 @@ export class AdmissionWebhook {
     }
     const urls = (current.webhooks ?? []).flatMap((webhook) => (webhook.clientConfig.url ? [webhook.clientConfig.url] : []));
     const registered = urls[0];
-    if (registered === undefined || registered.startsWith(`${ownUrl}/`) || (await answers(registered))) return;
+    const alive = registered === undefined || registered.startsWith(`${ownUrl}/`) || (await answers(registered));
+    // Two checks in a row, so one stalled connect does not make replicas take it from each other.
+    const missed = alive ? undefined : registered;
+    const confirmed = missed !== undefined && missed === this.missedEndpoint;
+    this.missedEndpoint = missed;
+    if (!confirmed || registered === undefined) return;
     this.log.warn({ registered: new URL(registered).host, own: new URL(ownUrl).host }, "the registered webhook endpoint does not answer; registering this replica");
     await this.register();
   }
