@@ -56,6 +56,10 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   async gather(key: AccessKey): Promise<AccessKeyObservation> {
     const uid = key.metadata.uid ?? "";
     const namespace = key.metadata.namespace ?? "";
+    // The finalizer goes on first, whatever the rest of the world looks like: nothing to read.
+    if (!key.metadata.deletionTimestamp && !(key.metadata.finalizers ?? []).includes(FINALIZER)) {
+      return { key, peers: [], secret: "absent", now: this.deps.clock(), recycleRetentionMs: this.deps.recycleRetentionMs };
+    }
     const slots = await this.slotsOf(key);
     const { record, restoreCandidate } = await this.recordsOf(key, slots);
     const peers = peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user);
