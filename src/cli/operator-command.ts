@@ -184,10 +184,14 @@ function port(text: string, field: string): number {
   return value;
 }
 
-// Fault injection for the crash-safety test: dies the hard way right after a keystore write.
-function faultHook(): (() => void) | undefined {
+// Fault injection for the crash-safety test: dies the hard way right after a keystore write, for
+// a key of KEYGATE_FAULT_NAMESPACE only when that is set (other tests' keys may be reconciled too).
+function faultHook(): ((namespace: string) => void) | undefined {
   if (process.env.KEYGATE_FAULT !== "after-record-write") return undefined;
-  return () => process.kill(process.pid, "SIGKILL");
+  const only = process.env.KEYGATE_FAULT_NAMESPACE;
+  return (namespace) => {
+    if (only === undefined || namespace === only) process.kill(process.pid, "SIGKILL");
+  };
 }
 
 export function runOperatorFromOptions(options: OperatorCommandOptions): Promise<RunningOperator> {

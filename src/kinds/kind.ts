@@ -18,7 +18,7 @@ export interface OperatorSettings {
   /** How long an expired TemporaryCredential stays before it is deleted. */
   sessionRetentionMs: number;
   /** Test-only fault injection point, right after a keystore record is written. */
-  afterRecordWrite?: () => void;
+  afterRecordWrite?: (namespace: string) => void;
 }
 
 /** What the operator hands every kind's controller. */

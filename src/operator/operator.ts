@@ -36,7 +36,7 @@ export interface OperatorOptions {
   log: Logger;
   clock?: Clock;
   /** Test-only fault injection point, right after a keystore record is written. */
-  afterRecordWrite?: () => void;
+  afterRecordWrite?: (namespace: string) => void;
 }
 
 export interface RunningOperator {

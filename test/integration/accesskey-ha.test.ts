@@ -54,7 +54,7 @@ describe("AccessKey issuance under crashes and replicas", () => {
 
   it("issues exactly one secret, equal to the keystore's, after a crash between record and Secret", async () => {
     const operatorNamespace = await createOperatorNamespace();
-    const crashing = operatorProcess(operatorNamespace, { KEYGATE_FAULT: "after-record-write" });
+    const crashing = operatorProcess(operatorNamespace, { KEYGATE_FAULT: "after-record-write", KEYGATE_FAULT_NAMESPACE: ns.name });
     await waitFor(
       "the crashing operator to register its webhook",
       () => Promise.resolve(crashing.output().includes("leading") ? true : undefined),

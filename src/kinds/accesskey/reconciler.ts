@@ -31,10 +31,15 @@ export interface AccessKeyReconcilerDeps {
   recycleRetentionMs: number;
   log: Logger;
   /** Test-only fault injection: called right after a new record is written, before its Secret. */
-  afterRecordWrite?: () => void;
+  afterRecordWrite?: (namespace: string) => void;
 }
 
 type Action = Exclude<Step, { kind: "none" }>;
+
+// A key not yet issued, or leaving, may take or give back a slot; its slot holds its id.
+function slotsNeeded(key: AccessKey): boolean {
+  return key.status?.accessKeyId === undefined || key.metadata.deletionTimestamp !== undefined;
+}
 
 /** The id the key's status shows once issued (copied from its record), or else the one its slot holds. */
 function idOf(key: AccessKey, slots: UserSlots | undefined): string | undefined {
@@ -60,8 +65,7 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     if (!key.metadata.deletionTimestamp && !(key.metadata.finalizers ?? []).includes(FINALIZER)) {
       return { key, peers: [], secret: "absent", now: this.deps.clock(), recycleRetentionMs: this.deps.recycleRetentionMs };
     }
-    const slots = await this.slotsOf(key);
-    const { record, restoreCandidate } = await this.recordsOf(key, slots);
+    const { slots, record, restoreCandidate } = await this.keystoreOf(key);
     const peers = peersOf(this.deps.cache.list(namespace), parseAccessKey, namespace, key.spec.user);
     return {
       key,
@@ -76,10 +80,18 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     };
   }
 
-  // A key not yet issued, or leaving, may take or give back a slot; its slot holds its id.
-  private slotsOf(key: AccessKey): Promise<UserSlots | undefined> {
-    const needed = key.status?.accessKeyId === undefined || key.metadata.deletionTimestamp !== undefined;
-    return needed ? this.deps.slots.read(key.metadata.namespace ?? "", key.spec.user) : Promise.resolve(undefined);
+  private async keystoreOf(key: AccessKey): Promise<{ slots?: UserSlots; record?: KeyRecord; restoreCandidate?: KeyRecord }> {
+    const read = (): Promise<UserSlots | undefined> => this.deps.slots.read(key.metadata.namespace ?? "", key.spec.user);
+    if (slotsNeeded(key)) {
+      const slots = await read();
+      return { slots, ...(await this.recordsOf(key, slots)) };
+    }
+    const found = await this.recordsOf(key, undefined);
+    if (found.record) return found;
+    // A status naming a record that is gone (a keystore restored from an older backup): the
+    // decision needs the user's real ledger, not one guessed from statuses.
+    const slots = await read();
+    return { slots, ...(await this.recordsOf(key, slots)) };
   }
 
   // Found by its id, one read whatever the size of the keystore; only a record bound to this
@@ -188,7 +200,7 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       sealed: sealSecret(this.deps.keks, namespace, accessKeyId, generateSecretAccessKey()),
     });
     this.deps.log.info({ kind: ACCESS_KEY_KIND, namespace, name: key.metadata.name, accessKeyId }, "keystore record written");
-    this.deps.afterRecordWrite?.();
+    this.deps.afterRecordWrite?.(namespace);
     const written = await this.writeSecret(key, raw, record, secretName).catch((error: unknown) => {
       throw new StepFailure("writeSecret", error);
     });
