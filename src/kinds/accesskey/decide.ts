@@ -108,8 +108,11 @@ function claimant(obs: AccessKeyObservation): SlotHolder {
 function adoptLegacyRecord(obs: AccessKeyObservation): Step | undefined {
   const ledger = ledgerOf(obs);
   if (holds(ledger, obs.key)) return undefined;
-  const claim = claimOrRefuse(obs, ledger);
-  return claim.kind === "claimSlot" ? claim : undefined;
+  // Ahead of any key still waiting: this one is already live.
+  const stale = new Set(obs.staleHolders ?? []);
+  const holders = ledger.holders.filter((holder) => !stale.has(holder.uid));
+  if (holders.length >= MAX_KEYS_PER_USER) return undefined;
+  return { kind: "claimSlot", slots: withHolders(ledger, [...holders, claimant(obs)]) };
 }
 
 function releaseSlot(ledger: UserSlots, key: AccessKey): Step {

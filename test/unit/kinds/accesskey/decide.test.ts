@@ -195,6 +195,12 @@ describe("a record written by an operator that kept no ledger", () => {
     ]);
   });
 
+  it("takes the free slot ahead of an older key still waiting for one: it is already live", () => {
+    const older = key("k0", {}, { creationTimestamp: "2026-11-22T08:00:00Z" });
+    const step = decide(observe(legacy, { peers: [older, other, legacy], record: record(), slots: slotsHeldBy(other) }));
+    expect(step.kind === "claimSlot" && step.slots.holders.map((holder) => holder.name)).toEqual(["k2", "k1"]);
+  });
+
   it("keeps working when no slot is free: that operator's rule already allowed it", () => {
     const third = key("k3", {}, { creationTimestamp: "2026-11-22T09:30:00Z" });
     expect(decide(observe(legacy, { record: record(), slots: slotsHeldBy(other, third) })).kind).toBe("writeSecret");
