@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { type Frame, topFrames } from "../cpuprofile-top.js";
 
 export interface ProfileSummary {
@@ -21,5 +21,6 @@ export function summarizeProfiles(dir: string, marker: string, limit = 15): Prof
   }
   const main = files.map((name) => join(dir, name)).find((path) => readFileSync(path, "utf8").includes(`"${marker}"`));
   if (main === undefined) return undefined;
-  return { file: main, self: topFrames(main, limit), total: topFrames(main, limit, true) };
+  // Relative to the working directory, so a committed result names no machine's paths.
+  return { file: relative(process.cwd(), main), self: topFrames(main, limit), total: topFrames(main, limit, true) };
 }

@@ -23,7 +23,7 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import * as k8s from "@kubernetes/client-node";
 import { ensureControlPlaneBinaries } from "../../src/controlplane/binaries.js";
@@ -99,7 +99,8 @@ async function measure(options: Options, kubeconfig: string, keys: number): Prom
       runs.get(dir)?.push(result);
     }
   }
-  return options.srcDirs.map((src) => ({ src, keys, runs: runs.get(src) ?? [] }));
+  // Relative to the working directory, so a committed result names no machine's paths.
+  return options.srcDirs.map((src) => ({ src: relative(process.cwd(), src), keys, runs: runs.get(src) ?? [] }));
 }
 
 function summarise(results: readonly SizeResult[]): Record<string, unknown>[] {
