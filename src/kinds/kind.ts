@@ -21,6 +21,11 @@ export interface OperatorSettings {
   afterRecordWrite?: (namespace: string) => void;
 }
 
+/** The operator's caches of every keygate kind, by plural. */
+export interface KindCaches {
+  of(plural: string): ObjectCache;
+}
+
 /** What the operator hands every kind's controller. */
 export interface ControllerContext {
   core: k8s.CoreV1Api;
@@ -28,6 +33,8 @@ export interface ControllerContext {
   keks: KekSet;
   /** The operator's cache of this kind's objects. */
   cache: ObjectCache;
+  /** The operator's cache of every keygate kind, by plural. */
+  caches: KindCaches;
   events: EventSink;
   clock: () => Date;
   log: Logger;

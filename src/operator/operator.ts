@@ -2,7 +2,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { API_VERSION, GROUP, VERSION } from "../api/group.js";
 import { loadOrCreateKek } from "../keystore/kek.js";
-import type { ControllerContext, Controller as KindController, KindModule, OperatorSettings } from "../kinds/kind.js";
+import type { ControllerContext, Controller as KindController, KindCaches, KindModule, OperatorSettings } from "../kinds/kind.js";
 import { kinds } from "../kinds/registry.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -113,6 +113,17 @@ interface RunningKind {
   queue?: WorkQueue;
   /** One set of series per controller for the process's life, whichever queue feeds it. */
   queueMetrics?: WorkQueueMetrics;
+}
+
+function kindCaches(running: readonly RunningKind[]): KindCaches {
+  const byPlural = new Map(running.map((entry) => [entry.module.definition.plural, entry.informer]));
+  return {
+    of(plural) {
+      const cache = byPlural.get(plural);
+      if (!cache) throw new Error(`no keygate kind has the plural ${plural}`);
+      return cache;
+    },
+  };
 }
 
 // Every kind adds its counts; a standby replica's caches are as full as the leader's.
@@ -235,8 +246,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   wire(running, issuedSecrets);
   const informers = [...running.map((entry) => entry.informer), issuedSecrets];
   for (const informer of informers) informer.start();
+  const caches = kindCaches(running);
   for (const entry of running) {
-    const context: ControllerContext = { core, custom, keks, cache: entry.informer, events, clock: now, log, settings };
+    const context: ControllerContext = { core, custom, keks, cache: entry.informer, caches, events, clock: now, log, settings };
     entry.controller = entry.module.controller(context);
   }
 
@@ -247,6 +259,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
   const webhookPort = await webhook.start(
     running.flatMap((entry) => (entry.module.admission ? [{ plural: entry.module.definition.plural, cache: entry.informer, ...entry.module.admission }] : [])),
+    caches,
     now,
   );
   log.info({ identity: options.identity, webhookPort }, "caches synced; serving the admission webhook");

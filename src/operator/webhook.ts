@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { errorReason, isApiStatus } from "../runtime/errors.js";
 import type { AdmissionContext, Admit } from "../runtime/admission.js";
 import type { ObjectCache } from "../runtime/informer.js";
+import type { KindCaches } from "../kinds/kind.js";
 import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
 import {
   type AdmittedResource,
@@ -91,15 +92,27 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
+/** Who the API server takes the operator to be, so that admission always lets its own writes through. */
+async function ownUsername(kc: k8s.KubeConfig): Promise<string> {
+  const review = await kc.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({
+    body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+  });
+  const username = review.status?.userInfo?.username;
+  if (!username) throw new Error("the API server did not say who the operator is (SelfSubjectReview has no username)");
+  return username;
+}
+
 /** One admitted kind: its rules, and the operator's cache of its objects they read. */
 export interface AdmittedKind extends AdmittedResource {
   cache: ObjectCache;
   admit: Admit;
 }
 
-function admissionContext(core: k8s.CoreV1Api, cache: ObjectCache): AdmissionContext {
+function admissionContext(core: k8s.CoreV1Api, cache: ObjectCache, caches: KindCaches, operatorUsername: string): AdmissionContext {
   return {
     objectsIn: (namespace) => cache.list(namespace),
+    objectsOf: (plural, namespace) => caches.of(plural).list(namespace),
+    operatorUsername,
     namespaceTerminating: async (namespace) => {
       const found = await core.readNamespace({ name: namespace });
       return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
@@ -128,15 +141,16 @@ export class AdmissionWebhook {
 
   private resources: readonly AdmittedResource[] = [];
 
-  async start(admitted: readonly AdmittedKind[], now: () => Date): Promise<number> {
+  async start(admitted: readonly AdmittedKind[], caches: KindCaches, now: () => Date): Promise<number> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const operatorUsername = await ownUsername(this.kc);
     const source = certificateSource(core, this.namespace, this.options);
     const certificate = await source.load(now());
     this.current = certificate;
     this.resources = admitted.map(({ plural, operations }) => ({ plural, operations }));
     const routes = new Map(
       admitted.map((kind) => {
-        const context = admissionContext(core, kind.cache);
+        const context = admissionContext(core, kind.cache, caches, operatorUsername);
         return [admissionPath(kind.plural), (request: Parameters<Admit>[0]) => kind.admit(request, context)] as const;
       }),
     );

@@ -8,12 +8,24 @@ export interface AdmissionRequest {
   name?: string;
   object?: unknown;
   oldObject?: unknown;
-  userInfo?: { username?: string };
+  userInfo?: AdmissionUserInfo;
+  /** Set on a dry run: nothing may be written on its behalf. */
+  dryRun?: boolean;
+}
+
+/** The authenticated identity of an admission request, as the API server saw it. */
+export interface AdmissionUserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
 }
 
 export interface AdmissionVerdict {
   allowed: boolean;
   message?: string;
+  /** Shown by kubectl as "Warning: …" whether or not the request is allowed. */
+  warnings?: string[];
 }
 
 export const ALLOW: AdmissionVerdict = { allowed: true };
@@ -24,6 +36,10 @@ export interface AdmissionContext {
   objectsIn(namespace: string): readonly unknown[];
   /** Whether the namespace is being deleted: its contents must then always be deletable. */
   namespaceTerminating(namespace: string): Promise<boolean>;
+  /** Objects of any keygate kind, by plural, in a namespace, from the operator's caches. */
+  objectsOf(plural: string, namespace: string): readonly unknown[];
+  /** The operator's own username: its writes (finalizers, the recycle bin) are always allowed. */
+  readonly operatorUsername: string;
 }
 
 export type Admit = (request: AdmissionRequest, context: AdmissionContext) => Promise<AdmissionVerdict>;

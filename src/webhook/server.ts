@@ -27,7 +27,7 @@ function reviewResponse(uid: string, verdict: AdmissionVerdict): unknown {
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
-    response: { uid, allowed: verdict.allowed, status },
+    response: { uid, allowed: verdict.allowed, status, warnings: verdict.warnings },
   };
 }
 

@@ -16,6 +16,8 @@ function context(keys: AccessKey[], terminating = false): AdmissionContext {
   return {
     objectsIn: (namespace) => keys.filter((k) => k.metadata.namespace === namespace),
     namespaceTerminating: () => Promise.resolve(terminating),
+    objectsOf: () => [],
+    operatorUsername: "system:serviceaccount:keygate-system:keygate",
   };
 }
 
