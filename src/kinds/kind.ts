@@ -57,8 +57,11 @@ export interface KindModule {
   readonly definition: KindDefinition;
   /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it. */
   readonly secretLabel: string;
-  /** The operations the admission webhook sees, and the rules; none: no webhook for the kind. */
-  readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
+  /**
+   * The operations the validating webhook sees, and the rules; `mutate` is called on CREATE and
+   * UPDATE, before every validation, to change the object (who created it). None: no webhook.
+   */
+  readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit; mutate?: Admit };
   controller(context: ControllerContext): Controller;
   /**
    * Other objects to reconcile when this one changed or is gone (keys waiting for a slot it gave

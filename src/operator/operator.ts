@@ -2,6 +2,7 @@ import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { API_VERSION, GROUP, VERSION } from "../api/group.js";
 import { loadOrCreateKek } from "../keystore/kek.js";
+import { DEFAULT_USER_MAPPING, type UserMapping } from "../runtime/user-mapping.js";
 import type { ControllerContext, Controller as KindController, KindCaches, KindModule, OperatorSettings } from "../kinds/kind.js";
 import { kinds } from "../kinds/registry.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
@@ -37,6 +38,8 @@ export interface OperatorOptions {
   clock?: Clock;
   /** Test-only fault injection point, right after a keystore record is written. */
   afterRecordWrite?: (namespace: string) => void;
+  /** How Kubernetes usernames map to keygate users (default: no prefix removed). */
+  userMapping?: UserMapping;
 }
 
 export interface RunningOperator {
@@ -259,7 +262,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const webhook = new AdmissionWebhook(kc, namespace, options.webhook, log);
   const webhookPort = await webhook.start(
     running.flatMap((entry) => (entry.module.admission ? [{ plural: entry.module.definition.plural, cache: entry.informer, ...entry.module.admission }] : [])),
-    caches,
+    { caches, userMapping: options.userMapping ?? DEFAULT_USER_MAPPING, keks },
     now,
   );
   log.info({ identity: options.identity, webhookPort }, "caches synced; serving the admission webhook");

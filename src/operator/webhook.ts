@@ -2,13 +2,19 @@ import { connect } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { errorReason, isApiStatus } from "../runtime/errors.js";
-import type { AdmissionContext, Admit } from "../runtime/admission.js";
+import type { Admit } from "../runtime/admission.js";
+import type { UserMapping } from "../runtime/user-mapping.js";
+import type { KekSet } from "../keystore/kek.js";
+import { admissionContext } from "./admission-context.js";
 import type { ObjectCache } from "../runtime/informer.js";
 import type { KindCaches } from "../kinds/kind.js";
 import { ensureWebhookCertificate, readMountedCertificate, type ServingIdentity, type WebhookCertificate } from "../webhook/certificate.js";
 import {
   type AdmittedResource,
   admissionPath,
+  MUTATING_WEBHOOK_CONFIGURATION_NAME,
+  mutatingWebhookConfiguration,
+  mutationPath,
   registerWebhook,
   WEBHOOK_CONFIGURATION_NAME,
   type WebhookEndpoint,
@@ -103,21 +109,17 @@ async function ownUsername(kc: k8s.KubeConfig): Promise<string> {
 }
 
 /** One admitted kind: its rules, and the operator's cache of its objects they read. */
-export interface AdmittedKind extends AdmittedResource {
+export interface AdmittedKind extends Omit<AdmittedResource, "mutating"> {
   cache: ObjectCache;
   admit: Admit;
+  mutate?: Admit;
 }
 
-function admissionContext(core: k8s.CoreV1Api, cache: ObjectCache, caches: KindCaches, operatorUsername: string): AdmissionContext {
-  return {
-    objectsIn: (namespace) => cache.list(namespace),
-    objectsOf: (plural, namespace) => caches.of(plural).list(namespace),
-    operatorUsername,
-    namespaceTerminating: async (namespace) => {
-      const found = await core.readNamespace({ name: namespace });
-      return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
-    },
-  };
+/** What the rules of every kind read besides their own cache. */
+export interface AdmissionSettings {
+  caches: KindCaches;
+  userMapping: UserMapping;
+  keks: KekSet;
 }
 
 /** The admission webhook of one operator replica: served over TLS, registered, kept current. */
@@ -141,17 +143,22 @@ export class AdmissionWebhook {
 
   private resources: readonly AdmittedResource[] = [];
 
-  async start(admitted: readonly AdmittedKind[], caches: KindCaches, now: () => Date): Promise<number> {
+  async start(admitted: readonly AdmittedKind[], settings: AdmissionSettings, now: () => Date): Promise<number> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
     const operatorUsername = await ownUsername(this.kc);
+    this.log.info({ operatorUsername }, "admission lets the operator's own writes through");
     const source = certificateSource(core, this.namespace, this.options);
     const certificate = await source.load(now());
     this.current = certificate;
-    this.resources = admitted.map(({ plural, operations }) => ({ plural, operations }));
+    this.resources = admitted.map(({ plural, operations, mutate }) => ({ plural, operations, mutating: mutate !== undefined }));
+    const deps = { kc: this.kc, operatorNamespace: this.namespace, operatorUsername, now, log: this.log, ...settings };
     const routes = new Map(
-      admitted.map((kind) => {
-        const context = admissionContext(core, kind.cache, caches, operatorUsername);
-        return [admissionPath(kind.plural), (request: Parameters<Admit>[0]) => kind.admit(request, context)] as const;
+      admitted.flatMap((kind) => {
+        const context = admissionContext(deps, kind.cache);
+        const { mutate } = kind;
+        const validate = [admissionPath(kind.plural), (request: Parameters<Admit>[0]) => kind.admit(request, context)] as const;
+        if (!mutate) return [validate];
+        return [validate, [mutationPath(kind.plural), (request: Parameters<Admit>[0]) => mutate(request, context)] as const];
       }),
     );
     this.server = new WebhookServer(certificate, routes, this.log);
@@ -218,7 +225,8 @@ export class AdmissionWebhook {
   async register(): Promise<void> {
     const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const caPem = this.current?.caPem ?? "";
-    await registerWebhook(api, webhookConfiguration(endpointOf(this.options, this.namespace, this.port), caPem, this.resources));
+    const endpoint = endpointOf(this.options, this.namespace, this.port);
+    await registerWebhook(api, webhookConfiguration(endpoint, caPem, this.resources), mutatingWebhookConfiguration(endpoint, caPem, this.resources));
     this.registeredCa = caPem;
   }
 
@@ -226,6 +234,7 @@ export class AdmissionWebhook {
   async unregister(): Promise<void> {
     const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
+    await api.deleteMutatingWebhookConfiguration({ name: MUTATING_WEBHOOK_CONFIGURATION_NAME });
   }
 
   async stop(): Promise<void> {

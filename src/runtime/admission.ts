@@ -26,7 +26,22 @@ export interface AdmissionVerdict {
   message?: string;
   /** Shown by kubectl as "Warning: …" whether or not the request is allowed. */
   warnings?: string[];
+  /** A mutating webhook's changes to the object, as RFC 6902 operations. */
+  patch?: JsonPatchOperation[];
 }
+
+export type JsonPatchOperation = { op: "add" | "replace"; path: string; value: unknown } | { op: "remove"; path: string };
+
+/** What RBAC is asked about a request's identity, in iam.keygate.dev. */
+export interface KeygateAccess {
+  namespace: string;
+  verb: string;
+  resource: string;
+  name?: string;
+}
+
+/** A code checked against a user's bound MFA devices: accepted, or why not. */
+export type MfaCodeCheck = { valid: true } | { valid: false; reason: string };
 
 export const ALLOW: AdmissionVerdict = { allowed: true };
 
@@ -37,15 +52,35 @@ export interface AdmissionContext {
   /** Whether the namespace is being deleted: its contents must then always be deletable. */
   namespaceTerminating(namespace: string): Promise<boolean>;
   /** Objects of any keygate kind, by plural, in a namespace, from the operator's caches. */
-  objectsOf(plural: string, namespace: string): readonly unknown[];
+  objectsOf(this: void, plural: string, namespace: string): readonly unknown[];
   /** The operator's own username: its writes (finalizers, the recycle bin) are always allowed. */
   readonly operatorUsername: string;
+  /** The keygate user a username is in a namespace, by the operator's identity mapping; none: no user. */
+  userOf(username: string, namespace: string): string | undefined;
+  /** Whether RBAC grants the identity the access (a SubjectAccessReview: ordinary, audited RBAC). */
+  allowed(userInfo: AdmissionUserInfo, access: KeygateAccess): Promise<boolean>;
+  /**
+   * Checks a code of the user's bound MFA devices, with the same replay rejection and lockout as
+   * everywhere; `consume` false (a dry run) checks without using the code up.
+   */
+  checkMfaCode(namespace: string, user: string, code: string, consume: boolean): Promise<MfaCodeCheck>;
+  /** Writes who is deleting an object into its deleted-by annotation (it stays until its finalizer runs). */
+  recordDeleter(plural: string, namespace: string, name: string, username: string): Promise<void>;
+  now(): Date;
 }
 
 export type Admit = (request: AdmissionRequest, context: AdmissionContext) => Promise<AdmissionVerdict>;
 
 // The controllers that delete on behalf of the cluster: a namespace being torn down or an owner
 // gone. They must never be blocked, or a namespace would hang in Terminating.
+/**
+ * Whether a delete comes from the cluster itself: the namespace controller, the garbage collector
+ * or anyone while the namespace terminates. Such deletes are never refused.
+ */
+export async function clusterDeleting(request: AdmissionRequest, context: AdmissionContext): Promise<boolean> {
+  return CLUSTER_DELETERS.includes(request.userInfo?.username ?? "") || (await context.namespaceTerminating(request.namespace ?? ""));
+}
+
 export const CLUSTER_DELETERS: readonly string[] = [
   "system:serviceaccount:kube-system:namespace-controller",
   "system:serviceaccount:kube-system:generic-garbage-collector",

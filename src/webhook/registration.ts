@@ -6,6 +6,7 @@ import { isApiStatus } from "../runtime/errors.js";
 import { asJson } from "../json.js";
 
 export const WEBHOOK_CONFIGURATION_NAME = "keygate-accesskeys";
+export const MUTATING_WEBHOOK_CONFIGURATION_NAME = "keygate-identity";
 
 /** Where the API server reaches the webhook: a URL (local runs) or an in-cluster Service. */
 export type WebhookEndpoint = { url: string } | { service: { namespace: string; name: string; port: number } };
@@ -14,11 +15,21 @@ export type WebhookEndpoint = { url: string } | { service: { namespace: string; 
 export interface AdmittedResource {
   plural: string;
   operations: readonly AdmissionOperation[];
+  /** Whether the kind also has a mutating webhook, for CREATE and UPDATE. */
+  mutating: boolean;
 }
+
+/** The operations the mutating webhook sees: those that store an object. */
+export const MUTATED_OPERATIONS: readonly AdmissionOperation[] = ["CREATE", "UPDATE"];
 
 /** The URL path that serves a kind's admission reviews. */
 export function admissionPath(plural: string): string {
   return `/validate/${plural}`;
+}
+
+/** The URL path that serves a kind's mutating admission reviews. */
+export function mutationPath(plural: string): string {
+  return `/mutate/${plural}`;
 }
 
 function clientConfig(endpoint: WebhookEndpoint, caPem: string, path: string): k8s.AdmissionregistrationV1WebhookClientConfig {
@@ -43,7 +54,22 @@ function webhookFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem
     rules: [{ apiGroups: [GROUP], apiVersions: [VERSION], operations: [...resource.operations], resources: [resource.plural], scope: "Namespaced" }],
     matchConditions: resource.operations.includes("DELETE") ? [NOT_A_CLUSTER_DELETER] : undefined,
     failurePolicy: "Fail",
-    sideEffects: "None",
+    // A delete records who asked, in the object's deleted-by annotation, unless it is a dry run.
+    sideEffects: "NoneOnDryRun",
+    admissionReviewVersions: ["v1"],
+    timeoutSeconds: 5,
+  };
+}
+
+function mutatingWebhookFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem: string): k8s.V1MutatingWebhook {
+  return {
+    name: `${resource.plural}.${GROUP}`,
+    clientConfig: clientConfig(endpoint, caPem, mutationPath(resource.plural)),
+    rules: [{ apiGroups: [GROUP], apiVersions: [VERSION], operations: [...MUTATED_OPERATIONS], resources: [resource.plural], scope: "Namespaced" }],
+    failurePolicy: "Fail",
+    // Operation protection uses up the MFA code it checks, unless it is a dry run.
+    sideEffects: "NoneOnDryRun",
+    reinvocationPolicy: "Never",
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 5,
   };
@@ -66,15 +92,46 @@ export function webhookConfiguration(
   };
 }
 
-/** Creates or updates the configuration, CA bundle included. */
-export async function registerWebhook(api: k8s.AdmissionregistrationV1Api, desired: k8s.V1ValidatingWebhookConfiguration): Promise<void> {
+/**
+ * The mutating twin: who created each object, recorded before any validation sees it, and the
+ * operation-protection code checked and removed before the object is stored.
+ */
+export function mutatingWebhookConfiguration(
+  endpoint: WebhookEndpoint,
+  caPem: string,
+  resources: readonly AdmittedResource[],
+): k8s.V1MutatingWebhookConfiguration {
+  return {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    kind: "MutatingWebhookConfiguration",
+    metadata: { name: MUTATING_WEBHOOK_CONFIGURATION_NAME, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
+    webhooks: resources.filter((resource) => resource.mutating).map((resource) => asJson(mutatingWebhookFor(resource, endpoint, caPem))),
+  };
+}
+
+/** Creates or updates both configurations, CA bundle included. */
+export async function registerWebhook(
+  api: k8s.AdmissionregistrationV1Api,
+  validating: k8s.V1ValidatingWebhookConfiguration,
+  mutating: k8s.V1MutatingWebhookConfiguration,
+): Promise<void> {
+  // The mutating configuration first: a validating rule may rely on what it records.
+  const mutatingName = MUTATING_WEBHOOK_CONFIGURATION_NAME;
+  try {
+    const current = await api.readMutatingWebhookConfiguration({ name: mutatingName });
+    const body = { ...mutating, metadata: { ...mutating.metadata, resourceVersion: current.metadata?.resourceVersion } };
+    await api.replaceMutatingWebhookConfiguration({ name: mutatingName, body });
+  } catch (error) {
+    if (!isApiStatus(error, 404)) throw error;
+    await api.createMutatingWebhookConfiguration({ body: mutating });
+  }
   const name = WEBHOOK_CONFIGURATION_NAME;
   try {
     const current = await api.readValidatingWebhookConfiguration({ name });
-    const body = { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion } };
+    const body = { ...validating, metadata: { ...validating.metadata, resourceVersion: current.metadata?.resourceVersion } };
     await api.replaceValidatingWebhookConfiguration({ name, body });
   } catch (error) {
     if (!isApiStatus(error, 404)) throw error;
-    await api.createValidatingWebhookConfiguration({ body: desired });
+    await api.createValidatingWebhookConfiguration({ body: validating });
   }
 }

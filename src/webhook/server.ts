@@ -27,7 +27,15 @@ function reviewResponse(uid: string, verdict: AdmissionVerdict): unknown {
   return {
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
-    response: { uid, allowed: verdict.allowed, status, warnings: verdict.warnings },
+    response: {
+      uid,
+      allowed: verdict.allowed,
+      status,
+      warnings: verdict.warnings,
+      ...(verdict.allowed && verdict.patch && verdict.patch.length > 0
+        ? { patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(verdict.patch)).toString("base64") }
+        : {}),
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { isOwnedSecret, KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
-import { admitAccessKey } from "./admission.js";
+import { admitAccessKey, mutateAccessKey } from "./admission.js";
 import { RecyclePurger } from "./purger.js";
 import { blockedElsewhere } from "./decide.js";
 import { settledSecretName } from "./status.js";
@@ -16,7 +16,7 @@ import { AccessKeyLogic } from "./reconciler.js";
 export const accessKey: KindModule = {
   definition: accessKeyDefinition,
   secretLabel: ACCESS_KEY_LABEL,
-  admission: { operations: ["CREATE", "DELETE"], admit: admitAccessKey },
+  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitAccessKey, mutate: mutateAccessKey },
   controller(context: ControllerContext) {
     const { core, custom, keks, cache, events, clock, log, settings } = context;
     const client = new KindClient(custom, accessKeyDefinition.plural);

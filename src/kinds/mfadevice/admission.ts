@@ -1,21 +1,66 @@
-import { parseMfaDevice } from "../../api/mfadevice.js";
+import { type MfaDevice, parseMfaDevice } from "../../api/mfadevice.js";
 import { peersOf } from "../../api/peers.js";
-import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict } from "../../runtime/admission.js";
+import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from "../../labels.js";
+import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
+import { refuseActingFor } from "../acting-for.js";
 import { livingDevices } from "./decide.js";
 
-/** The MfaDevice rule: at most one Virtual device per user, refused at apply time. */
-export function admitMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
-  const parsed = request.operation === "CREATE" ? parseMfaDevice(request.object) : undefined;
-  if (!parsed?.ok || parsed.value.spec.type !== "Virtual") return Promise.resolve(ALLOW);
-  const device = parsed.value;
-  const namespace = request.namespace ?? device.metadata.namespace ?? "";
+/** At most one Virtual device per user, refused at apply time. */
+function refuseSecondVirtual(device: MfaDevice, namespace: string, context: AdmissionContext): AdmissionVerdict {
+  if (device.spec.type !== "Virtual") return ALLOW;
   const peers = peersOf(context.objectsIn(namespace), parseMfaDevice, namespace, device.spec.user);
   const existing = livingDevices(peers).filter((peer) => peer.metadata.name !== device.metadata.name);
-  if (existing.length === 0) return Promise.resolve(ALLOW);
-  return Promise.resolve({
+  if (existing.length === 0) return ALLOW;
+  return {
     allowed: false,
     message:
       `user ${device.spec.user} already has a virtual MFA device (${existing.map((d) => d.metadata.name).join(", ")}) ` +
       `in namespace ${namespace}; at most one per user. Delete it first to bind another.`,
-  });
+  };
+}
+
+async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = parseMfaDevice(request.object);
+  if (!parsed.ok) return ALLOW;
+  const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
+  const refused = await refuseActingFor(request, context, { doing: "add an MFA device", user: parsed.value.spec.user });
+  return refused ?? refuseSecondVirtual(parsed.value, namespace, context);
+}
+
+async function admitUpdate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const before = parseMfaDevice(request.oldObject);
+  const after = parseMfaDevice(request.object);
+  if (!before.ok || !after.ok || JSON.stringify(before.value.spec) === JSON.stringify(after.value.spec)) return ALLOW;
+  return (await refuseActingFor(request, context, { doing: "bind an MFA device", user: after.value.spec.user })) ?? ALLOW;
+}
+
+// Unbinding a device is what an attacker holding someone's session would do first; Huawei asks
+// the person to type YES. Here the confirmation is an annotation set before the delete.
+async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = parseMfaDevice(request.oldObject);
+  if (!parsed.ok) return ALLOW;
+  const device = parsed.value;
+  if (await clusterDeleting(request, context)) return ALLOW;
+  const refused = await refuseActingFor(request, context, { doing: "delete an MFA device", user: device.spec.user });
+  return refused ?? refuseUnconfirmed(device, request.namespace ?? device.metadata.namespace ?? "");
+}
+
+function refuseUnconfirmed(device: MfaDevice, namespace: string): AdmissionVerdict {
+  if (device.status?.bound !== true || device.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION] === CONFIRM_DELETE_VALUE) return ALLOW;
+  const name = device.metadata.name ?? "";
+  return {
+    allowed: false,
+    message:
+      `MfaDevice ${name} is bound to user ${device.spec.user}: deleting it unbinds it, and sign-ins that need MFA stop working for that user. ` +
+      `To confirm, type: kubectl annotate mfadevice ${name} -n ${namespace} ${CONFIRM_DELETE_ANNOTATION}=${CONFIRM_DELETE_VALUE} && ` +
+      `kubectl delete mfadevice ${name} -n ${namespace}`,
+  };
+}
+
+/** The MfaDevice admission rules: who may act for the device's user, one Virtual per user, confirmed unbinding. */
+export function admitMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  if (request.operation === "CREATE") return admitCreate(request, context);
+  if (request.operation === "UPDATE") return admitUpdate(request, context);
+  if (request.operation === "DELETE") return admitDelete(request, context);
+  return Promise.resolve(ALLOW);
 }

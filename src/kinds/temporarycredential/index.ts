@@ -3,6 +3,8 @@ import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
+import { stampIdentity } from "../identity-stamps.js";
+import { admitTemporaryCredential } from "./admission.js";
 import { TEMPORARY_CREDENTIAL_LABEL } from "./issued-secret.js";
 import { TemporaryCredentialLogic } from "./reconciler.js";
 
@@ -10,6 +12,7 @@ import { TemporaryCredentialLogic } from "./reconciler.js";
 export const temporaryCredential: KindModule = {
   definition: temporaryCredentialDefinition,
   secretLabel: TEMPORARY_CREDENTIAL_LABEL,
+  admission: { operations: ["CREATE", "DELETE"], admit: admitTemporaryCredential, mutate: stampIdentity },
   controller(context: ControllerContext) {
     const { core, custom, keks, events, clock, log, settings } = context;
     const client = new KindClient(custom, temporaryCredentialDefinition.plural);

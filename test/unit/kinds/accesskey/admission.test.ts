@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AccessKey } from "../../../../src/api/accesskey.js";
 import { admitAccessKey } from "../../../../src/kinds/accesskey/admission.js";
 import type { AdmissionContext, AdmissionRequest } from "../../../../src/runtime/admission.js";
+import { fakeContext } from "../support/admission-context.js";
 
 function key(name: string, user: string, state: "Active" | "Inactive" = "Active"): AccessKey {
   return {
@@ -13,19 +14,14 @@ function key(name: string, user: string, state: "Active" | "Inactive" = "Active"
 }
 
 function context(keys: AccessKey[], terminating = false): AdmissionContext {
-  return {
-    objectsIn: (namespace) => keys.filter((k) => k.metadata.namespace === namespace),
-    namespaceTerminating: () => Promise.resolve(terminating),
-    objectsOf: () => [],
-    operatorUsername: "system:serviceaccount:keygate-system:keygate",
-  };
+  return fakeContext({ objects: { accesskeys: keys }, terminating });
 }
 
 function create(object: AccessKey): AdmissionRequest {
-  return { uid: "r1", operation: "CREATE", namespace: "ns", name: object.metadata.name, object };
+  return { uid: "r1", operation: "CREATE", namespace: "ns", name: object.metadata.name, object, userInfo: { username: "alice" } };
 }
 
-function remove(oldObject: AccessKey, username = "alice@example"): AdmissionRequest {
+function remove(oldObject: AccessKey, username = "alice"): AdmissionRequest {
   return { uid: "r2", operation: "DELETE", namespace: "ns", name: oldObject.metadata.name, oldObject, userInfo: { username } };
 }
 

@@ -1,0 +1,38 @@
+import { MFA_DEVICE_PLURAL, parseMfaDevice } from "../../api/mfadevice.js";
+import { peersOf } from "../../api/peers.js";
+import { parseTemporaryCredential } from "../../api/temporarycredential.js";
+import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
+import { accountPolicyIn } from "../account-policy-of.js";
+import { refuseActingFor } from "../acting-for.js";
+
+async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = parseTemporaryCredential(request.object);
+  if (!parsed.ok) return ALLOW;
+  const { spec } = parsed.value;
+  const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
+  const refused = await refuseActingFor(request, context, { doing: "get temporary credentials", user: spec.user });
+  if (refused) return refused;
+  if (spec.mfa !== undefined || !accountPolicyIn(context, namespace).requireMfa) return ALLOW;
+  const devices = peersOf(context.objectsOf(MFA_DEVICE_PLURAL, namespace), parseMfaDevice, namespace, spec.user);
+  const bound = devices.filter((device) => device.status?.bound === true).map((device) => device.spec.deviceName);
+  if (bound.length === 0) return ALLOW;
+  return {
+    allowed: false,
+    message:
+      `AccountPolicy default of namespace ${namespace} requires MFA for temporary credentials of users with a bound MFA device, ` +
+      `and user ${spec.user} has ${bound.join(", ")}: set spec.mfa {deviceName, code} with a current code`,
+  };
+}
+
+async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = parseTemporaryCredential(request.oldObject);
+  if (!parsed.ok || (await clusterDeleting(request, context))) return ALLOW;
+  return (await refuseActingFor(request, context, { doing: "delete temporary credentials", user: parsed.value.spec.user })) ?? ALLOW;
+}
+
+/** The TemporaryCredential admission rules: who may act for the session's user, and the account's MFA requirement. */
+export function admitTemporaryCredential(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  if (request.operation === "CREATE") return admitCreate(request, context);
+  if (request.operation === "DELETE") return admitDelete(request, context);
+  return Promise.resolve(ALLOW);
+}

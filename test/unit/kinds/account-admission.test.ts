@@ -1,0 +1,206 @@
+import { describe, expect, it } from "vitest";
+import type { AccessKey } from "../../../src/api/accesskey.js";
+import type { MfaDevice } from "../../../src/api/mfadevice.js";
+import type { TemporaryCredential } from "../../../src/api/temporarycredential.js";
+import { admitAccessKey, mutateAccessKey } from "../../../src/kinds/accesskey/admission.js";
+import { stampedAnnotations } from "../../../src/kinds/identity-stamps.js";
+import { admitMfaDevice } from "../../../src/kinds/mfadevice/admission.js";
+import { admitTemporaryCredential } from "../../../src/kinds/temporarycredential/admission.js";
+import type { AdmissionRequest } from "../../../src/runtime/admission.js";
+import { fakeContext, OPERATOR } from "./support/admission-context.js";
+
+const API = "iam.keygate.dev/v1alpha1" as const;
+
+function key(name: string, user: string, extra: { state?: "Active" | "Inactive"; annotations?: Record<string, string>; status?: AccessKey["status"] } = {}): AccessKey {
+  return {
+    apiVersion: API,
+    kind: "AccessKey",
+    metadata: { name, namespace: "ns", uid: `uid-${name}`, annotations: extra.annotations },
+    spec: { user, state: extra.state ?? "Active" },
+    status: extra.status,
+  };
+}
+
+function policy(spec: Record<string, unknown>) {
+  return { apiVersion: API, kind: "AccountPolicy", metadata: { name: "default", namespace: "ns" }, spec: { keyManagement: "SelfService", requireMfa: false, operationProtection: false, ...spec } };
+}
+
+function request(operation: AdmissionRequest["operation"], username: string, object?: unknown, oldObject?: unknown): AdmissionRequest {
+  return { uid: "u", operation, namespace: "ns", name: "k", object, oldObject, userInfo: { username, groups: ["system:authenticated"] } };
+}
+
+function dryRun(base: AdmissionRequest): AdmissionRequest {
+  return { ...base, dryRun: true };
+}
+
+describe("who may act for a user", () => {
+  it("lets a user create their own key without asking RBAC", async () => {
+    const context = fakeContext();
+    expect((await admitAccessKey(request("CREATE", "oidc:alice", key("k", "alice")), context)).allowed).toBe(true);
+    expect(context.asked).toEqual([]);
+  });
+
+  it("refuses another user's key, saying who may", async () => {
+    const verdict = await admitAccessKey(request("CREATE", "oidc:bob", key("k", "alice")), fakeContext());
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.message).toContain("oidc:bob may not create an access key for user alice in namespace ns");
+    expect(verdict.message).toContain("the verb manage on users/alice in iam.keygate.dev");
+  });
+
+  it("lets whoever RBAC grants manage on users/<name> act for that user only", async () => {
+    const context = fakeContext({ grants: ["oidc:bob manage users/alice"] });
+    expect((await admitAccessKey(request("CREATE", "oidc:bob", key("k", "alice")), context)).allowed).toBe(true);
+    expect(context.asked).toEqual([{ namespace: "ns", verb: "manage", resource: "users", name: "alice" }]);
+    expect((await admitAccessKey(request("CREATE", "oidc:bob", key("k", "carol")), context)).allowed).toBe(false);
+  });
+
+  it("reads a ServiceAccount of another namespace as nobody's user", async () => {
+    const verdict = await admitAccessKey(request("CREATE", "system:serviceaccount:other:alice", key("k", "alice")), fakeContext());
+    expect(verdict.allowed).toBe(false);
+    expect((await admitAccessKey(request("CREATE", "system:serviceaccount:ns:alice", key("k", "alice")), fakeContext())).allowed).toBe(true);
+  });
+
+  it("lets metadata-only updates and the operator's own writes through", async () => {
+    const before = key("k", "alice");
+    const labelled = { ...before, metadata: { ...before.metadata, labels: { team: "a" } } };
+    expect((await admitAccessKey(request("UPDATE", "oidc:bob", labelled, before), fakeContext())).allowed).toBe(true);
+    const disabled = key("k", "alice", { state: "Inactive" });
+    expect((await admitAccessKey(request("UPDATE", "oidc:bob", disabled, before), fakeContext())).message).toContain("may not disable an access key for user alice");
+    expect((await admitAccessKey(request("UPDATE", OPERATOR, disabled, before), fakeContext())).allowed).toBe(true);
+  });
+
+  it("under access key protection, refuses the user's own key changes and allows managers", async () => {
+    const objects = { accountpolicies: [policy({ keyManagement: "AdminsOnly" })] };
+    const own = await admitAccessKey(request("CREATE", "alice", key("k", "alice")), fakeContext({ objects }));
+    expect(own.allowed).toBe(false);
+    expect(own.message).toContain("access key protection is on in namespace ns");
+    const managed = await admitAccessKey(request("CREATE", "admin", key("k", "alice")), fakeContext({ objects, grants: ["admin manage users/alice"] }));
+    expect(managed.allowed).toBe(true);
+    const described = { ...key("k", "alice"), spec: { user: "alice", state: "Active" as const, description: "ci" } };
+    expect((await admitAccessKey(request("UPDATE", "alice", described, key("k", "alice")), fakeContext({ objects }))).allowed).toBe(true);
+  });
+});
+
+describe("deleting an access key", () => {
+  const now = new Date("2026-11-29T12:00:00Z");
+
+  it("records who deleted it, except on a dry run", async () => {
+    const context = fakeContext({ now });
+    const inactive = key("k", "alice", { state: "Inactive" });
+    expect((await admitAccessKey(request("DELETE", "alice", undefined, inactive), context)).allowed).toBe(true);
+    expect((await admitAccessKey(dryRun(request("DELETE", "alice", undefined, inactive)), context)).allowed).toBe(true);
+    expect(context.deleters).toEqual(["k alice"]);
+  });
+
+  it("warns when the key was used in the last 7 days, and not otherwise", async () => {
+    const status = { createdAt: "2026-11-01T00:00:00Z", lastUsed: { time: "2026-11-29T09:30:00Z", service: "s3", region: "us-east-1", sourceIP: "10.0.0.7" } };
+    const used = await admitAccessKey(request("DELETE", "alice", undefined, key("k", "alice", { state: "Inactive", status })), fakeContext({ now }));
+    expect(used.warnings).toEqual([expect.stringContaining("was used 2 hours ago (service s3, region us-east-1, from 10.0.0.7)")]);
+    const old = { createdAt: "2026-11-01T00:00:00Z", lastUsed: { time: "2026-11-20T00:00:00Z", service: "s3" } };
+    expect((await admitAccessKey(request("DELETE", "alice", undefined, key("k", "alice", { state: "Inactive", status: old })), fakeContext({ now }))).warnings).toBeUndefined();
+    const neverUsed = { createdAt: "2026-11-29T11:00:00Z", lastUsed: { time: "2026-11-29T11:00:00Z" } };
+    expect((await admitAccessKey(request("DELETE", "alice", undefined, key("k", "alice", { state: "Inactive", status: neverUsed })), fakeContext({ now }))).warnings).toBeUndefined();
+  });
+});
+
+describe("operation protection", () => {
+  const objects = { accountpolicies: [policy({ operationProtection: true })] };
+  const withCode = (code: string) => key("k", "alice", { annotations: { "iam.keygate.dev/mfa-code": code } });
+
+  it("asks for a code, naming the annotation", async () => {
+    const verdict = await mutateAccessKey(request("CREATE", "alice", key("k", "alice")), fakeContext({ objects }));
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.message).toContain("iam.keygate.dev/mfa-code=<code>");
+  });
+
+  it("accepts a valid code, uses it up, and removes it from the stored object", async () => {
+    const context = fakeContext({ objects, validCode: "123456" });
+    const verdict = await mutateAccessKey(request("CREATE", "alice", withCode("123456")), context);
+    expect(verdict.allowed).toBe(true);
+    expect(context.consumed).toEqual([true]);
+    const stored = verdict.patch?.find((op) => op.path === "/metadata/annotations");
+    expect(stored).toEqual({ op: "add", path: "/metadata/annotations", value: { "iam.keygate.dev/created-by": "alice" } });
+  });
+
+  it("refuses a wrong code and checks a dry run's code without using it", async () => {
+    const context = fakeContext({ objects, validCode: "123456" });
+    expect((await mutateAccessKey(request("CREATE", "alice", withCode("000000")), context)).message).toContain("was refused (InvalidCode)");
+    expect((await mutateAccessKey(dryRun(request("CREATE", "alice", withCode("123456"))), context)).allowed).toBe(true);
+    expect(context.consumed).toEqual([true, false]);
+  });
+
+  it("covers state changes, not other edits, and exempts those granted bypass", async () => {
+    const before = key("k", "alice");
+    const described = { ...before, spec: { ...before.spec, description: "x" } };
+    expect((await mutateAccessKey(request("UPDATE", "alice", described, before), fakeContext({ objects }))).allowed).toBe(true);
+    const disabled = key("k", "alice", { state: "Inactive" });
+    expect((await mutateAccessKey(request("UPDATE", "alice", disabled, before), fakeContext({ objects }))).message).toContain("disabling an access key needs");
+    const gitops = "system:serviceaccount:argocd:argocd-application-controller";
+    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects }))).message).toContain("is no keygate user");
+    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects, grants: [`${gitops} bypass operationprotection`] }))).allowed).toBe(true);
+  });
+});
+
+describe("created-by and deleted-by", () => {
+  it("stamps the requester on create, whatever was sent", () => {
+    const sent = key("k", "alice", { annotations: { "iam.keygate.dev/created-by": "root", "iam.keygate.dev/deleted-by": "x", team: "a" } });
+    expect(stampedAnnotations(request("CREATE", "oidc:bob", sent), OPERATOR)).toEqual({ "iam.keygate.dev/created-by": "oidc:bob", team: "a" });
+  });
+
+  it("keeps the stored values on update, except for the operator's writes", () => {
+    const before = key("k", "alice", { annotations: { "iam.keygate.dev/created-by": "oidc:bob" } });
+    const forged = key("k", "alice", { annotations: { "iam.keygate.dev/created-by": "root", "iam.keygate.dev/deleted-by": "eve" } });
+    expect(stampedAnnotations(request("UPDATE", "oidc:bob", forged, before), OPERATOR)).toEqual({ "iam.keygate.dev/created-by": "oidc:bob" });
+    const deleting = key("k", "alice", { annotations: { "iam.keygate.dev/created-by": "oidc:bob", "iam.keygate.dev/deleted-by": "oidc:bob" } });
+    expect(stampedAnnotations(request("UPDATE", OPERATOR, deleting, before), OPERATOR)["iam.keygate.dev/deleted-by"]).toBe("oidc:bob");
+  });
+
+  it("removes an MFA code from kubectl's last-applied copy too", () => {
+    const lastApplied = JSON.stringify({ metadata: { annotations: { "iam.keygate.dev/mfa-code": "123456" } }, spec: { user: "alice" } });
+    const sent = key("k", "alice", { annotations: { "kubectl.kubernetes.io/last-applied-configuration": lastApplied, "iam.keygate.dev/mfa-code": "123456" } });
+    const stamped = stampedAnnotations(request("CREATE", "alice", sent), OPERATOR);
+    expect(JSON.stringify(stamped)).not.toContain("123456");
+  });
+});
+
+describe("deleting a bound MFA device", () => {
+  const device = (bound: boolean, annotations?: Record<string, string>): MfaDevice => ({
+    apiVersion: API,
+    kind: "MfaDevice",
+    metadata: { name: "phone", namespace: "ns", annotations },
+    spec: { user: "alice", type: "Virtual", deviceName: "phone" },
+    status: { bound },
+  });
+
+  it("needs the typed confirmation, and says how to give it", async () => {
+    const verdict = await admitMfaDevice(request("DELETE", "alice", undefined, device(true)), fakeContext());
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.message).toContain("kubectl annotate mfadevice phone -n ns iam.keygate.dev/confirm-delete=YES");
+    expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(true, { "iam.keygate.dev/confirm-delete": "YES" })), fakeContext())).allowed).toBe(true);
+    expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(true, { "iam.keygate.dev/confirm-delete": "yes" })), fakeContext())).allowed).toBe(false);
+    expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(false)), fakeContext())).allowed).toBe(true);
+  });
+});
+
+describe("requireMfa", () => {
+  const session = (mfa?: { deviceName: string; code: string }): TemporaryCredential => ({
+    apiVersion: API,
+    kind: "TemporaryCredential",
+    metadata: { name: "s", namespace: "ns" },
+    spec: { user: "alice", durationSeconds: 3600, mfa },
+  });
+  const bound = { apiVersion: API, kind: "MfaDevice", metadata: { name: "phone", namespace: "ns" }, spec: { user: "alice", type: "Virtual", deviceName: "phone" }, status: { bound: true } };
+
+  it("refuses a session without a code when the user has a bound device", async () => {
+    const objects = { accountpolicies: [policy({ requireMfa: true })], mfadevices: [bound] };
+    const verdict = await admitTemporaryCredential(request("CREATE", "alice", session()), fakeContext({ objects }));
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.message).toContain("set spec.mfa {deviceName, code}");
+    expect((await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects }))).allowed).toBe(true);
+  });
+
+  it("allows a session without a code to a user with no bound device", async () => {
+    const objects = { accountpolicies: [policy({ requireMfa: true })] };
+    expect((await admitTemporaryCredential(request("CREATE", "alice", session()), fakeContext({ objects }))).allowed).toBe(true);
+  });
+});
