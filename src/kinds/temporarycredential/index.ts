@@ -1,3 +1,4 @@
+import { ACCOUNT_POLICY_PLURAL } from "../../api/accountpolicy.js";
 import { parseTemporaryCredential, temporaryCredentialDefinition } from "../../api/temporarycredential.js";
 import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
@@ -11,13 +12,14 @@ export const temporaryCredential: KindModule = {
   definition: temporaryCredentialDefinition,
   secretLabel: TEMPORARY_CREDENTIAL_LABEL,
   controller(context: ControllerContext) {
-    const { core, custom, keks, events, clock, log, settings } = context;
+    const { core, custom, keks, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, temporaryCredentialDefinition.plural);
     const logic = new TemporaryCredentialLogic({
       core,
       client,
       keks,
       mfaRecords: new MfaRecordStore(core, settings.namespace),
+      policies: caches.of(ACCOUNT_POLICY_PLURAL),
       events,
       clock,
       maxSessionSeconds: settings.maxSessionSeconds,
