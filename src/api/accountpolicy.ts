@@ -105,3 +105,20 @@ export const accountPolicyDefinition: KindDefinition = {
   ],
   selectableFields: [],
 };
+
+/** Anything that finds an object by namespace and name, such as an informer's cache. */
+export interface ObjectLookup {
+  get(namespace: string, name: string): unknown;
+}
+
+/** The namespace's AccountPolicy; undefined when it has none, or one that does not parse (no policy is applied then). */
+export function accountPolicyIn(policies: ObjectLookup, namespace: string): AccountPolicy | undefined {
+  const object = policies.get(namespace, ACCOUNT_POLICY_NAME);
+  if (object === undefined) return undefined;
+  const parsed = parseAccountPolicy(object);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+/** The condition an AccessKey older than its account's maxKeyAge carries (True), and the reason. */
+export const STALE_CONDITION = "Stale";
+export const MAX_KEY_AGE_EXCEEDED = "MaxKeyAgeExceeded";

@@ -26,6 +26,18 @@ export interface KindCaches {
   of(plural: string): ObjectCache;
 }
 
+/** An object of this kind to reconcile. */
+export interface ObjectKey {
+  namespace: string;
+  name: string;
+}
+
+/** A kind whose every change (add, update, delete) wakes objects of the watching kind. */
+export interface KindWatch {
+  readonly plural: string;
+  keysFor(event: "add" | "update" | "delete", object: k8s.KubernetesObject, caches: KindCaches): readonly ObjectKey[];
+}
+
 /** What the operator hands every kind's controller. */
 export interface ControllerContext {
   core: k8s.CoreV1Api;
@@ -55,8 +67,8 @@ export interface Controller {
  */
 export interface KindModule {
   readonly definition: KindDefinition;
-  /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it. */
-  readonly secretLabel: string;
+  /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it; none: it issues none. */
+  readonly secretLabel?: string;
   /**
    * The operations the validating webhook sees, and the rules; `mutate` is called on CREATE and
    * UPDATE, before every validation, to change the object (who created it). None: no webhook.
@@ -70,11 +82,17 @@ export interface KindModule {
    */
   wakePeers?(event: "update" | "delete", object: k8s.KubernetesObject, cache: ObjectCache): readonly { namespace: string; name: string }[];
   /**
+   * Other kinds whose changes bear on this kind's objects (a policy on the keys of its
+   * namespace, keys on the policy that counts them): each of their events reconciles the objects
+   * `keysFor` names, read from the caches. Nothing else would wake them, and we do not poll.
+   */
+  readonly watches?: readonly KindWatch[];
+  /**
    * Whether the caches show the object settled for its current spec, with its issued Secret in
    * place: a new leader does not redo such objects (events still wake them). Absent: every
    * object is looked at again, in the background.
    */
-  upToDate?(object: k8s.KubernetesObject, issuedSecrets: ObjectCache<k8s.V1Secret>): boolean;
+  upToDate?(object: k8s.KubernetesObject, issuedSecrets: ObjectCache<k8s.V1Secret>, caches: KindCaches): boolean;
   /** This kind's share of the operator's inventory gauges, counted from the cache at a scrape. */
   inventory?(objects: readonly unknown[], now: Date): Partial<Inventory>;
 }

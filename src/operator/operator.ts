@@ -131,7 +131,7 @@ function kindCaches(running: readonly RunningKind[]): KindCaches {
 
 // Every kind adds its counts; a standby replica's caches are as full as the leader's.
 function inventoryOf(running: readonly RunningKind[], now: Date): Inventory {
-  const empty: Inventory = { accessKeys: {}, activeAccessKeyAgesSeconds: [], temporaryCredentialsLive: 0, mfaDevicesBound: 0 };
+  const empty: Inventory = { accessKeys: {}, activeAccessKeyAgesSeconds: [], staleAccessKeys: 0, temporaryCredentialsLive: 0, mfaDevicesBound: 0 };
   return running.reduce<Inventory>((total, entry) => ({ ...total, ...entry.module.inventory?.(entry.informer.list(), now) }), empty);
 }
 
@@ -159,19 +159,33 @@ function enqueueObject(running: RunningKind, namespace: string | undefined, name
  * A new leader looks again at every object its caches do not show settled, behind any change
  * made meanwhile: with thousands of keys, a key created right after a failover is issued at once.
  */
-function sweep(entry: RunningKind, issuedSecrets: ObjectCache<k8s.V1Secret>): { queued: number; upToDate: number } {
+function sweep(entry: RunningKind, issuedSecrets: ObjectCache<k8s.V1Secret>, caches: KindCaches): { queued: number; upToDate: number } {
   let upToDate = 0;
   for (const object of entry.informer.list()) {
-    if (entry.module.upToDate?.(object, issuedSecrets)) upToDate += 1;
+    if (entry.module.upToDate?.(object, issuedSecrets, caches)) upToDate += 1;
     else enqueueObject(entry, object.metadata?.namespace, object.metadata?.name, "background");
   }
   return { queued: entry.informer.list().length - upToDate, upToDate };
 }
 
+// Another kind's change wakes the objects of this one it bears on, as the watch names them.
+function wireWatches(entry: RunningKind, running: readonly RunningKind[], caches: KindCaches): void {
+  for (const watch of entry.module.watches ?? []) {
+    const source = running.find((candidate) => candidate.module.definition.plural === watch.plural);
+    if (!source) throw new Error(`${entry.module.definition.kind} watches ${watch.plural}, which no keygate kind is`);
+    for (const event of ["add", "update", "delete"] as const) {
+      source.informer.on(event, (object) => {
+        for (const key of watch.keysFor(event, object, caches)) enqueueObject(entry, key.namespace, key.name);
+      });
+    }
+  }
+}
+
 // Events only enqueue keys; an issued Secret maps back to its owner, so deleting or editing it
 // is noticed at once.
-function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Secret>): void {
+function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Secret>, caches: KindCaches): void {
   for (const entry of running) {
+    wireWatches(entry, running, caches);
     const onObject = (object: k8s.KubernetesObject): void => enqueueObject(entry, object.metadata?.namespace, object.metadata?.name);
     for (const event of ["add", "update", "delete"] as const) entry.informer.on(event, onObject);
     const { module, informer } = entry;
@@ -182,7 +196,10 @@ function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Sec
     }
   }
   const onSecret = (secret: k8s.V1Secret): void => {
-    for (const entry of running) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[entry.module.secretLabel]);
+    for (const entry of running) {
+      const label = entry.module.secretLabel;
+      if (label) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[label]);
+    }
   };
   for (const event of ["add", "update", "delete"] as const) issuedSecrets.on(event, onSecret);
 }
@@ -246,10 +263,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY}`,
     logger: log,
   });
-  wire(running, issuedSecrets);
+  const caches = kindCaches(running);
+  wire(running, issuedSecrets, caches);
   const informers = [...running.map((entry) => entry.informer), issuedSecrets];
   for (const informer of informers) informer.start();
-  const caches = kindCaches(running);
   for (const entry of running) {
     const context: ControllerContext = { core, custom, keks, cache: entry.informer, caches, events, clock: now, log, settings };
     entry.controller = entry.module.controller(context);
@@ -271,7 +288,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     for (const entry of running) {
       if (!entry.controller) continue;
       entry.queue = newQueue(entry, entry.controller, { options, clock, metrics });
-      const swept = sweep(entry, issuedSecrets);
+      const swept = sweep(entry, issuedSecrets, caches);
       log.info({ kind: entry.module.definition.kind, ...swept }, "leading: looking again at what is not settled");
       entry.controller.startLeading?.();
     }

@@ -9,6 +9,8 @@ export interface Inventory {
   readonly accessKeys: Readonly<Record<string, number>>;
   /** Seconds since each Active access key was created. */
   readonly activeAccessKeyAgesSeconds: readonly number[];
+  /** Access keys older than their account's maxKeyAge (condition Stale=True), of any state. */
+  readonly staleAccessKeys: number;
   /** Temporary credentials issued and not yet expired. */
   readonly temporaryCredentialsLive: number;
   /** MFA devices bound (possession proved), of every type. */
@@ -67,6 +69,14 @@ export function registerInventoryMetrics(registry: Registry, inventory: () => In
       // With no key at all the series stay, at zero, rather than vanish.
       this.zero({});
       for (const age of current().activeAccessKeyAgesSeconds) this.observe(age);
+    },
+  });
+  new Gauge({
+    name: "keygate_access_keys_stale",
+    help: "AccessKeys older than their account's maxKeyAge (AccountPolicy), to be rotated.",
+    registers,
+    collect() {
+      this.set(current().staleAccessKeys);
     },
   });
   new Gauge({

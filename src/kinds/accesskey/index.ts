@@ -1,4 +1,5 @@
-import { accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
+import { ACCESS_KEY_PLURAL, accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
+import { ACCOUNT_POLICY_PLURAL, accountPolicyIn, parseAccountPolicy } from "../../api/accountpolicy.js";
 import { peersOf } from "../../api/peers.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
 import { UserSlotStore } from "../../keystore/user-slots.js";
@@ -11,6 +12,7 @@ import { RecyclePurger } from "./purger.js";
 import { blockedElsewhere } from "./decide.js";
 import { settledSecretName } from "./status.js";
 import { AccessKeyLogic } from "./reconciler.js";
+import { isStale, StalenessLogic, stalenessSettled } from "./staleness.js";
 
 /** AccessKey: long-term AK/SK, two per user, issued once, recycled on delete. */
 export const accessKey: KindModule = {
@@ -18,7 +20,7 @@ export const accessKey: KindModule = {
   secretLabel: ACCESS_KEY_LABEL,
   admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitAccessKey, mutate: mutateAccessKey },
   controller(context: ControllerContext) {
-    const { core, custom, keks, cache, events, clock, log, settings } = context;
+    const { core, custom, keks, cache, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, accessKeyDefinition.plural);
     const records = new RecordStore(core, settings.namespace);
     const logic = new AccessKeyLogic({
@@ -34,7 +36,8 @@ export const accessKey: KindModule = {
       log,
       afterRecordWrite: settings.afterRecordWrite,
     });
-    const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
+    const aged = new StalenessLogic(logic, caches.of(ACCOUNT_POLICY_PLURAL));
+    const skeleton = new ReconcileSkeleton(aged, { client, events, log, now: clock });
     const purger = new RecyclePurger({ records, retentionMs: settings.recycleRetentionMs, now: clock, log });
     return {
       reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
@@ -54,10 +57,26 @@ export const accessKey: KindModule = {
       .filter((peer) => peer.status?.accessKeyId === undefined && peer.metadata.uid !== uid)
       .map((peer) => ({ namespace, name: peer.metadata.name ?? "" }));
   },
-  upToDate(object, issuedSecrets) {
+  // A changed maxKeyAge looks again at every key of the account; a policy's status alone does not
+  // (its spec is new exactly while its observedGeneration lags).
+  watches: [
+    {
+      plural: ACCOUNT_POLICY_PLURAL,
+      keysFor(event, object, caches) {
+        const parsed = parseAccountPolicy(object);
+        const specChanged = event !== "update" || !parsed.ok || parsed.value.status?.observedGeneration !== parsed.value.metadata.generation;
+        const namespace = object.metadata?.namespace ?? "";
+        if (!specChanged) return [];
+        return caches.of(ACCESS_KEY_PLURAL).list(namespace).map((key) => ({ namespace, name: key.metadata?.name ?? "" }));
+      },
+    },
+  ],
+  upToDate(object, issuedSecrets, caches) {
     const parsed = parseAccessKey(object);
     const secretName = parsed.ok ? settledSecretName(parsed.value) : undefined;
     if (!parsed.ok || secretName === undefined) return false;
+    const policy = accountPolicyIn(caches.of(ACCOUNT_POLICY_PLURAL), parsed.value.metadata.namespace ?? "");
+    if (!stalenessSettled(parsed.value, policy)) return false;
     const secret = issuedSecrets.get(parsed.value.metadata.namespace ?? "", secretName);
     return secret !== undefined && isOwnedSecret(secret, parsed.value.metadata.uid ?? "");
   },
@@ -67,6 +86,7 @@ export const accessKey: KindModule = {
     return {
       accessKeys: { Active: active.length, Inactive: keys.filter((status) => status.state === "Inactive").length },
       activeAccessKeyAgesSeconds: active.flatMap((status) => (status.createdAt ? [(now.getTime() - Date.parse(status.createdAt)) / 1000] : [])),
+      staleAccessKeys: keys.filter((status) => isStale(status)).length,
     };
   },
 };

@@ -14,7 +14,7 @@ export interface IssuedFacts {
 }
 
 /** What the issuance annotation says happened; absent until the operator has decided. */
-export type Issuance = ({ result: "Issued" } & IssuedFacts) | { result: "MfaFailed"; message: string };
+export type Issuance = ({ result: "Issued" } & IssuedFacts) | { result: "MfaFailed" | "MfaRequired"; message: string };
 
 /** The bound device spec.mfa names, opened for a code check. */
 export interface MfaDeviceState {
@@ -31,6 +31,11 @@ export interface TemporaryObservation {
   secretFacts?: IssuedFacts;
   /** Gathered only while a code in spec.mfa is still to be judged. */
   mfaDevice?: MfaDeviceState;
+  /**
+   * The account's policy requires MFA and the user has a bound device; gathered only while a
+   * session without spec.mfa is still to be issued.
+   */
+  mfaRequired?: boolean;
   now: Date;
   retentionMs: number;
 }
@@ -44,6 +49,7 @@ export interface TemporaryOutcome extends Outcome {
 export type TemporaryStep =
   | { kind: "issue"; mfaRecord?: MfaRecord }
   | { kind: "refuseMfa"; message: string; mfaRecord?: MfaRecord }
+  | { kind: "requireMfa"; message: string }
   | { kind: "recordIssuance"; facts: IssuedFacts }
   | { kind: "deleteSecret"; outcome: TemporaryOutcome }
   | { kind: "deleteResource" }
@@ -98,21 +104,35 @@ function decideMfa(obs: TemporaryObservation, mfa: { deviceName: string; code: s
   };
 }
 
+// Refused for good, like a wrong code: the spec cannot change to add one.
+function mfaRequiredMessage(user: string): string {
+  return (
+    `the account's AccountPolicy sets requireMfa and user ${user} has a bound MFA device: ` +
+    "a session must be requested with spec.mfa {deviceName, code}; nothing was issued"
+  );
+}
+
 /**
  * The next step for a TemporaryCredential. A session is issued at most once: anything that says
  * it was (the issuance annotation, an owned Secret after a crash, an earlier status) means never
- * again; a refused MFA code is final, since the spec cannot change.
+ * again; a refused MFA code, or a missing one the account requires, is final, since the spec
+ * cannot change.
  */
 export function decideTemporary(obs: TemporaryObservation): TemporaryStep {
   const issuance = obs.issuance;
-  if (issuance?.result === "MfaFailed") return settled({ ready: false, reason: Reason.MfaFailed, message: issuance.message });
   if (issuance?.result === "Issued") return decideIssued(obs, issuance);
+  if (issuance) return settled({ ready: false, reason: Reason[issuance.result], message: issuance.message });
   const facts = obs.secretFacts ?? statusFacts(obs.credential);
   if (facts) return { kind: "recordIssuance", facts };
   if (obs.secret === "foreign") {
     const message = `Secret ${issuedSecretName(obs.credential)} exists and was not created by keygate for this session; nothing was issued`;
     return settled({ ready: false, reason: Reason.SecretConflict, message });
   }
+  return decideUnissued(obs);
+}
+
+function decideUnissued(obs: TemporaryObservation): TemporaryStep {
   const mfa = obs.credential.spec.mfa;
-  return mfa ? decideMfa(obs, mfa) : { kind: "issue" };
+  if (mfa) return decideMfa(obs, mfa);
+  return obs.mfaRequired ? { kind: "requireMfa", message: mfaRequiredMessage(obs.credential.spec.user) } : { kind: "issue" };
 }

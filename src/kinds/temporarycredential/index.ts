@@ -1,3 +1,4 @@
+import { ACCOUNT_POLICY_PLURAL } from "../../api/accountpolicy.js";
 import { parseTemporaryCredential, temporaryCredentialDefinition } from "../../api/temporarycredential.js";
 import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
@@ -14,13 +15,14 @@ export const temporaryCredential: KindModule = {
   secretLabel: TEMPORARY_CREDENTIAL_LABEL,
   admission: { operations: ["CREATE", "DELETE"], admit: admitTemporaryCredential, mutate: stampIdentity },
   controller(context: ControllerContext) {
-    const { core, custom, keks, events, clock, log, settings } = context;
+    const { core, custom, keks, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, temporaryCredentialDefinition.plural);
     const logic = new TemporaryCredentialLogic({
       core,
       client,
       keks,
       mfaRecords: new MfaRecordStore(core, settings.namespace),
+      policies: caches.of(ACCOUNT_POLICY_PLURAL),
       events,
       clock,
       maxSessionSeconds: settings.maxSessionSeconds,

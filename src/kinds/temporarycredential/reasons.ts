@@ -4,6 +4,7 @@ export const Reason = {
   Expired: "Expired",
   Valid: "Valid",
   MfaFailed: "MfaFailed",
+  MfaRequired: "MfaRequired",
   SecretConflict: "SecretConflict",
   Pending: "Pending",
 } as const;

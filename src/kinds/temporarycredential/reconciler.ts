@@ -10,6 +10,7 @@ import {
 } from "../../api/temporarycredential.js";
 import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
 import { parseJson } from "../../json.js";
+import { accountPolicyIn, type ObjectLookup } from "../../api/accountpolicy.js";
 import type { KekSet } from "../../keystore/kek.js";
 import { openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
 import type { MfaRecordStore } from "../../keystore/mfa-store.js";
@@ -31,6 +32,8 @@ export interface TemporaryReconcilerDeps {
   client: KindClient;
   keks: KekSet;
   mfaRecords: MfaRecordStore;
+  /** The cache of AccountPolicies: requireMfa. */
+  policies: ObjectLookup;
   events: EventSink;
   clock: () => Date;
   /** The operator's ceiling on durationSeconds (never above 129600). */
@@ -61,7 +64,9 @@ function issuedFrom(value: Partial<IssuedFacts>): Issuance | undefined {
 function issuanceOf(credential: TemporaryCredential): Issuance | undefined {
   const text = credential.metadata.annotations?.[ISSUANCE_ANNOTATION];
   const value = text === undefined ? undefined : (parseJson(text) as (Partial<IssuedFacts> & { result?: unknown; message?: unknown }) | undefined);
-  if (value?.result === "MfaFailed") return typeof value.message === "string" ? { result: "MfaFailed", message: value.message } : undefined;
+  if (value?.result === "MfaFailed" || value?.result === "MfaRequired") {
+    return typeof value.message === "string" ? { result: value.result, message: value.message } : undefined;
+  }
   return value?.result === "Issued" ? issuedFrom(value) : undefined;
 }
 
@@ -82,8 +87,17 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     const found = await readSecret(this.deps.core, namespace, secretName);
     const secret = observationOf(found, uid);
     const secretFacts = found && secret === "owned" ? factsOf(found) : undefined;
-    const mfaDevice = issuance || secretFacts ? undefined : await this.mfaDevice(credential);
-    return { credential, issuance, secret, secretFacts, mfaDevice, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
+    const undecided = !issuance && !secretFacts;
+    const mfaDevice = undecided ? await this.mfaDevice(credential) : undefined;
+    const mfaRequired = undecided && !credential.spec.mfa ? await this.mfaRequired(credential) : undefined;
+    return { credential, issuance, secret, secretFacts, mfaDevice, mfaRequired, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
+  }
+
+  // The device list is read only when the account asks for MFA at all.
+  private async mfaRequired(credential: TemporaryCredential): Promise<boolean> {
+    const namespace = credential.metadata.namespace ?? "";
+    if (accountPolicyIn(this.deps.policies, namespace)?.spec.requireMfa !== true) return false;
+    return (await this.deps.mfaRecords.bound(namespace, credential.spec.user)).length > 0;
   }
 
   private async mfaDevice(credential: TemporaryCredential): Promise<MfaDeviceState | undefined> {
@@ -105,6 +119,10 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
         return this.issue(credential, raw, step.mfaRecord);
       case "refuseMfa":
         return this.refuseMfa(raw, step.message, step.mfaRecord);
+      case "requireMfa":
+        await this.recordIssuance(raw, { result: "MfaRequired", message: step.message });
+        await this.deps.events.emit(raw, "Warning", Reason.MfaRequired, step.message);
+        return;
       case "recordIssuance":
         return this.recordIssuance(raw, { result: "Issued", ...step.facts });
       case "deleteSecret":

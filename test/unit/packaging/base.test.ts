@@ -163,7 +163,8 @@ describe("RBAC", () => {
         "events.k8s.io/events create",
         ...["accesskeys", "mfadevices"].flatMap((kind) => ["get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)),
         ...["delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/temporarycredentials ${verb}`),
-        ...["accesskeys", "mfadevices", "temporarycredentials"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
+        ...["get", "list", "watch"].map((verb) => `iam.keygate.dev/accountpolicies ${verb}`),
+        ...["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
       ].sort(),
     );
   });
@@ -181,7 +182,15 @@ describe("RBAC", () => {
   });
 
   it("gives the verifier no Secret outside its namespace", () => {
-    expect(role("ClusterRole", "keygate-verifier")).toEqual(["iam.keygate.dev/accesskeys list", "iam.keygate.dev/accesskeys watch", "iam.keygate.dev/accesskeys/status patch"]);
+    expect(role("ClusterRole", "keygate-verifier")).toEqual(
+      [
+        "iam.keygate.dev/accesskeys list",
+        "iam.keygate.dev/accesskeys watch",
+        "iam.keygate.dev/accesskeys/status patch",
+        "iam.keygate.dev/accountpolicies list",
+        "iam.keygate.dev/accountpolicies watch",
+      ].sort(),
+    );
     expect(role("Role", "keygate-verifier")).toEqual(
       ["core/secrets create", `core/secrets get ${KEK_SECRET_NAME}`, "core/secrets list", "core/secrets update", "core/secrets watch"].sort(),
     );
@@ -198,13 +207,21 @@ describe("RBAC", () => {
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name, namespace: NAMESPACE }]);
   });
 
+  it("lets only a namespace's admins change its AccountPolicy", () => {
+    const accountAdmin = find(objects, "ClusterRole", "keygate-account-admin");
+    expect(accountAdmin.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
+    expect(accountAdmin.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBeUndefined();
+    expect(grants(accountAdmin)).toEqual(["create", "delete", "patch", "update"].map((verb) => `iam.keygate.dev/accountpolicies ${verb}`));
+  });
+
   it("aggregates read access into view, and writes into edit and admin, never Secrets", () => {
     const view = find(objects, "ClusterRole", "keygate-view");
     const edit = find(objects, "ClusterRole", "keygate-edit");
     expect(view.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-view": "true" });
     expect(edit.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-edit": "true", "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
-    const kinds = ["accesskeys", "mfadevices", "temporarycredentials"];
+    const kinds = ["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies"];
     expect(grants(view)).toEqual(kinds.flatMap((kind) => ["get", "list", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)).sort());
+    expect(grants(edit).some((line) => line.startsWith("iam.keygate.dev/accountpolicies "))).toBe(false);
     const all = [...grants(view), ...grants(edit)];
     expect(all.filter((line) => /secrets|\*/.test(line) || !line.startsWith("iam.keygate.dev/"))).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { samples, types, value } from "./metrics-exposition.js";
 
 const DAY = 86_400;
 
-const EMPTY: Inventory = { accessKeys: { Active: 0, Inactive: 0, Recycled: 0 }, activeAccessKeyAgesSeconds: [], temporaryCredentialsLive: 0, mfaDevicesBound: 0 };
+const EMPTY: Inventory = { accessKeys: { Active: 0, Inactive: 0, Recycled: 0 }, activeAccessKeyAgesSeconds: [], staleAccessKeys: 0, temporaryCredentialsLive: 0, mfaDevicesBound: 0 };
 
 function exposition(inventories: Inventory[]) {
   const registry = new Registry();
@@ -17,12 +17,13 @@ function exposition(inventories: Inventory[]) {
 describe("keygate's inventory metrics", () => {
   it("exports the counts the operator reports, by state for access keys", async () => {
     const { scrape } = exposition([
-      { accessKeys: { Active: 3, Inactive: 1, Recycled: 2 }, activeAccessKeyAgesSeconds: [DAY / 2, 10 * DAY, 95 * DAY], temporaryCredentialsLive: 4, mfaDevicesBound: 5 },
+      { accessKeys: { Active: 3, Inactive: 1, Recycled: 2 }, activeAccessKeyAgesSeconds: [DAY / 2, 10 * DAY, 95 * DAY], staleAccessKeys: 2, temporaryCredentialsLive: 4, mfaDevicesBound: 5 },
     ]);
     const text = await scrape();
     expect(types(text)).toEqual({
       keygate_access_keys: "gauge",
       keygate_access_key_age_seconds: "histogram",
+      keygate_access_keys_stale: "gauge",
       keygate_temporary_credentials_live: "gauge",
       keygate_mfa_devices_bound: "gauge",
     });
@@ -31,6 +32,7 @@ describe("keygate's inventory metrics", () => {
       { name: "keygate_access_keys", labels: { state: "Inactive" }, value: 1 },
       { name: "keygate_access_keys", labels: { state: "Recycled" }, value: 2 },
     ]);
+    expect(value(text, "keygate_access_keys_stale")).toBe(2);
     expect(value(text, "keygate_temporary_credentials_live")).toBe(4);
     expect(value(text, "keygate_mfa_devices_bound")).toBe(5);
   });

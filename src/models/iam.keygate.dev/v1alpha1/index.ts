@@ -2,5 +2,6 @@
 // @kubernetes-models/crd-generate. DO NOT EDIT: change the schemas in src/api, then run
 // `npm run gen:crds` and `npm run gen:models`.
 export * from "./AccessKey.js";
+export * from "./AccountPolicy.js";
 export * from "./MfaDevice.js";
 export * from "./TemporaryCredential.js";
