@@ -26,6 +26,7 @@ export interface OperatorCommandOptions {
   recycleRetention: string;
   maxSessionDuration: string;
   sessionRetention: string;
+  stripUsernamePrefixes: string;
   leaderElection: boolean;
   metricsHost: string;
   metricsPort: string;
@@ -70,6 +71,7 @@ export const OPERATOR_DEFAULTS = {
   recycleRetention: "30d",
   maxSessionDuration: "24h",
   sessionRetention: "1h",
+  stripUsernamePrefixes: "",
   metricsHost: "127.0.0.1",
   metricsPort: "8081",
   verifierHost: "0.0.0.0",
@@ -212,6 +214,7 @@ export function runOperatorFromOptions(options: OperatorCommandOptions): Promise
     recycleRetentionMs: parseDuration(options.recycleRetention, "--recycle-retention"),
     maxSessionSeconds: parseDuration(options.maxSessionDuration, "--max-session-duration") / 1000,
     sessionRetentionMs: parseDuration(options.sessionRetention, "--session-retention"),
+    userMapping: { stripPrefixes: list(options.stripUsernamePrefixes) },
     leaderElection: options.leaderElection,
     metrics: { host: options.metricsHost, port: port(options.metricsPort, "--metrics-port") },
     log: createLogger(),

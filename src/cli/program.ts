@@ -106,6 +106,11 @@ export function buildProgram(): Command {
     .option("--recycle-retention <duration>", "how long deleted keys stay restorable", OPERATOR_DEFAULTS.recycleRetention)
     .option("--max-session-duration <duration>", "ceiling on TemporaryCredential durationSeconds (at most 36h)", OPERATOR_DEFAULTS.maxSessionDuration)
     .option("--session-retention <duration>", "how long an expired TemporaryCredential stays before deletion", OPERATOR_DEFAULTS.sessionRetention)
+    .option(
+      "--strip-username-prefixes <list>",
+      "comma-separated prefixes removed from usernames before they are read as keygate users, e.g. oidc: (the API server's --oidc-username-prefix)",
+      OPERATOR_DEFAULTS.stripUsernamePrefixes,
+    )
     .option("--metrics-host <host>", "address the operator's /metrics (controller-runtime's names) listens on", OPERATOR_DEFAULTS.metricsHost)
     .option("--metrics-port <port>", "port of the operator's /metrics", OPERATOR_DEFAULTS.metricsPort)
     .option("--no-leader-election", "reconcile without electing a leader (a single replica)")

@@ -16,6 +16,8 @@ export interface ControlPlane {
   stateDir: string;
   binaries: ControlPlaneBinaries;
   caPem: string;
+  /** The CA's certificate and key files, to sign client certificates of any identity (tests). */
+  caFiles: { certFile: string; keyFile: string };
   processes: readonly ManagedProcess[];
   stop(): Promise<void>;
 }
@@ -182,6 +184,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
       stateDir,
       binaries,
       caPem: pki.ca.certPem,
+      caFiles: { certFile: pki.caFile, keyFile: pki.caKeyFile },
       processes,
       stop: () => stopAll(processes),
     };

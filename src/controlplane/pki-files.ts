@@ -10,6 +10,8 @@ export const UNPRIVILEGED_USER = "keygate-unprivileged";
 export interface ControlPlanePki {
   ca: CertificateAuthority;
   caFile: string;
+  /** The CA's key: client certificates it signs are identities the API server accepts. */
+  caKeyFile: string;
   apiServer: KeyPairPem & { certFile: string; keyFile: string };
   admin: KeyPairPem & { certFile: string; keyFile: string };
   unprivileged: KeyPairPem;
@@ -38,6 +40,8 @@ export async function createControlPlanePki(dir: string, extraServerIps: readonl
   const ca = await createCertificateAuthority("keygate-dev-ca", VALIDITY_DAYS);
   const caFile = join(dir, "ca.crt");
   await writeFile(caFile, ca.certPem);
+  const caKeyFile = join(dir, "ca.key");
+  await writeFile(caKeyFile, ca.keyPem, { mode: 0o600 });
   const apiServerPair = await issueCertificate(ca, {
     commonName: "kube-apiserver",
     dnsNames: API_SERVER_NAMES,
@@ -68,6 +72,7 @@ export async function createControlPlanePki(dir: string, extraServerIps: readonl
   return {
     ca,
     caFile,
+    caKeyFile,
     apiServer: { ...apiServerPair, ...(await writePair(dir, "apiserver", apiServerPair)) },
     admin: { ...admin, ...(await writePair(dir, "admin", admin)) },
     unprivileged,

@@ -180,8 +180,12 @@ describe("MfaDevice (virtual) against the real API server", () => {
     expect(Date.parse(locked.status?.lockedUntil ?? "")).toBeGreaterThan(Date.now() + 4 * 60_000);
   });
 
-  it("unbinds on delete: the keystore record is gone", async () => {
+  it("unbinds on delete, once confirmed with YES: the keystore record is gone", async () => {
     const uid = (await read("phone")).metadata.uid;
+    const unconfirmed = await kubectl(["delete", "mfadevice", "phone", "-n", ns.name, "--timeout=60s"]).catch((error: unknown) => String(error));
+    expect(unconfirmed).toContain(`To confirm, type: kubectl annotate mfadevice phone -n ${ns.name} iam.keygate.dev/confirm-delete=YES`);
+    expect((await read("phone")).status?.bound).toBe(true);
+    await kubectl(["annotate", "mfadevice", "phone", "-n", ns.name, "iam.keygate.dev/confirm-delete=YES"]);
     await kubectl(["delete", "mfadevice", "phone", "-n", ns.name, "--timeout=60s"]);
     const core = ns.kc.makeApiClient(k8s.CoreV1Api);
     const gone = await core

@@ -34,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     apiServerUrl: controlPlane.apiServerUrl,
     kubeconfigPath: controlPlane.kubeconfigPath,
     unprivilegedKubeconfigPath: controlPlane.unprivilegedKubeconfigPath,
+    caFiles: controlPlane.caFiles,
     binDir: binaries.dir,
     binarySource: binaries.source,
   };

@@ -36,6 +36,8 @@ export interface TestOperatorOptions {
   sessionRetentionMs?: number;
   /** Serve the webhook with the certificate mounted here instead of a self-managed one. */
   webhookCertDir?: string;
+  /** Prefixes removed from usernames before they are read as keygate users. */
+  stripUsernamePrefixes?: string[];
 }
 
 /** Real time plus an offset a test moves forward; timers still run in real time. */
@@ -74,6 +76,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     recycleRetentionMs: options.retentionMs ?? 30 * 24 * 60 * 60 * 1000,
     leaderElection: options.leaderElection ?? false,
     sessionRetentionMs: options.sessionRetentionMs,
+    userMapping: { stripPrefixes: options.stripUsernamePrefixes ?? [] },
     clock,
     log,
   });
