@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { KEK_SECRET_NAME } from "../../../src/keystore/kek.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../../../src/labels.js";
 import { LEASE_NAME } from "../../../src/operator/operator.js";
-import { WEBHOOK_CONFIGURATION_NAME } from "../../../src/webhook/registration.js";
+import { MUTATING_WEBHOOK_CONFIGURATION_NAME, WEBHOOK_CONFIGURATION_NAME } from "../../../src/webhook/registration.js";
 import {
   baseObjects,
   baseResources,
@@ -158,6 +158,10 @@ describe("RBAC", () => {
         `admissionregistration.k8s.io/validatingwebhookconfigurations create`,
         `admissionregistration.k8s.io/validatingwebhookconfigurations get ${WEBHOOK_CONFIGURATION_NAME}`,
         `admissionregistration.k8s.io/validatingwebhookconfigurations update ${WEBHOOK_CONFIGURATION_NAME}`,
+        `admissionregistration.k8s.io/mutatingwebhookconfigurations create`,
+        `admissionregistration.k8s.io/mutatingwebhookconfigurations get ${MUTATING_WEBHOOK_CONFIGURATION_NAME}`,
+        `admissionregistration.k8s.io/mutatingwebhookconfigurations update ${MUTATING_WEBHOOK_CONFIGURATION_NAME}`,
+        "authorization.k8s.io/subjectaccessreviews create",
         "core/namespaces get",
         ...["create", "delete", "get", "list", "watch"].map((verb) => `core/secrets ${verb}`),
         "events.k8s.io/events create",
