@@ -181,7 +181,13 @@ describe("RBAC", () => {
   });
 
   it("gives the verifier no Secret outside its namespace", () => {
-    expect(role("ClusterRole", "keygate-verifier")).toEqual(["iam.keygate.dev/accesskeys list", "iam.keygate.dev/accesskeys watch", "iam.keygate.dev/accesskeys/status patch"]);
+    expect(role("ClusterRole", "keygate-verifier")).toEqual([
+      "iam.keygate.dev/accesskeys list",
+      "iam.keygate.dev/accesskeys watch",
+      "iam.keygate.dev/accesskeys/status patch",
+      "iam.keygate.dev/temporarycredentials list",
+      "iam.keygate.dev/temporarycredentials watch",
+    ]);
     expect(role("Role", "keygate-verifier")).toEqual(
       ["core/secrets create", `core/secrets get ${KEK_SECRET_NAME}`, "core/secrets list", "core/secrets update", "core/secrets watch"].sort(),
     );
