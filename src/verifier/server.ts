@@ -361,7 +361,7 @@ class Handler {
     const caller = await this.authenticated(req, res, "owner");
     if (!caller) return;
     const owner = visibleOwner(this.deps.owners.owner(accessKeyId), caller.outcome.principal.namespace, this.deps.ownerLookupScope ?? "cluster");
-    if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "the keystore holds no access key with this id")));
+    if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "no access key with this id is known")));
     sendJson(res, 200, owner);
   }
 
