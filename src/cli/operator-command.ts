@@ -7,6 +7,7 @@ import { loadKubeConfig } from "../runtime/kubeconfig.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
 import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
 import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
+import { isOwnerLookupScope, OWNER_LOOKUP_SCOPES, type OwnerLookupScope } from "../verifier/owner-lookup.js";
 import { DEFAULT_SERVER_LIMITS } from "../verifier/server.js";
 import { statusFlush } from "../verifier/last-used-patch.js";
 import { DEFAULT_MAX_BODY_BYTES, type RunningVerifier, startVerifier } from "../verifier/verifier.js";
@@ -55,6 +56,7 @@ export interface VerifierCommandOptions {
   headerTimeout: string;
   requestTimeout: string;
   shutdownDelay: string;
+  ownerLookupScope: string;
   /** `keygate verifier` only: worker processes (default: the container's CPU limit). */
   workers?: string;
 }
@@ -94,6 +96,7 @@ export const OPERATOR_DEFAULTS = {
   // Longer than an endpoint removal takes to reach kube-proxy and gateways on a busy cluster;
   // shorter than the chart's terminationGracePeriodSeconds (30).
   shutdownDelay: "5s",
+  ownerLookupScope: "cluster",
 };
 
 function list(text: string): string[] {
@@ -146,9 +149,15 @@ export function runVerifierFromOptions(options: VerifierCommandOptions, worker?:
       requestTimeoutMs: parseDuration(options.requestTimeout, "--request-timeout"),
     },
     shutdownDelayMs: parseDuration(options.shutdownDelay, "--shutdown-delay"),
+    ownerLookupScope: ownerLookupScope(options.ownerLookupScope),
     log: createLogger(),
     worker,
   });
+}
+
+function ownerLookupScope(text: string): OwnerLookupScope {
+  if (!isOwnerLookupScope(text)) throw new Error(`--owner-lookup-scope: "${text}" is not one of ${OWNER_LOOKUP_SCOPES.join(", ")}`);
+  return text;
 }
 
 function count(text: string, field: string): number {

@@ -77,6 +77,7 @@ function verifierOptions(command: Command): Command {
     .option("--max-connections <count>", "most open connections (one more is answered 503 and closed)", OPERATOR_DEFAULTS.maxConnections)
     .option("--header-timeout <duration>", "time to receive a request's headers (then 408)", OPERATOR_DEFAULTS.headerTimeout)
     .option("--request-timeout <duration>", "time to receive a whole request, body included (then 408)", OPERATOR_DEFAULTS.requestTimeout)
+    .option("--owner-lookup-scope <cluster|namespace>", "who may look up a key's owner (GET /v1/access-keys/<id>/owner): any caller with a live key, or only one of the key's namespace (others get NoSuchEntity, as for an unknown id)", OPERATOR_DEFAULTS.ownerLookupScope)
     .option("--shutdown-delay <duration>", "on SIGTERM, how long to keep answering while /readyz says 503, so a rolling update fails no request (0s: none)", OPERATOR_DEFAULTS.shutdownDelay)
     .option("--replay-store <memory|redis://…|rediss://…>", `where used ACS3 nonces are remembered: memory (one replica only) or a Redis every replica shares; its password from ${REPLAY_STORE_PASSWORD_ENV} or --replay-store-password-file, never the URL`, OPERATOR_DEFAULTS.replayStore)
     .option("--replay-store-password-file <path>", "file holding the Redis password (e.g. a mounted Secret)")

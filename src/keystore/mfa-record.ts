@@ -30,6 +30,8 @@ export interface MfaRecord {
   attemptedGeneration?: number;
   lastAttemptMessage?: string;
   issuedSecret?: string;
+  /** When the seed Secret was removed after binding: from then on the seed lives here only. */
+  seedSecretRemovedAt?: string;
   resourceVersion?: string;
 }
 

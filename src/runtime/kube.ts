@@ -134,6 +134,24 @@ export async function observeSecret(core: k8s.CoreV1Api, namespace: string, name
 }
 
 /**
+ * Deletes a Secret only while it is ours, as read just before: the uid and resourceVersion
+ * preconditions make a Secret replaced meanwhile fail the delete rather than go. False when there
+ * was nothing of ours to delete.
+ */
+export async function deleteOwnedSecret(core: k8s.CoreV1Api, namespace: string, name: string, ownerUid: string): Promise<boolean> {
+  const secret = await readSecret(core, namespace, name);
+  if (!secret || !isOwnedSecret(secret, ownerUid)) return false;
+  const { uid, resourceVersion } = secret.metadata ?? {};
+  try {
+    await core.deleteNamespacedSecret({ namespace, name, body: { preconditions: { uid, resourceVersion } } });
+    return true;
+  } catch (error) {
+    if (isApiStatus(error, 404)) return false;
+    throw error;
+  }
+}
+
+/**
  * A refused Secret write. Its message is the API server's reason with every value of the Secret
  * cut out: an admission policy's message may quote the object, and this message reaches status,
  * Events and logs.

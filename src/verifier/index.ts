@@ -2,6 +2,8 @@ import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ACCESS_KEY_KIND, ACCESS_KEY_PLURAL } from "../api/accesskey.js";
 import { GROUP, VERSION } from "../api/group.js";
+import { TEMPORARY_CREDENTIAL_KIND, TEMPORARY_CREDENTIAL_PLURAL } from "../api/temporarycredential.js";
+import { accessKeyKind } from "../credentials/format.js";
 import { type KekSet, loadOrCreateKek } from "../keystore/kek.js";
 import { ACCESS_KEY_RECORD, type KeyRecord, openSecret, RECORD_KIND_LABEL, type RecordState } from "../keystore/record.js";
 import { SealError } from "../keystore/seal.js";
@@ -11,6 +13,7 @@ import { errorReason } from "../runtime/errors.js";
 import { Informer, objectIdentity } from "../runtime/informer.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
 import { type IndexedKey, type KeyOwner, KeyTable } from "./key-table.js";
+import { SessionOwners } from "./session-owners.js";
 
 export interface KeyIndexOptions {
   readonly kc: k8s.KubeConfig;
@@ -25,13 +28,16 @@ const KEK_RELOAD_MIN_INTERVAL_MS = 10_000;
 
 /**
  * Every access key the verifier may be asked about, kept current by watches on the keystore
- * records and on AccessKeys, so that answering a request never calls the API server. Secrets
- * are decrypted once per record change and held in memory only.
+ * records, on AccessKeys and (for owner lookups of session ids) on TemporaryCredentials, so that
+ * answering a request never calls the API server. Secrets are decrypted once per record change
+ * and held in memory only.
  */
 export class KeyIndex {
   private readonly table: KeyTable;
   private readonly records: Informer<k8s.V1Secret>;
   private readonly accessKeys: Informer<k8s.KubernetesObject>;
+  private readonly sessionOwners = new SessionOwners();
+  private readonly sessions: Informer<k8s.KubernetesObject>;
   private readonly stopping = new AbortController();
   private readonly started: Promise<void>;
   private keks: KekSet | undefined;
@@ -66,12 +72,22 @@ export class KeyIndex {
     this.accessKeys.on("add", (object) => this.table.putAccessKey(object));
     this.accessKeys.on("update", (object) => this.table.putAccessKey(object));
     this.accessKeys.on("delete", (object) => this.table.removeAccessKey(object));
+    this.sessions = new Informer<k8s.KubernetesObject>({
+      kubeConfig: kc,
+      source: customResourceSource(kc, { group: GROUP, version: VERSION, plural: TEMPORARY_CREDENTIAL_PLURAL, kind: TEMPORARY_CREDENTIAL_KIND }),
+      logger: log,
+      // SessionOwners keeps the id, namespace and user; a delete is handled by namespace/name.
+      retain: objectIdentity({ uid: false }),
+    });
+    this.sessions.on("add", (object) => this.sessionOwners.put(object));
+    this.sessions.on("update", (object) => this.sessionOwners.put(object));
+    this.sessions.on("delete", (object) => this.sessionOwners.remove(object));
     this.started = this.start();
     // stop() before the first sync rejects it; that is only an error for someone waiting.
     this.started.catch(() => undefined);
   }
 
-  /** Resolves once the KEK is loaded and both caches have synced. */
+  /** Resolves once the KEK is loaded and every cache has synced. */
   ready(): Promise<void> {
     return this.started;
   }
@@ -89,8 +105,9 @@ export class KeyIndex {
     return this.table.lookup(accessKeyId);
   }
 
+  /** A long-term key's owner while the keystore holds it; a session's while its TemporaryCredential exists. */
   owner(accessKeyId: string): KeyOwner | undefined {
-    return this.table.owner(accessKeyId);
+    return accessKeyKind(accessKeyId) === "temporary" ? this.sessionOwners.owner(accessKeyId) : this.table.owner(accessKeyId);
   }
 
   lastUsedMs(uid: string): number | undefined {
@@ -104,7 +121,7 @@ export class KeyIndex {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.cancelReload?.();
-    await Promise.all([this.records.stop(), this.accessKeys.stop()]);
+    await Promise.all([this.records.stop(), this.accessKeys.stop(), this.sessions.stop()]);
   }
 
   private async start(): Promise<void> {
@@ -113,7 +130,8 @@ export class KeyIndex {
     if (this.stopping.signal.aborted) throw new Error("the verifier stopped before its key index synced");
     this.records.start();
     this.accessKeys.start();
-    await Promise.all([this.records.synced(), this.accessKeys.synced()]);
+    this.sessions.start();
+    await Promise.all([this.records.synced(), this.accessKeys.synced(), this.sessions.synced()]);
     this.synced = true;
     this.options.log.info({ keys: this.table.counts() }, "verifier key index synced");
   }

@@ -10,6 +10,7 @@ import { describeForwarded, type Gateway, gatewayOf } from "./forward-auth.js";
 import { forwardedFor, headerList, readBody, receiveBody, sendAndClose, sendJson, sendJsonText } from "./http-io.js";
 import { type ClientIp, inNetworks, type Networks } from "./ip.js";
 import type { KeyOwner } from "./key-table.js";
+import { type OwnerLookupScope, visibleOwner } from "./owner-lookup.js";
 import type { LastUsedBatcher } from "./last-used.js";
 import type { Endpoint, VerifierMetrics } from "./metrics.js";
 import { schemeOf } from "./scheme.js";
@@ -22,6 +23,8 @@ export interface ServerDeps {
   readonly verification: Verification;
   readonly mfa: Pick<MfaChecker, "verify">;
   readonly owners: { owner(accessKeyId: string): KeyOwner | undefined };
+  /** Default: cluster (any caller with a live key may look up any key). */
+  readonly ownerLookupScope?: OwnerLookupScope;
   readonly ready: () => boolean;
   /** While shutting down: answers close their connection, so that clients reconnect to another replica. */
   readonly draining?: () => boolean;
@@ -355,9 +358,10 @@ class Handler {
 
   /** GetAccessKeyInfo: the request must itself be signed with a live key. */
   private async owner(req: IncomingMessage, res: ServerResponse, accessKeyId: string): Promise<void> {
-    if (!(await this.authenticated(req, res, "owner"))) return;
-    const owner = this.deps.owners.owner(accessKeyId);
-    if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "the keystore holds no access key with this id")));
+    const caller = await this.authenticated(req, res, "owner");
+    if (!caller) return;
+    const owner = visibleOwner(this.deps.owners.owner(accessKeyId), caller.outcome.principal.namespace, this.deps.ownerLookupScope ?? "cluster");
+    if (!owner) return sendJson(res, 404, refusalBody(apiError("NoSuchEntity", "no access key with this id is known")));
     sendJson(res, 200, owner);
   }
 

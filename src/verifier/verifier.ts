@@ -8,6 +8,7 @@ import { openReplayStore, type ReplayStoreSpec } from "../replay/config.js";
 import type { ReplayStore } from "../replay/store.js";
 import { KeyIndex } from "./index.js";
 import { type Networks, parseNetworks } from "./ip.js";
+import type { OwnerLookupScope } from "./owner-lookup.js";
 import { type Flush, LastUsedBatcher } from "./last-used.js";
 import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
@@ -38,6 +39,8 @@ export interface VerifierOptions {
   readonly replayStore?: ReplayStoreSpec;
   /** Services whose requests may sign UNSIGNED-PAYLOAD (default: s3; `*` for any). */
   readonly unsignedPayloadServices?: readonly string[];
+  /** Who may look up a key's owner: any caller with a live key (cluster, the default) or one of its namespace. */
+  readonly ownerLookupScope?: OwnerLookupScope;
   /** Header sizes and counts, open connections and timeouts (defaults: DEFAULT_SERVER_LIMITS). */
   readonly limits?: Partial<ServerLimits>;
   /**
@@ -168,6 +171,7 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
     verification: new Verification(index, metrics.counted(replay), now, policyOf(options)),
     mfa,
     owners: index,
+    ownerLookupScope: options.ownerLookupScope,
     ready,
     draining: () => draining,
     metrics,

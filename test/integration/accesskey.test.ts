@@ -62,7 +62,10 @@ describe("AccessKey against the real API server and admission webhook", () => {
       HUAWEICLOUD_SDK_SK: data.secretAccessKey,
     });
     expect(data.credentials).toContain(`aws_secret_access_key = ${data.secretAccessKey}`);
-    expect(data["accessKeys.csv"]).toContain(`${id},${data.secretAccessKey}`);
+    // The consoles' downloads, byte for byte (test/unit/credentials/console-csv.test.ts says why each byte).
+    expect(data["accessKeys.csv"]).toBe(`\uFEFFAccess key ID,Secret access key\r\n${id},${data.secretAccessKey}\r\n`);
+    expect(data["AccessKey.csv"]).toBe(`AccessKey ID,AccessKey Secret\r\n${id},${data.secretAccessKey}\r\n`);
+    expect(data["credentials.csv"]).toBe(`User Name,Access Key Id,Secret Access Key\r\n"alice",${id},${data.secretAccessKey}\r\n`);
     expect(key?.status).toMatchObject({ state: "Active", secretRef: { name: "alpha-credentials" } });
     expect(key?.status?.lastUsed?.time).toBe(key?.status?.createdAt);
     expect(JSON.stringify(key)).not.toContain(data.secretAccessKey);

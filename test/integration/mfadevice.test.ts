@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mfaRecordName } from "../../src/keystore/mfa-record.js";
 import { signSigV4 } from "../support/signers/sigv4.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
-import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
+import { apply, eventReasons, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
 import { startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
 import { type HttpAnswer, httpSend } from "../support/verifier-http.js";
@@ -107,6 +107,35 @@ describe("MfaDevice (virtual) against the real API server", () => {
     expect(stdout).toMatch(/alice\s+Virtual\s+alice-phone\s+true/);
   });
 
+  it("removes the seed Secret once bound, so reading the namespace's Secrets yields no codes", async () => {
+    const removed = await waitFor("the seed Secret's removal to show", async () => {
+      const found = await reason("phone", "Bound");
+      return found.status?.conditions?.[0]?.message.includes("seed Secret was removed") ? found : undefined;
+    });
+    expect((removed.status as { secretRef?: unknown }).secretRef).toBeUndefined();
+    expect(await readSecretData(ns, "phone-credentials")).toBeUndefined();
+    const { stdout } = await kubectl(["get", "secrets", "-n", ns.name, "-o", "json"]);
+    const secrets = (JSON.parse(stdout) as { items: Array<{ data?: Record<string, string> }> }).items;
+    expect(secrets.filter((secret) => secret.data?.seed !== undefined)).toEqual([]);
+    expect(stdout).not.toContain(Buffer.from(seed).toString("base64"));
+    await waitFor("the SeedSecretRemoved event", async () => ((await eventReasons(ns, "phone")).includes("SeedSecretRemoved") ? true : undefined));
+  });
+
+  it("does not issue the seed again after the operator restarts", async () => {
+    expect(op.logs.text()).not.toContain(seed);
+    await op.operator.stop();
+    op = await startTestOperator({ namespace: op.namespace });
+    // A new generation is reconciled only by the new operator: once it shows, it has judged the device.
+    await kubectl(["patch", "mfadevice", "phone", "-n", ns.name, "--type=merge", "-p", JSON.stringify({ spec: { verification: { code1: "000000", code2: "111111" } } })]);
+    const generation = (await read("phone")).metadata.generation;
+    const judged = await waitFor("the restarted operator to reconcile the device", async () => {
+      const found = await read("phone");
+      return (found.status as { observedGeneration?: number } | undefined)?.observedGeneration === generation ? found : undefined;
+    });
+    expect(judged.status?.conditions?.[0]).toMatchObject({ reason: "Bound", message: expect.stringContaining("seed Secret was removed") as unknown });
+    expect(await readSecretData(ns, "phone-credentials")).toBeUndefined();
+  });
+
   it("verifies a current code once, refuses its reuse, and lets exactly one of two racing requests win", async () => {
     await apply(ns, [manifest("caller", { user: "svc" })]);
     await waitForReason(ns, "caller", "Issued");
@@ -115,6 +144,7 @@ describe("MfaDevice (virtual) against the real API server", () => {
     await waitFor("the verifier to know the caller's key", async () =>
       (await mfaVerify(callerKey, { namespace: ns.name, user: "nobody", code: "123456" })).status === 200 ? true : undefined,
     );
+    // The seed Secret is gone: codes verify from the keystore record alone.
     // Binding used the current step; the next step's code is the first one verification may accept.
     const next = codeAt(seed, Date.now() + 30_000);
     const racing = await Promise.all([

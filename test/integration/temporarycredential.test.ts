@@ -10,10 +10,10 @@ import { signHuawei } from "../support/signers/huawei.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
 import { signSigV4 } from "../support/signers/sigv4.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
-import { apply, readSecretData } from "../support/accesskeys.js";
+import { apply, manifest, readSecretData } from "../support/accesskeys.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
 import { createOperatorNamespace, OffsetClock, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
-import { type HttpAnswer, postVerify, verifyBody } from "../support/verifier-http.js";
+import { type HttpAnswer, httpSend, postVerify, verifyBody } from "../support/verifier-http.js";
 import { waitFor } from "../support/wait.js";
 
 const GROUP = "iam.keygate.dev";
@@ -130,6 +130,27 @@ describe("TemporaryCredential against the real API server", () => {
     }
   });
 
+  // GetAccessKeyInfo answers for session ids too; the caller signs with a long-term key of its own.
+  async function ownerOf(accessKeyId: string): Promise<HttpAnswer> {
+    const data = (await readSecretData(ns, "caller-credentials")) ?? {};
+    const target = `/v1/access-keys/${accessKeyId}/owner`;
+    const lookup: HttpRequestDescription = { method: "GET", rawPath: target, rawQuery: "", headers: [["Host", new URL(verifier.url).host]] };
+    const signed = signSigV4(lookup, { accessKeyId: data.accessKeyId ?? "", secret: data.secretAccessKey ?? "", region: "local", service: "sts" }, new Date(clock.now()));
+    return httpSend(verifier.url, { method: "GET", target, headers: signed.headers });
+  }
+
+  it("tells the owner of a session id, in the same shape as a long-term key's", async () => {
+    const s = await issued("s1");
+    await apply(ns, [manifest("caller", { user: "svc" })]);
+    const answer = await waitFor("the owner lookup to answer", async () => {
+      const found = await ownerOf(s.id);
+      return found.status === 200 ? found : undefined;
+    });
+    expect(answer.json).toEqual({ accessKeyId: s.id, namespace: ns.name, user: "alice" });
+    const unknown = await ownerOf("KGASNOPENOPENOPENOPE");
+    expect([unknown.status, unknown.json.code]).toEqual([404, "NoSuchEntity"]);
+  });
+
   it("verifies a request signed by the AWS SDK v3 signer with the session credentials", async () => {
     const s = await issued("s1");
     const signer = new SignatureV4({
@@ -238,8 +259,15 @@ describe("TemporaryCredential against the real API server", () => {
     const after = await reason("s1", "Expired");
     expect(after.status?.accessKeyId).toBe(s.id);
     expect(await readSecretData(ns, "s1-credentials")).toBeUndefined();
+    // As GetAccessKeyInfo, the owner is told whatever the key's state, while the session is known.
+    expect((await ownerOf(s.id)).json).toEqual({ accessKeyId: s.id, namespace: ns.name, user: "alice" });
     clock.advance(RETENTION_MS);
     await nudge("s1");
     await waitFor("s1 to be removed", async () => ((await read("s1")) === undefined ? true : undefined));
+    const gone = await waitFor("the removed session to be unknown", async () => {
+      const found = await ownerOf(s.id);
+      return found.status === 404 ? found : undefined;
+    });
+    expect(gone.json.code).toBe("NoSuchEntity");
   });
 });

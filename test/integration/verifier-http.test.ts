@@ -23,6 +23,7 @@ const original: HttpRequestDescription = { method: "GET", rawPath: "/v1/things/a
 
 describe("the verifier against the real API server and operator", () => {
   const ns = useNamespace("vf");
+  const elsewhere = useNamespace("vf-other");
   const logs = new LogCapture();
   const secrets: string[] = [];
   let op: TestOperator;
@@ -42,10 +43,10 @@ describe("the verifier against the real API server and operator", () => {
     expect(text).not.toMatch(/Signature=[0-9a-f]{64}/);
   });
 
-  async function issue(name: string, spec: Record<string, unknown>): Promise<IssuedKey> {
-    await apply(ns, [manifest(name, spec)]);
-    const key = await waitForReason(ns, name, "Issued");
-    const data = await readSecretData(ns, key.status?.secretRef?.name ?? "");
+  async function issue(name: string, spec: Record<string, unknown>, into = ns): Promise<IssuedKey> {
+    await apply(into, [manifest(name, spec)]);
+    const key = await waitForReason(into, name, "Issued");
+    const data = await readSecretData(into, key.status?.secretRef?.name ?? "");
     const pair = { id: data?.accessKeyId ?? "", secret: data?.secretAccessKey ?? "" };
     secrets.push(pair.secret);
     return pair;
@@ -149,6 +150,26 @@ describe("the verifier against the real API server and operator", () => {
     expect(answer.json).toEqual({ accessKeyId: beta.id, namespace: ns.name, user: "bob" });
     const unsigned = await httpSend(verifier.url, { method: "GET", target: lookup.rawPath, headers: lookup.headers });
     expect([unsigned.status, unsigned.json.code]).toEqual([403, "MissingAuthenticationToken"]);
+  });
+
+  it("with --owner-lookup-scope=namespace, tells a key's owner only to callers of its namespace", async () => {
+    const scoped = await startTestVerifier(op.namespace, { ownerLookupScope: "namespace" });
+    try {
+      const outsider = await issue("outsider", { user: "eve" }, elsewhere);
+      const lookUp = async (caller: IssuedKey, accessKeyId: string) => {
+        const lookup: HttpRequestDescription = { method: "GET", rawPath: `/v1/access-keys/${accessKeyId}/owner`, rawQuery: "", headers: [["Host", new URL(scoped.url).host]] };
+        const answer = await httpSend(scoped.url, { method: "GET", target: lookup.rawPath, headers: sigv4(caller, lookup).headers });
+        return { status: answer.status, json: answer.json };
+      };
+      await waitFor("the outsider's key to verify", async () => ((await verify(sigv4(outsider))).status === 200 ? true : undefined), 5000);
+      expect(await lookUp(alpha, beta.id)).toEqual({ status: 200, json: { accessKeyId: beta.id, namespace: ns.name, user: "bob" } });
+      const refused = await lookUp(outsider, beta.id);
+      expect(refused).toEqual(await lookUp(outsider, "KGAKNOPENOPENOPENOPE"));
+      expect([refused.status, refused.json.code]).toEqual([404, "NoSuchEntity"]);
+      expect((await lookUp(outsider, outsider.id)).json).toEqual({ accessKeyId: outsider.id, namespace: elsewhere.name, user: "eve" });
+    } finally {
+      await scoped.stop();
+    }
   });
 
   it("writes the last use to the AccessKey's status, with the SigV4 scope and the normalised source address", async () => {

@@ -5,6 +5,7 @@ import { REDACTED_PATHS } from "../../src/log.js";
 import type { Clock } from "../../src/runtime/clock.js";
 import { type RunningOperator, startOperator } from "../../src/operator/operator.js";
 import { type RunningVerifier, startVerifier } from "../../src/verifier/verifier.js";
+import type { OwnerLookupScope } from "../../src/verifier/owner-lookup.js";
 import { kubeConfig } from "./cluster.js";
 import { LogCapture } from "./log-capture.js";
 import type { ReplayStoreSpec } from "../../src/replay/config.js";
@@ -91,6 +92,7 @@ export interface TestVerifierOptions {
   log?: Logger;
   /** Default: in memory, as a single replica runs it. */
   replayStore?: ReplayStoreSpec;
+  ownerLookupScope?: OwnerLookupScope;
 }
 
 /** The verifier as `keygate operator` runs it, in this process, on a free loopback port, ready. */
@@ -107,6 +109,7 @@ export async function startTestVerifier(operatorNamespace: string, options: Test
     log: options.log ?? pino({ level: "silent" }),
     clock: options.clock,
     replayStore: options.replayStore,
+    ownerLookupScope: options.ownerLookupScope,
   });
   await verifier.ready();
   return verifier;

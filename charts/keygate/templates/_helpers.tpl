@@ -113,7 +113,9 @@ memory
 
 {{/* Flags shared by `keygate operator` and `keygate verifier` for the verification API. */}}
 {{- define "keygate.verifierArgs" -}}
+{{- if not (has .Values.verifier.ownerLookupScope (list "cluster" "namespace")) }}{{ fail "verifier.ownerLookupScope must be cluster or namespace" }}{{ end -}}
 - --last-used-interval={{ .Values.verifier.lastUsedInterval }}
+- --owner-lookup-scope={{ .Values.verifier.ownerLookupScope }}
 - {{ printf "--replay-store=%s" (include "keygate.replayStore" .) | quote }}
 - --replay-store-key-prefix={{ .Values.replayStore.keyPrefix }}
 {{- if .Values.replayStore.caSecret.name }}

@@ -1,4 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
+import { consoleCsvFiles } from "../../credentials/console-csv.js";
 import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { type IssuedSecretTarget, issuedSecretShell } from "../../runtime/kube.js";
 
@@ -7,17 +8,17 @@ export interface KeyPair {
   secretAccessKey: string;
 }
 
+/** The pair and the user it belongs to (the Huawei console's file names the user). */
+export interface IssuedKey extends KeyPair {
+  user: string;
+}
+
 function awsCredentialsFile(pair: KeyPair): string {
   return `[default]\naws_access_key_id = ${pair.accessKeyId}\naws_secret_access_key = ${pair.secretAccessKey}\n`;
 }
 
-// The two-column file the clouds' consoles offer for download when a key is created.
-function consoleCsv(pair: KeyPair): string {
-  return `Access key ID,Secret access key\n${pair.accessKeyId},${pair.secretAccessKey}\n`;
-}
-
-/** Every form of the pair that SDKs and tools read directly, so a workload just mounts it. */
-export function issuedSecretData(pair: KeyPair): Record<string, string> {
+/** Every form of the pair that SDKs, tools and console-download scripts read directly, so a workload just mounts it. */
+export function issuedSecretData(pair: IssuedKey): Record<string, string> {
   return {
     accessKeyId: pair.accessKeyId,
     secretAccessKey: pair.secretAccessKey,
@@ -28,10 +29,10 @@ export function issuedSecretData(pair: KeyPair): Record<string, string> {
     HUAWEICLOUD_SDK_AK: pair.accessKeyId,
     HUAWEICLOUD_SDK_SK: pair.secretAccessKey,
     credentials: awsCredentialsFile(pair),
-    "accessKeys.csv": consoleCsv(pair),
+    ...consoleCsvFiles(pair),
   };
 }
 
-export function buildIssuedSecret(target: IssuedSecretTarget, pair: KeyPair): V1Secret {
+export function buildIssuedSecret(target: IssuedSecretTarget, pair: IssuedKey): V1Secret {
   return { ...issuedSecretShell(target, ACCESS_KEY_LABEL), stringData: issuedSecretData(pair) };
 }

@@ -223,7 +223,7 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   private async writeSecret(key: AccessKey, raw: k8s.KubernetesObject, record: KeyRecord, secretName: string): Promise<boolean> {
     const namespace = key.metadata.namespace ?? "";
     const owner = controllerReference(API_VERSION, ACCESS_KEY_KIND, raw);
-    const pair = { accessKeyId: record.accessKeyId, secretAccessKey: openSecret(this.deps.keks, record) };
+    const pair = { user: key.spec.user, accessKeyId: record.accessKeyId, secretAccessKey: openSecret(this.deps.keks, record) };
     if (!(await createOwnedSecret(this.deps.core, buildIssuedSecret({ namespace, secretName, owner }, pair)))) return false;
     await this.deps.events.emit(raw, "Normal", Reason.Issued, `access key ${record.accessKeyId} issued into Secret ${secretName}`);
     return true;

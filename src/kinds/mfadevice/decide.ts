@@ -30,6 +30,7 @@ export type MfaStep =
   | { kind: "generateRecord" }
   | { kind: "writeSecret"; record: MfaRecord; secretName: string }
   | { kind: "updateRecord"; record: MfaRecord; event?: TransitionEvent }
+  | { kind: "removeSeedSecret"; record: MfaRecord; secretName: string; secret: SecretObservation }
   | Settled<MfaOutcome>;
 
 function none(ready: boolean, reason: Reason, message: string): MfaStep {
@@ -103,15 +104,27 @@ function decideIssuance(obs: MfaObservation): MfaStep {
   return none(false, Reason.DeviceLimitExceeded, `user ${obs.device.spec.user} already has a virtual MFA device (${holder}); delete it first`);
 }
 
+// Once bound, the seed is needed only by the keystore record (the verifier checks codes from it):
+// the Secret a namespace reader could take codes from goes, and is never written again. The
+// record says bound before the Secret goes, and says it went after, so a crash in between only
+// repeats the removal. A Secret at that name that is not ours is left alone and is no concern.
+function decideBound(obs: MfaObservation, record: MfaRecord): MfaStep {
+  const deviceName = obs.device.spec.deviceName;
+  if (record.seedSecretRemovedAt !== undefined) {
+    return none(true, Reason.Bound, `device ${deviceName} is bound; its seed Secret was removed after binding`);
+  }
+  return { kind: "removeSeedSecret", record, secretName: record.issuedSecret ?? issuedSecretName(obs.device), secret: obs.secret };
+}
+
 /** The next step for an MfaDevice, one check at a time, as for AccessKeys. */
 export function decideMfa(obs: MfaObservation): MfaStep {
   if (obs.device.metadata.deletionTimestamp) return decideDeletion(obs);
   if (!(obs.device.metadata.finalizers ?? []).includes(FINALIZER)) return { kind: "addFinalizer" };
   const record = obs.record;
   if (!record) return decideIssuance(obs);
+  if (record.bound) return decideBound(obs, record);
   const secretStep = decideSecret(obs, record);
   if (secretStep) return secretStep;
-  if (record.bound) return none(true, Reason.Bound, `device ${obs.device.spec.deviceName} is bound`);
   if (!obs.seed) return none(false, Reason.Pending, "the seed could not be read");
   return decideBinding(obs, record, obs.seed);
 }

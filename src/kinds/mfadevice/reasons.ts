@@ -3,6 +3,7 @@ export const Reason = {
   Pending: "Pending",
   Issued: "Issued",
   Bound: "Bound",
+  SeedSecretRemoved: "SeedSecretRemoved",
   BindingFailed: "BindingFailed",
   BindingLocked: "BindingLocked",
   Unbound: "Unbound",

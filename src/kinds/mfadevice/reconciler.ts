@@ -10,7 +10,7 @@ import { FINALIZER } from "../../labels.js";
 import { generateSeed } from "../../otp/totp.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
-import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
+import { controllerReference, createOwnedSecret, deleteOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
 import type { KindLogic } from "../../runtime/reconcile.js";
 import { decideMfa, type MfaObservation, type MfaOutcome, type MfaStep } from "./decide.js";
 import { buildMfaSecret } from "./issued-secret.js";
@@ -75,6 +75,18 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
         await this.deps.records.update(step.record);
         if (step.event) await this.deps.events.emit(raw, step.event.type, step.event.reason, step.event.message);
         return;
+      case "removeSeedSecret":
+        return this.removeSeedSecret(device, raw, step);
+    }
+  }
+
+  private async removeSeedSecret(device: MfaDevice, raw: k8s.KubernetesObject, step: Extract<Action, { kind: "removeSeedSecret" }>): Promise<void> {
+    const namespace = device.metadata.namespace ?? "";
+    const removed = step.secret === "owned" && (await deleteOwnedSecret(this.deps.core, namespace, step.secretName, device.metadata.uid ?? ""));
+    await this.deps.records.update({ ...step.record, seedSecretRemovedAt: this.deps.clock().toISOString() });
+    if (removed) {
+      const message = `device ${device.spec.deviceName} is bound: its seed Secret ${step.secretName} was removed, codes now come from the authenticator app only`;
+      await this.deps.events.emit(raw, "Normal", Reason.SeedSecretRemoved, message);
     }
   }
 

@@ -22,7 +22,7 @@ function recordFacts(record: MfaRecord | undefined, now: Date): Partial<MfaDevic
     boundAt: record.boundAt,
     failedAttempts: record.bound ? undefined : record.failedAttempts,
     lockedUntil: locked ? record.lockedUntil : undefined,
-    secretRef: record.issuedSecret ? { name: record.issuedSecret } : undefined,
+    secretRef: record.issuedSecret && record.seedSecretRemovedAt === undefined ? { name: record.issuedSecret } : undefined,
   };
 }
 

@@ -193,6 +193,8 @@ describe("RBAC", () => {
         "iam.keygate.dev/accesskeys/status patch",
         "iam.keygate.dev/accountpolicies list",
         "iam.keygate.dev/accountpolicies watch",
+        "iam.keygate.dev/temporarycredentials list",
+        "iam.keygate.dev/temporarycredentials watch",
       ].sort(),
     );
     expect(role("Role", "keygate-verifier")).toEqual(

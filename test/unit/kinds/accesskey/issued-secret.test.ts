@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildIssuedSecret } from "../../../../src/kinds/accesskey/issued-secret.js";
 import { isOwnedSecret } from "../../../../src/runtime/kube.js";
 
-const pair = { accessKeyId: "KGAKABCDEFGHIJKLMNOP", secretAccessKey: "s".repeat(40) };
+const pair = { user: "alice", accessKeyId: "KGAKABCDEFGHIJKLMNOP", secretAccessKey: "s".repeat(40) };
 const owner = { apiVersion: "iam.keygate.dev/v1alpha1", kind: "AccessKey", name: "k1", uid: "u1", controller: true };
 
 describe("the issued Secret", () => {
@@ -23,7 +23,9 @@ describe("the issued Secret", () => {
     expect(data.credentials).toBe(
       `[default]\naws_access_key_id = ${pair.accessKeyId}\naws_secret_access_key = ${pair.secretAccessKey}\n`,
     );
-    expect(data["accessKeys.csv"]).toBe(`Access key ID,Secret access key\n${pair.accessKeyId},${pair.secretAccessKey}\n`);
+    expect(data["accessKeys.csv"]).toBe(`\uFEFFAccess key ID,Secret access key\r\n${pair.accessKeyId},${pair.secretAccessKey}\r\n`);
+    expect(data["AccessKey.csv"]).toBe(`AccessKey ID,AccessKey Secret\r\n${pair.accessKeyId},${pair.secretAccessKey}\r\n`);
+    expect(data["credentials.csv"]).toBe(`User Name,Access Key Id,Secret Access Key\r\n"alice",${pair.accessKeyId},${pair.secretAccessKey}\r\n`);
   });
 
   it("is immutable, labelled and controlled by its AccessKey", () => {

@@ -103,9 +103,29 @@ describe("deciding the next step for an MfaDevice", () => {
       { kind: "none", outcome: { ready: false, reason: "Pending" } },
     ],
     [
-      "a bound device is ready",
+      "a bound device whose seed Secret is still there removes it",
       observe(device("m1", { verification: good }), { record: record({ bound: true, boundAt: NOW.toISOString() }) }),
-      { kind: "none", outcome: { ready: true, reason: "Bound", message: "device phone is bound" } },
+      { kind: "removeSeedSecret", secretName: "m1-credentials", secret: "owned" },
+    ],
+    [
+      "a bound device whose seed Secret went before the removal was recorded (a crash) records it",
+      observe(device("m1"), { record: record({ bound: true }), secret: "absent" }),
+      { kind: "removeSeedSecret", secretName: "m1-credentials", secret: "absent" },
+    ],
+    [
+      "a bound device finding a foreign Secret at the seed's name passes it on as foreign, to be left alone",
+      observe(device("m1"), { record: record({ bound: true }), secret: "foreign" }),
+      { kind: "removeSeedSecret", secret: "foreign" },
+    ],
+    [
+      "a bound device whose seed Secret was removed is ready, and says the seed Secret is gone",
+      observe(device("m1"), { record: record({ bound: true, seedSecretRemovedAt: NOW.toISOString() }), secret: "absent" }),
+      { kind: "none", outcome: { ready: true, reason: "Bound", message: "device phone is bound; its seed Secret was removed after binding" } },
+    ],
+    [
+      "a removed seed Secret is never written again, and a foreign Secret at its name is no conflict",
+      observe(device("m1"), { record: record({ bound: true, seedSecretRemovedAt: NOW.toISOString() }), secret: "foreign" }),
+      { kind: "none", outcome: { ready: true, reason: "Bound" } },
     ],
     [
       "a record whose seed cannot be opened waits",

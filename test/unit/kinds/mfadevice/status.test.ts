@@ -53,6 +53,12 @@ describe("the status an MfaDevice should show", () => {
       ["boundAt", "lockedUntil"],
     ],
     [
+      "a bound device whose seed Secret was removed refers to no Secret",
+      { record: record({ bound: true, boundAt: EARLIER, seedSecretRemovedAt: EARLIER }), outcome: outcome("Bound", true) },
+      { bound: true, boundAt: EARLIER },
+      ["secretRef", "failedAttempts"],
+    ],
+    [
       "a bound device shows when it was bound, and no failed attempts",
       { record: record({ bound: true, boundAt: EARLIER, failedAttempts: 3 }), outcome: outcome("Bound", true) },
       { bound: true, boundAt: EARLIER, secretRef: { name: "m1-credentials" } },
