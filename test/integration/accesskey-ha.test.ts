@@ -6,10 +6,10 @@ import { generateAccessKeyId, generateSecretAccessKey } from "../../src/credenti
 import { ACCESS_KEY_RECORD, type KeyRecord, openSecret, RECORD_KIND_LABEL, RECORD_OWNER_LABEL, recordToSecret, sealSecret, secretToRecord } from "../../src/keystore/record.js";
 import { FINALIZER } from "../../src/labels.js";
 import { LEASE_NAME } from "../../src/operator/operator.js";
-import { WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/registration.js";
 import { apply, getKey, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
 import { controlPlane, kubeConfig, useNamespace } from "../support/cluster.js";
 import { createOperatorNamespace, startTestOperator } from "../support/operator.js";
+import { removeWebhookRegistrations } from "../support/webhooks.js";
 import { waitFor } from "../support/wait.js";
 
 function operatorProcess(namespace: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string } {
@@ -46,10 +46,7 @@ describe("AccessKey issuance under crashes and replicas", () => {
   const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
 
   afterAll(async () => {
-    await kubeConfig()
-      .makeApiClient(k8s.AdmissionregistrationV1Api)
-      .deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME })
-      .catch(() => undefined);
+    await removeWebhookRegistrations();
   });
 
   it("issues exactly one secret, equal to the keystore's, after a crash between record and Secret", async () => {
@@ -98,7 +95,7 @@ describe("AccessKey issuance under crashes and replicas", () => {
     const keks = await loadOrCreateKek(core, operatorNamespace);
     // What such an operator left: the AccessKey (created with no webhook to answer), its record
     // under an id of its own, no status, no ledger.
-    await kubeConfig().makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
+    await removeWebhookRegistrations();
     const created = (await ns.custom.createNamespacedCustomObject({
       group: "iam.keygate.dev",
       version: "v1alpha1",

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { manifests, toYaml } from "../../examples/typescript/manifests.js";
 import { AccessKey, MfaDevice, TemporaryCredential } from "../../src/models/index.js";
-import { WEBHOOK_CONFIGURATION_NAME } from "../../src/webhook/registration.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
+import { removeWebhookRegistrations } from "../support/webhooks.js";
 import { waitFor } from "../support/wait.js";
 
 interface Listed {
@@ -26,7 +26,7 @@ describe("the TypeScript models against the real API server", () => {
     await writeFile(file, toYaml(built));
     // An earlier test file's operator may have left its webhook registered and gone; the API
     // server drops a deleted registration a moment later, so the apply is retried until then.
-    await kubectl(["delete", "validatingwebhookconfiguration", WEBHOOK_CONFIGURATION_NAME, "--ignore-not-found"]);
+    await removeWebhookRegistrations();
     await waitFor("the API server to admit without a webhook", () =>
       kubectl(["apply", "-n", ns.name, "-f", file]).then(
         () => true,

@@ -51,7 +51,7 @@ describe.skipIf(!cluster)("uninstalling, and stopping the node", () => {
     const path = [dirname(info?.kubectl ?? ""), dirname(info?.helm ?? ""), process.env.PATH].join(":");
     await run("bash", ["-euo", "pipefail", "-c", documentedCleanup()], { env: { ...process.env, PATH: path, KUBECONFIG: info?.dev.kubeconfig }, timeoutMs: 600_000 });
     const leftovers = async (): Promise<string[]> => {
-      const names = (await c.kubectl(["get", "clusterroles,clusterrolebindings,validatingwebhookconfigurations,crds,namespaces", "-o", "name"])).stdout.split("\n");
+      const names = (await c.kubectl(["get", "clusterroles,clusterrolebindings,validatingwebhookconfigurations,mutatingwebhookconfigurations,crds,namespaces", "-o", "name"])).stdout.split("\n");
       const secrets = (await c.kubectl(["get", "secrets", "--all-namespaces", "-o", "name", "-l", "app.kubernetes.io/managed-by=keygate"])).stdout.split("\n");
       return [...names.filter((name) => /keygate/.test(name)), ...secrets.filter((name) => name !== "")];
     };
