@@ -1,6 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ACCESS_KEY_KIND, ACCESS_KEY_PLURAL } from "../api/accesskey.js";
+import { ACCOUNT_POLICY_KIND, ACCOUNT_POLICY_PLURAL } from "../api/accountpolicy.js";
 import { GROUP, VERSION } from "../api/group.js";
 import { type KekSet, loadOrCreateKek } from "../keystore/kek.js";
 import { ACCESS_KEY_RECORD, type KeyRecord, openSecret, RECORD_KIND_LABEL, type RecordState } from "../keystore/record.js";
@@ -10,7 +11,9 @@ import { type Clock, sleep } from "../runtime/clock.js";
 import { errorReason } from "../runtime/errors.js";
 import { Informer, objectIdentity } from "../runtime/informer.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
+import type { Networks } from "./ip.js";
 import { type IndexedKey, type KeyOwner, KeyTable } from "./key-table.js";
+import { AccountNetworks } from "./network-policy.js";
 
 export interface KeyIndexOptions {
   readonly kc: k8s.KubeConfig;
@@ -25,13 +28,16 @@ const KEK_RELOAD_MIN_INTERVAL_MS = 10_000;
 
 /**
  * Every access key the verifier may be asked about, kept current by watches on the keystore
- * records and on AccessKeys, so that answering a request never calls the API server. Secrets
- * are decrypted once per record change and held in memory only.
+ * records, on AccessKeys and on AccountPolicies (each account's network policy), so that
+ * answering a request never calls the API server. Secrets are decrypted once per record change
+ * and held in memory only.
  */
 export class KeyIndex {
   private readonly table: KeyTable;
   private readonly records: Informer<k8s.V1Secret>;
   private readonly accessKeys: Informer<k8s.KubernetesObject>;
+  private readonly accounts = new AccountNetworks();
+  private readonly policies: Informer<k8s.KubernetesObject>;
   private readonly stopping = new AbortController();
   private readonly started: Promise<void>;
   private keks: KekSet | undefined;
@@ -66,12 +72,22 @@ export class KeyIndex {
     this.accessKeys.on("add", (object) => this.table.putAccessKey(object));
     this.accessKeys.on("update", (object) => this.table.putAccessKey(object));
     this.accessKeys.on("delete", (object) => this.table.removeAccessKey(object));
+    this.policies = new Informer<k8s.KubernetesObject>({
+      kubeConfig: kc,
+      source: customResourceSource(kc, { group: GROUP, version: VERSION, plural: ACCOUNT_POLICY_PLURAL, kind: ACCOUNT_POLICY_KIND }),
+      logger: log,
+      // The account's networks are kept by namespace; a delete needs only the name and namespace.
+      retain: objectIdentity({ uid: false }),
+    });
+    this.policies.on("add", (object) => this.accounts.put(object));
+    this.policies.on("update", (object) => this.accounts.put(object));
+    this.policies.on("delete", (object) => this.accounts.remove(object));
     this.started = this.start();
     // stop() before the first sync rejects it; that is only an error for someone waiting.
     this.started.catch(() => undefined);
   }
 
-  /** Resolves once the KEK is loaded and both caches have synced. */
+  /** Resolves once the KEK is loaded and every cache has synced. */
   ready(): Promise<void> {
     return this.started;
   }
@@ -93,6 +109,10 @@ export class KeyIndex {
     return this.table.owner(accessKeyId);
   }
 
+  accountNetworks(namespace: string): Networks | undefined {
+    return this.accounts.of(namespace);
+  }
+
   lastUsedMs(uid: string): number | undefined {
     return this.table.lastUsedMs(uid);
   }
@@ -104,7 +124,7 @@ export class KeyIndex {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.cancelReload?.();
-    await Promise.all([this.records.stop(), this.accessKeys.stop()]);
+    await Promise.all([this.records.stop(), this.accessKeys.stop(), this.policies.stop()]);
   }
 
   private async start(): Promise<void> {
@@ -113,7 +133,8 @@ export class KeyIndex {
     if (this.stopping.signal.aborted) throw new Error("the verifier stopped before its key index synced");
     this.records.start();
     this.accessKeys.start();
-    await Promise.all([this.records.synced(), this.accessKeys.synced()]);
+    this.policies.start();
+    await Promise.all([this.records.synced(), this.accessKeys.synced(), this.policies.synced()]);
     this.synced = true;
     this.options.log.info({ keys: this.table.counts() }, "verifier key index synced");
   }
