@@ -19,7 +19,7 @@ const log = createLogger({ level: "silent" });
 const now = (): Date => new Date();
 const nonces = new MemoryReplayStore();
 // Long-term keys only: no KEK, so no temporary credentials (the load uses none).
-const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined };
+const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined, accountNetworks: () => undefined };
 
 serveChild(
   createVerifierServer({

@@ -55,7 +55,7 @@ function verifierServer(link: WorkerLink | undefined): Server {
   const ready = (): boolean => link?.podReady() ?? true;
   const sources = { keyCounts: () => ({ Active: keys.size, Inactive: 0, Recycled: 0 }), replayCacheSize: () => replay.size(), ready };
   const metrics = link ? link.metrics(sources) : new VerifierMetrics(sources);
-  const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined };
+  const index = { isReady: true, lookup: (id: string) => keys.get(id), kekSet: () => undefined, accountNetworks: () => undefined };
   return createVerifierServer({
     verification: new Verification(index, metrics.counted(replay), () => new Date()),
     owners: { owner: () => undefined },

@@ -1,6 +1,7 @@
 // Denials are values: every check returns one of these instead of throwing, so a hostile request
 // can never turn into a 500. The vocabulary is AWS's for every scheme (clients and gateways already
-// know it), plus Alibaba's SignatureNonceUsed, which has no AWS equivalent.
+// know it), plus Alibaba's SignatureNonceUsed, which has no AWS equivalent, and the network policy
+// refusal, which each cloud names in its own way.
 export const DENIAL_STATUS = {
   MissingAuthenticationToken: 403,
   AccessDenied: 403,
@@ -23,6 +24,11 @@ export const DENIAL_STATUS = {
   // send 400, because any caller who knows a key id could otherwise make the verifier answer
   // 5xx, which gateways and monitors read as the verifier failing.
   NotImplemented: 400,
+  // A source address outside a network policy, in the code each cloud answers it with for its
+  // own scheme (see networkPolicyDenial, src/verifier/network-policy.ts): Alibaba's RAM for an
+  // ACS3 request, Huawei's API Gateway for an SDK-HMAC-SHA256 one; SigV4 gets AccessDenied.
+  "AccessKeyId.AccessPolicyDenied": 403,
+  "APIGW.0402": 403,
   // Retry later: the key index has not synced, the replay store is down, or a key's (namespace's)
   // nonce quota is full of live nonces. Accepting a nonce that cannot be remembered would let its
   // request be replayed.

@@ -1,6 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ACCESS_KEY_KIND, ACCESS_KEY_PLURAL } from "../api/accesskey.js";
+import { ACCOUNT_POLICY_KIND, ACCOUNT_POLICY_PLURAL } from "../api/accountpolicy.js";
 import { GROUP, VERSION } from "../api/group.js";
 import { TEMPORARY_CREDENTIAL_KIND, TEMPORARY_CREDENTIAL_PLURAL } from "../api/temporarycredential.js";
 import { accessKeyKind } from "../credentials/format.js";
@@ -12,7 +13,9 @@ import { type Clock, sleep } from "../runtime/clock.js";
 import { errorReason } from "../runtime/errors.js";
 import { Informer, objectIdentity } from "../runtime/informer.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
+import type { Networks } from "./ip.js";
 import { type IndexedKey, type KeyOwner, KeyTable } from "./key-table.js";
+import { AccountNetworks } from "./network-policy.js";
 import { SessionOwners } from "./session-owners.js";
 
 export interface KeyIndexOptions {
@@ -28,7 +31,8 @@ const KEK_RELOAD_MIN_INTERVAL_MS = 10_000;
 
 /**
  * Every access key the verifier may be asked about, kept current by watches on the keystore
- * records, on AccessKeys and (for owner lookups of session ids) on TemporaryCredentials, so that
+ * records, on AccessKeys, on AccountPolicies (each account's network policy) and (for owner
+ * lookups of session ids) on TemporaryCredentials, so that
  * answering a request never calls the API server. Secrets are decrypted once per record change
  * and held in memory only.
  */
@@ -38,6 +42,8 @@ export class KeyIndex {
   private readonly accessKeys: Informer<k8s.KubernetesObject>;
   private readonly sessionOwners = new SessionOwners();
   private readonly sessions: Informer<k8s.KubernetesObject>;
+  private readonly accounts = new AccountNetworks();
+  private readonly policies: Informer<k8s.KubernetesObject>;
   private readonly stopping = new AbortController();
   private readonly started: Promise<void>;
   private keks: KekSet | undefined;
@@ -82,6 +88,16 @@ export class KeyIndex {
     this.sessions.on("add", (object) => this.sessionOwners.put(object));
     this.sessions.on("update", (object) => this.sessionOwners.put(object));
     this.sessions.on("delete", (object) => this.sessionOwners.remove(object));
+    this.policies = new Informer<k8s.KubernetesObject>({
+      kubeConfig: kc,
+      source: customResourceSource(kc, { group: GROUP, version: VERSION, plural: ACCOUNT_POLICY_PLURAL, kind: ACCOUNT_POLICY_KIND }),
+      logger: log,
+      // The account's networks are kept by namespace; a delete needs only the name and namespace.
+      retain: objectIdentity({ uid: false }),
+    });
+    this.policies.on("add", (object) => this.accounts.put(object));
+    this.policies.on("update", (object) => this.accounts.put(object));
+    this.policies.on("delete", (object) => this.accounts.remove(object));
     this.started = this.start();
     // stop() before the first sync rejects it; that is only an error for someone waiting.
     this.started.catch(() => undefined);
@@ -110,6 +126,10 @@ export class KeyIndex {
     return accessKeyKind(accessKeyId) === "temporary" ? this.sessionOwners.owner(accessKeyId) : this.table.owner(accessKeyId);
   }
 
+  accountNetworks(namespace: string): Networks | undefined {
+    return this.accounts.of(namespace);
+  }
+
   lastUsedMs(uid: string): number | undefined {
     return this.table.lastUsedMs(uid);
   }
@@ -121,7 +141,7 @@ export class KeyIndex {
   async stop(): Promise<void> {
     this.stopping.abort();
     this.cancelReload?.();
-    await Promise.all([this.records.stop(), this.accessKeys.stop(), this.sessions.stop()]);
+    await Promise.all([this.records.stop(), this.accessKeys.stop(), this.policies.stop(), this.sessions.stop()]);
   }
 
   private async start(): Promise<void> {
@@ -130,8 +150,9 @@ export class KeyIndex {
     if (this.stopping.signal.aborted) throw new Error("the verifier stopped before its key index synced");
     this.records.start();
     this.accessKeys.start();
+    this.policies.start();
     this.sessions.start();
-    await Promise.all([this.records.synced(), this.accessKeys.synced(), this.sessions.synced()]);
+    await Promise.all([this.records.synced(), this.accessKeys.synced(), this.policies.synced(), this.sessions.synced()]);
     this.synced = true;
     this.options.log.info({ keys: this.table.counts() }, "verifier key index synced");
   }

@@ -81,3 +81,12 @@ export function parseNetworks(entries: readonly string[]): NetworksResult {
   }
   return { ok: true, networks };
 }
+
+// A policy entry that does not parse (the API server validates them, so only a bypassed or
+// future schema could produce one) allows nothing, rather than being dropped from the list.
+/** A network policy's CIDRs; undefined: no policy. */
+export function networksOf(cidrs: readonly string[] | undefined): Networks | undefined {
+  if (cidrs === undefined) return undefined;
+  const parsed = cidrs.map((text) => parseCidr(text));
+  return parsed.every((cidr) => cidr !== undefined) ? parsed : [];
+}

@@ -1,9 +1,8 @@
 import { hash } from "node:crypto";
 import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
 import { parseAccessKey } from "../api/accesskey.js";
-import { parseCidr } from "../api/ip.js";
 import { type KeyRecord, type RecordState, secretToRecord } from "../keystore/record.js";
-import type { Networks } from "./ip.js";
+import { type Networks, networksOf } from "./ip.js";
 
 /** The AccessKey a key belongs to, by name and uid (a recreated AccessKey of the same name is another one). */
 export interface AccessKeyRef {
@@ -58,14 +57,6 @@ interface AccessKeyFacts {
 
 /** Decrypts a record's secret; throws when it cannot (wrong or unknown KEK, tampered record). */
 export type Opener = (record: KeyRecord) => string;
-
-// A policy entry that does not parse (the API server validates them, so only a bypassed or
-// future schema could produce one) allows nothing, rather than being dropped from the list.
-function networksOf(cidrs: readonly string[] | undefined): Networks | undefined {
-  if (cidrs === undefined) return undefined;
-  const parsed = cidrs.map((text) => parseCidr(text));
-  return parsed.every((cidr) => cidr !== undefined) ? parsed : [];
-}
 
 // 16 bytes of SHA-256: telling one sealed value from another needs no more.
 function digestOf(sealed: string): string {

@@ -5,8 +5,9 @@ import { accessKeyKind } from "../credentials/format.js";
 import type { KekSet } from "../keystore/kek.js";
 import type { SessionClaims } from "../keystore/session-token.js";
 import type { ReplayStore, ReplayVerdict } from "../replay/store.js";
-import { type ClientIp, inNetworks } from "./ip.js";
+import type { ClientIp, Networks } from "./ip.js";
 import type { AccessKeyRef, IndexedKey } from "./key-table.js";
+import { checkNetworks } from "./network-policy.js";
 import { presentedToken, type SessionLookup, sessionClaims } from "./session.js";
 
 export interface KeyLookup {
@@ -14,6 +15,8 @@ export interface KeyLookup {
   lookup(accessKeyId: string): IndexedKey | undefined;
   /** Temporary keys are not indexed: their secret travels sealed in their token. */
   kekSet(): KekSet | undefined;
+  /** The account's allowedSourceCIDRs (its AccountPolicy), for every key of it; undefined: none. */
+  accountNetworks(namespace: string): Networks | undefined;
 }
 
 /** A temporary key, as its token describes it. */
@@ -79,14 +82,21 @@ function checkActive(verified: Verified<IndexedKey>): Denial | undefined {
   return verified.key.active ? undefined : deny("InvalidClientTokenId", "the access key is inactive");
 }
 
-/** A key with a network policy needs a client address it can trust, and one inside the policy. */
-function checkSourceIp(verified: Verified<IndexedKey>, clientIp: ClientIp | undefined): Denial | undefined {
-  const networks = verified.key.allowedSourceCIDRs;
-  if (networks === undefined) return undefined;
-  if (clientIp === undefined) {
-    return deny("AccessDenied", "the access key is limited to allowedSourceCIDRs and the client address is unknown");
-  }
-  return inNetworks(networks, clientIp) ? undefined : deny("AccessDenied", "the client address is not in the access key's allowedSourceCIDRs");
+/**
+ * A key under a network policy needs a client address it can trust, inside the policy: its own
+ * list and its account's, both.
+ */
+function checkSourceIp(verified: Verified<IndexedKey>, account: Networks | undefined, clientIp: ClientIp | undefined): Denial | undefined {
+  const policies = [
+    { networks: verified.key.allowedSourceCIDRs, owner: "the access key's" },
+    { networks: account, owner: "the account's" },
+  ];
+  return checkNetworks(verified.scheme, policies, clientIp);
+}
+
+/** A session is held to its account's network policy, as every key of the account. */
+function checkSessionSourceIp(verified: Verified<SessionKey>, account: Networks | undefined, clientIp: ClientIp | undefined): Denial | undefined {
+  return checkNetworks(verified.scheme, [{ networks: account, owner: "the account's" }], clientIp);
 }
 
 /** A session verifies only with the token it was signed with, and only until its expiry. */
@@ -218,12 +228,17 @@ export class Verification {
     const now = this.now();
     const verified = verifySignedRequest(request, deps, now);
     if (isDenial(verified)) return sessionDenial(deps.session, verified);
-    if (isSessionResult(verified)) {
-      return checkSession(verified, now) ?? checkUnsignedPayload(verified, this.policy) ?? { allowed: allowedSession(verified), nonce: verified.nonce };
-    }
+    if (isSessionResult(verified)) return this.decideSession(verified, now, clientIp);
     const indexed = verified as Verified<IndexedKey>;
-    const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkUnsignedPayload(indexed, this.policy) ?? checkSourceIp(indexed, clientIp);
+    const account = this.keys.accountNetworks(indexed.key.namespace);
+    const refused = checkNoSessionToken(indexed) ?? checkActive(indexed) ?? checkUnsignedPayload(indexed, this.policy) ?? checkSourceIp(indexed, account, clientIp);
     return refused ?? { allowed: allowed(indexed, clientIp), nonce: indexed.nonce };
+  }
+
+  private decideSession(verified: Verified<SessionKey>, now: Date, clientIp: ClientIp | undefined): Decision {
+    const account = this.keys.accountNetworks(verified.key.session.namespace);
+    const refused = checkSession(verified, now) ?? checkUnsignedPayload(verified, this.policy) ?? checkSessionSourceIp(verified, account, clientIp);
+    return refused ?? { allowed: allowedSession(verified), nonce: verified.nonce };
   }
 
   /** Nonces are per access key, as the clouds keep them: another key may use the same one. */

@@ -46,6 +46,10 @@ class KeysWithSessions implements KeyLookup {
   owner(accessKeyId: string): KeyOwner | undefined {
     return this.keys.owner(accessKeyId);
   }
+
+  accountNetworks(): undefined {
+    return undefined;
+  }
 }
 
 export interface MfaCall {

@@ -180,3 +180,35 @@ describe("judging the MFA code of a session", () => {
     expect(step).toMatchObject({ kind: "none", outcome: { reason: "Issued" } });
   });
 });
+
+describe("an account that requires MFA (AccountPolicy requireMfa)", () => {
+  const required = (c: TemporaryCredential, extra: Partial<TemporaryObservation> = {}) => decideTemporary(observe(c, { mfaRequired: true, ...extra }));
+
+  it("issues nothing to a user with a bound device who gave no code, and records why", () => {
+    expect(required(credential())).toEqual({
+      kind: "requireMfa",
+      message:
+        "the account's AccountPolicy sets requireMfa and user alice has a bound MFA device: " +
+        "a session must be requested with spec.mfa {deviceName, code}; nothing was issued",
+    });
+  });
+
+  it("keeps the refusal final once recorded, even if the policy is lifted since", () => {
+    const step = decideTemporary(observe(credential(), { issuance: { result: "MfaRequired", message: "no code" }, mfaRequired: false }));
+    expect(step).toEqual({ kind: "none", outcome: { ready: false, reason: "MfaRequired", message: "no code", expired: false } });
+  });
+
+  it("issues as usual when the user has no bound device, or the account does not require it", () => {
+    expect(decideTemporary(observe(credential(), { mfaRequired: false }))).toEqual({ kind: "issue" });
+    expect(decideTemporary(observe(credential()))).toEqual({ kind: "issue" });
+  });
+
+  it("judges a code given, whatever the policy", () => {
+    const step = required(withMfa(code(STEP)), { mfaDevice: { record: mfaRecord(), seed: SEED } });
+    expect(step).toMatchObject({ kind: "issue", mfaRecord: { lastAcceptedStep: STEP } });
+  });
+
+  it("never takes back a session already issued", () => {
+    expect(required(credential(), { issuance: { result: "Issued", ...valid } })).toMatchObject({ kind: "none", outcome: { reason: "Issued" } });
+  });
+});
