@@ -7,8 +7,8 @@ export interface KindSummary {
   readonly definition: KindDefinition;
   /** Operations the admission webhook sees; empty when the kind has no webhook. */
   readonly admissionOperations: readonly string[];
-  /** The label on the Secrets it issues, naming the owner. */
-  readonly secretLabel: string;
+  /** The label on the Secrets it issues, naming the owner; none when it issues none. */
+  readonly secretLabel?: string;
 }
 
 function row({ definition, admissionOperations, secretLabel }: KindSummary): string {
@@ -17,7 +17,7 @@ function row({ definition, admissionOperations, secretLabel }: KindSummary): str
     `\`${definition.plural}\``,
     definition.shortNames.map((name) => `\`${name}\``).join(", "),
     admissionOperations.length > 0 ? admissionOperations.join(", ") : "none",
-    `\`${secretLabel}\``,
+    secretLabel === undefined ? "none" : `\`${secretLabel}\``,
     definition.description.split(". ")[0]?.replace(/\.$/, "") ?? "",
   ];
   return `| ${cells.join(" | ")} |`;

@@ -55,8 +55,8 @@ export interface Controller {
  */
 export interface KindModule {
   readonly definition: KindDefinition;
-  /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it. */
-  readonly secretLabel: string;
+  /** The label on the Secrets this kind issues, naming the owner, so a change maps back to it; none: it issues none. */
+  readonly secretLabel?: string;
   /** The operations the admission webhook sees, and the rules; none: no webhook for the kind. */
   readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit };
   controller(context: ControllerContext): Controller;

@@ -179,7 +179,10 @@ function wire(running: readonly RunningKind[], issuedSecrets: Informer<k8s.V1Sec
     }
   }
   const onSecret = (secret: k8s.V1Secret): void => {
-    for (const entry of running) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[entry.module.secretLabel]);
+    for (const entry of running) {
+      const label = entry.module.secretLabel;
+      if (label) enqueueObject(entry, secret.metadata?.namespace, secret.metadata?.labels?.[label]);
+    }
   };
   for (const event of ["add", "update", "delete"] as const) issuedSecrets.on(event, onSecret);
 }

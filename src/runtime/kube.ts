@@ -73,6 +73,17 @@ export class KindClient {
     );
   }
 
+  /** Creates the object; false when one of that name exists already (what it holds is for the caller to judge). */
+  async create(namespace: string, body: object): Promise<boolean> {
+    try {
+      await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: this.plural, body });
+      return true;
+    } catch (error) {
+      if (isApiStatus(error, 409)) return false;
+      throw error;
+    }
+  }
+
   /** Deletes the object; one already gone is not an error. */
   async delete(namespace: string, name: string): Promise<void> {
     try {

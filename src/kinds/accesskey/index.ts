@@ -1,4 +1,5 @@
 import { accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
+import { RECYCLED_ACCESS_KEY_PLURAL } from "../../api/recycledaccesskey.js";
 import { peersOf } from "../../api/peers.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
 import { UserSlotStore } from "../../keystore/user-slots.js";
@@ -18,12 +19,14 @@ export const accessKey: KindModule = {
   secretLabel: ACCESS_KEY_LABEL,
   admission: { operations: ["CREATE", "DELETE"], admit: admitAccessKey },
   controller(context: ControllerContext) {
-    const { core, custom, keks, cache, events, clock, log, settings } = context;
+    const { core, custom, keks, cache, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, accessKeyDefinition.plural);
+    const bin = new KindClient(custom, RECYCLED_ACCESS_KEY_PLURAL);
     const records = new RecordStore(core, settings.namespace);
     const logic = new AccessKeyLogic({
       core,
       client,
+      bin,
       records,
       slots: new UserSlotStore(core, settings.namespace),
       keks,
@@ -35,7 +38,15 @@ export const accessKey: KindModule = {
       afterRecordWrite: settings.afterRecordWrite,
     });
     const skeleton = new ReconcileSkeleton(logic, { client, events, log, now: clock });
-    const purger = new RecyclePurger({ records, retentionMs: settings.recycleRetentionMs, now: clock, log });
+    const purger = new RecyclePurger({
+      records,
+      bin,
+      binObjects: caches.of(RECYCLED_ACCESS_KEY_PLURAL),
+      accessKeys: cache,
+      retentionMs: settings.recycleRetentionMs,
+      now: clock,
+      log,
+    });
     return {
       reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
       startLeading: () => {

@@ -3,4 +3,5 @@
 // `npm run gen:crds` and `npm run gen:models`.
 export * from "./AccessKey.js";
 export * from "./MfaDevice.js";
+export * from "./RecycledAccessKey.js";
 export * from "./TemporaryCredential.js";
