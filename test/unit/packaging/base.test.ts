@@ -163,7 +163,8 @@ describe("RBAC", () => {
         "events.k8s.io/events create",
         ...["accesskeys", "mfadevices"].flatMap((kind) => ["get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)),
         ...["delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/temporarycredentials ${verb}`),
-        ...["accesskeys", "mfadevices", "temporarycredentials"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
+        ...["create", "delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/recycledaccesskeys ${verb}`),
+        ...["accesskeys", "mfadevices", "temporarycredentials", "recycledaccesskeys"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
       ].sort(),
     );
   });
@@ -203,8 +204,12 @@ describe("RBAC", () => {
     const edit = find(objects, "ClusterRole", "keygate-edit");
     expect(view.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-view": "true" });
     expect(edit.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-edit": "true", "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
-    const kinds = ["accesskeys", "mfadevices", "temporarycredentials"];
+    const kinds = ["accesskeys", "mfadevices", "temporarycredentials", "recycledaccesskeys"];
     expect(grants(view)).toEqual(kinds.flatMap((kind) => ["get", "list", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)).sort());
+    // The recycle bin is keygate's to write: users only delete from it (the purge).
+    expect(grants(edit).filter((line) => line.startsWith("iam.keygate.dev/recycledaccesskeys "))).toEqual(
+      ["iam.keygate.dev/recycledaccesskeys delete", "iam.keygate.dev/recycledaccesskeys deletecollection"],
+    );
     const all = [...grants(view), ...grants(edit)];
     expect(all.filter((line) => /secrets|\*/.test(line) || !line.startsWith("iam.keygate.dev/"))).toEqual([]);
   });
