@@ -2,6 +2,7 @@ import { connect } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { errorReason, isApiStatus } from "../runtime/errors.js";
+import { namespaceTerminating } from "../runtime/kube.js";
 import type { AdmissionContext, Admit } from "../runtime/admission.js";
 import type { ObjectCache } from "../runtime/informer.js";
 import type { KindCaches } from "../kinds/kind.js";
@@ -113,10 +114,7 @@ function admissionContext(core: k8s.CoreV1Api, cache: ObjectCache, caches: KindC
     objectsIn: (namespace) => cache.list(namespace),
     objectsOf: (plural, namespace) => caches.of(plural).list(namespace),
     operatorUsername,
-    namespaceTerminating: async (namespace) => {
-      const found = await core.readNamespace({ name: namespace });
-      return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
-    },
+    namespaceTerminating: (namespace) => namespaceTerminating(core, namespace),
   };
 }
 

@@ -125,6 +125,17 @@ export function isOwnedSecret(secret: k8s.V1Secret, ownerUid: string): boolean {
   return labelled && controlled;
 }
 
+/** Whether the namespace is being deleted (or gone): nothing new can be created in it. */
+export async function namespaceTerminating(core: k8s.CoreV1Api, namespace: string): Promise<boolean> {
+  try {
+    const found = await core.readNamespace({ name: namespace });
+    return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
+  } catch (error) {
+    if (isApiStatus(error, 404)) return true;
+    throw error;
+  }
+}
+
 /** The Secret, or undefined when there is none. */
 export async function readSecret(core: k8s.CoreV1Api, namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
   try {

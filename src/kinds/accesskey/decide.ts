@@ -22,8 +22,11 @@ export interface AccessKeyObservation {
   slots?: UserSlots;
   /** Holders of the ledger whose AccessKey no longer exists (its finalizer was forced off). */
   staleHolders?: readonly string[];
-  /** While the key is deleted and its record recycled: the RecycledAccessKey of its id, and when it says the key was deleted. */
-  binObject?: "absent" | { deletedAt: string };
+  /**
+   * While the key is deleted and its record recycled: the RecycledAccessKey of its id and when it
+   * says the key was deleted; "unwritable" when there is none and its namespace is being deleted.
+   */
+  binObject?: "absent" | "unwritable" | { deletedAt: string };
   now: Date;
   recycleRetentionMs: number;
 }
@@ -150,10 +153,11 @@ function outcome(ready: boolean, reason: Reason, message: string): Step {
 }
 
 // The recycled record is shown by a RecycledAccessKey that notes when it was recycled; one noting
-// another instant shows an earlier stay in the bin (restored since), and makes way.
+// another instant shows an earlier stay in the bin (restored since), and makes way. A namespace
+// being deleted takes no new object: the record stays in the bin, unseen, for its retention.
 function binObjectStep(obs: AccessKeyObservation): Step | undefined {
   const { record, binObject } = obs;
-  if (!record || binObject === undefined) return undefined;
+  if (!record || binObject === undefined || binObject === "unwritable") return undefined;
   if (binObject === "absent") return { kind: "createBinObject", record };
   return inBinSince(record, binObject.deletedAt) ? undefined : { kind: "dropStaleBinObject", record };
 }

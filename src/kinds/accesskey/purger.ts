@@ -4,7 +4,7 @@ import { dueForPurge, missingFromBin, nextPurgeAt } from "./purge.js";
 import type { RecordStore } from "../../keystore/access-key-store.js";
 import type { KeyRecord } from "../../keystore/record.js";
 import { PURGE_FINALIZER } from "../../labels.js";
-import { errorReason } from "../../runtime/errors.js";
+import { errorReason, isApiStatus } from "../../runtime/errors.js";
 import type { ObjectCache } from "../../runtime/informer.js";
 import { keyOf } from "../../runtime/keys.js";
 import type { KindClient } from "../../runtime/kube.js";
@@ -79,8 +79,9 @@ export class RecyclePurger {
     this.options.log.info({ accessKeyId: record.accessKeyId, namespace: record.namespace, reason: "Purged" }, "recycled key purged for good");
   }
 
-  // One account that refuses the object (its namespace gone) must not hold up the others, nor the
-  // purge: it is logged, and tried again at the next sweep.
+  // One account that refuses the object must not hold up the others, nor the purge: it is logged,
+  // and tried again at the next sweep. A namespace deleted with its keys is no news: it was closed,
+  // and its records wait out their retention (shown again should the namespace be made anew).
   private async showInBin(record: KeyRecord): Promise<void> {
     const { bin, retentionMs, log } = this.options;
     const object = recycledAccessKeyObject(record.namespace, binEntry(record, retentionMs), PURGE_FINALIZER);
@@ -88,7 +89,8 @@ export class RecyclePurger {
       await bin.create(record.namespace, object);
       log.info({ accessKeyId: record.accessKeyId, namespace: record.namespace }, "recycled key recorded in the recycle bin");
     } catch (error) {
-      log.warn({ accessKeyId: record.accessKeyId, namespace: record.namespace, reason: errorReason(error) }, "could not show a recycled key in the recycle bin");
+      const level = isApiStatus(error, 404) ? "debug" : "warn";
+      log[level]({ accessKeyId: record.accessKeyId, namespace: record.namespace, reason: errorReason(error) }, "could not show a recycled key in the recycle bin");
     }
   }
 

@@ -10,7 +10,7 @@ import { parseRecycledAccessKey, recycledAccessKeyName, recycledAccessKeyObject 
 import { FINALIZER, PURGE_FINALIZER } from "../../labels.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
-import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
+import { controllerReference, createOwnedSecret, type KindClient, namespaceTerminating, observeSecret } from "../../runtime/kube.js";
 import { type KindLogic, StepFailure } from "../../runtime/reconcile.js";
 import { type AccessKeyObservation, decide, type Outcome, type Step } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
@@ -146,8 +146,9 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   // step just taken may have created it.
   private async binObjectOf(key: AccessKey, record: KeyRecord | undefined): Promise<AccessKeyObservation["binObject"]> {
     if (key.metadata.deletionTimestamp === undefined || record?.state !== "Recycled") return undefined;
-    const raw = await this.deps.bin.read(key.metadata.namespace ?? "", recycledAccessKeyName(record.accessKeyId));
-    if (!raw) return "absent";
+    const namespace = key.metadata.namespace ?? "";
+    const raw = await this.deps.bin.read(namespace, recycledAccessKeyName(record.accessKeyId));
+    if (!raw) return (await namespaceTerminating(this.deps.core, namespace)) ? "unwritable" : "absent";
     const parsed = parseRecycledAccessKey(raw);
     // One that cannot be read shows nothing true: it makes way as a stale one does.
     return { deletedAt: parsed.ok ? parsed.value.spec.deletedAt : "" };

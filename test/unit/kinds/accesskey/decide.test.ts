@@ -122,6 +122,15 @@ describe("deciding the next step for an AccessKey", () => {
       "createBinObject",
     ],
     [
+      "a deleted key whose namespace is being deleted goes on without a bin object",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), {
+        record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00Z" }),
+        binObject: "unwritable",
+        slots: undefined,
+      }),
+      "removeFinalizer",
+    ],
+    [
       "a deleted key finds a bin object left from an earlier stay in the bin and has it make way",
       observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), {
         record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00Z" }),
