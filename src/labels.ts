@@ -5,6 +5,9 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "keygate";
 export const ACCESS_KEY_LABEL = "iam.keygate.dev/access-key";
 export const FINALIZER = "iam.keygate.dev/recycle";
+// On a RecycledAccessKey: its deletion purges the key's record for good, even one made while the
+// operator was down.
+export const PURGE_FINALIZER = "iam.keygate.dev/purge";
 
 // Who asked for an object and who deleted it, written by the admission webhook from the request's
 // authenticated identity; a requester can neither set nor change them.

@@ -17,7 +17,7 @@ function row({ definition, admissionOperations, secretLabel }: KindSummary): str
     `\`${definition.plural}\``,
     definition.shortNames.map((name) => `\`${name}\``).join(", "),
     admissionOperations.length > 0 ? admissionOperations.join(", ") : "none",
-    secretLabel ? `\`${secretLabel}\`` : "none",
+    secretLabel === undefined ? "none" : `\`${secretLabel}\``,
     definition.description.split(". ")[0]?.replace(/\.$/, "") ?? "",
   ];
   return `| ${cells.join(" | ")} |`;

@@ -41,11 +41,19 @@ export class RecordStore {
     return { ...record, resourceVersion: updated.metadata?.resourceVersion };
   }
 
+  /**
+   * Deletes a record as it was read: changed since (restored, say), it is a 409 and stays. One
+   * already gone is not an error: the recycle bin's purge and the retention's may race.
+   */
   async delete(record: KeyRecord): Promise<void> {
-    await this.core.deleteNamespacedSecret({
-      namespace: this.namespace,
-      name: recordName(record.accessKeyId),
-      body: { preconditions: { resourceVersion: record.resourceVersion } },
-    });
+    try {
+      await this.core.deleteNamespacedSecret({
+        namespace: this.namespace,
+        name: recordName(record.accessKeyId),
+        body: { preconditions: { resourceVersion: record.resourceVersion } },
+      });
+    } catch (error) {
+      if (!isApiStatus(error, 404)) throw error;
+    }
   }
 }

@@ -35,6 +35,19 @@ export interface KeyRecord {
   resourceVersion?: string;
 }
 
+/** When the record moved to the recycle bin; records of operators that did not note it count from their creation. */
+export function recycledAtOf(record: KeyRecord): string {
+  return record.recycledAt ?? record.createdAt;
+}
+
+/**
+ * Whether the record is in the recycle bin since `deletedAt`. A bin object noting another instant
+ * is from an earlier stay: the key was restored since, and perhaps deleted again.
+ */
+export function inBinSince(record: KeyRecord | undefined, deletedAt: string): boolean {
+  return record?.state === "Recycled" && Date.parse(recycledAtOf(record)) === Date.parse(deletedAt);
+}
+
 export function recordName(accessKeyId: string): string {
   return `kgak-${accessKeyId.toLowerCase()}`;
 }

@@ -5,4 +5,5 @@ export * as iamKeygateDev from "./iam.keygate.dev/index.js";
 export { AccessKey, type IAccessKey } from "./iam.keygate.dev/v1alpha1/AccessKey.js";
 export { AccountPolicy, type IAccountPolicy } from "./iam.keygate.dev/v1alpha1/AccountPolicy.js";
 export { MfaDevice, type IMfaDevice } from "./iam.keygate.dev/v1alpha1/MfaDevice.js";
+export { RecycledAccessKey, type IRecycledAccessKey } from "./iam.keygate.dev/v1alpha1/RecycledAccessKey.js";
 export { TemporaryCredential, type ITemporaryCredential } from "./iam.keygate.dev/v1alpha1/TemporaryCredential.js";

@@ -10,6 +10,7 @@ import { judgeCode, MfaChecker } from "../otp/checker.js";
 import type { AdmissionContext, AdmissionUserInfo, KeygateAccess, MfaCodeCheck } from "../runtime/admission.js";
 import { type UserMapping, keygateUserOf } from "../runtime/user-mapping.js";
 import type { ObjectCache } from "../runtime/informer.js";
+import { namespaceTerminating } from "../runtime/kube.js";
 
 const MERGE_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 
@@ -69,10 +70,7 @@ export function admissionContext(deps: AdmissionDeps, cache: ObjectCache): Admis
     objectsOf: (plural, namespace) => deps.caches.of(plural).list(namespace),
     operatorUsername: deps.operatorUsername,
     now: deps.now,
-    namespaceTerminating: async (namespace) => {
-      const found = await core.readNamespace({ name: namespace });
-      return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
-    },
+    namespaceTerminating: (namespace) => namespaceTerminating(core, namespace),
     userOf: (username, namespace) => keygateUserOf(username, namespace, deps.userMapping),
     allowed: async (userInfo, access) => {
       const review = await authorization.createSubjectAccessReview({ body: subjectAccessReview(userInfo, access) });

@@ -73,6 +73,17 @@ export class KindClient {
     );
   }
 
+  /** Creates the object; false when one of that name exists already (what it holds is for the caller to judge). */
+  async create(namespace: string, body: object): Promise<boolean> {
+    try {
+      await this.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: this.plural, body });
+      return true;
+    } catch (error) {
+      if (isApiStatus(error, 409)) return false;
+      throw error;
+    }
+  }
+
   /** Deletes the object; one already gone is not an error. */
   async delete(namespace: string, name: string): Promise<void> {
     try {
@@ -112,6 +123,17 @@ export function isOwnedSecret(secret: k8s.V1Secret, ownerUid: string): boolean {
   const labelled = secret.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
   const controlled = (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === ownerUid && ref.controller === true);
   return labelled && controlled;
+}
+
+/** Whether the namespace is being deleted (or gone): nothing new can be created in it. */
+export async function namespaceTerminating(core: k8s.CoreV1Api, namespace: string): Promise<boolean> {
+  try {
+    const found = await core.readNamespace({ name: namespace });
+    return found.metadata?.deletionTimestamp !== undefined || found.status?.phase === "Terminating";
+  } catch (error) {
+    if (isApiStatus(error, 404)) return true;
+    throw error;
+  }
 }
 
 /** The Secret, or undefined when there is none. */

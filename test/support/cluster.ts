@@ -16,9 +16,9 @@ export function kubeConfig(path = controlPlane().kubeconfigPath): k8s.KubeConfig
   return kc;
 }
 
-/** The real kubectl of the control plane, as the admin identity unless told otherwise. */
-export function kubectl(args: readonly string[], kubeconfig = controlPlane().kubeconfigPath): Promise<RunResult> {
-  return run(join(controlPlane().binDir, "kubectl"), [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: 60_000 });
+/** The real kubectl of the control plane, as the admin identity unless told otherwise; `input` is its stdin (`-f -`). */
+export function kubectl(args: readonly string[], kubeconfig = controlPlane().kubeconfigPath, input?: string): Promise<RunResult> {
+  return run(join(controlPlane().binDir, "kubectl"), [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: 60_000, input });
 }
 
 export interface TestNamespace {

@@ -1,7 +1,7 @@
 import { ACCESS_KEY_PLURAL, type AccessKey, parseAccessKey } from "../../api/accesskey.js";
 import { peersOf } from "../../api/peers.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
-import { accountPolicyIn } from "../account-policy-of.js";
+import { accountSettingsIn } from "../account-policy-of.js";
 import { refuseActingFor } from "../acting-for.js";
 import { annotationsPatch, stampedAnnotations } from "../identity-stamps.js";
 import { refuseUnprotected } from "../operation-protection.js";
@@ -16,7 +16,7 @@ function namespaceOf(request: AdmissionRequest, key: AccessKey): string {
 }
 
 function adminsOnly(context: AdmissionContext, namespace: string): boolean {
-  return accountPolicyIn(context, namespace).keyManagement === "AdminsOnly";
+  return accountSettingsIn(context, namespace).keyManagement === "AdminsOnly";
 }
 
 // The two-key cap at apply time; the controller enforces it again whatever the webhook saw.
@@ -137,7 +137,7 @@ export async function mutateAccessKey(request: AdmissionRequest, context: Admiss
 /** What operation protection covers in a request: creating a key or changing its state, in words. */
 function protectedOperation(request: AdmissionRequest, context: AdmissionContext): string | undefined {
   const after = parseAccessKey(request.object);
-  if (!after.ok || !accountPolicyIn(context, namespaceOf(request, after.value)).operationProtection) return undefined;
+  if (!after.ok || !accountSettingsIn(context, namespaceOf(request, after.value)).operationProtection) return undefined;
   if (request.operation === "CREATE") return "creating an access key";
   const before = parseAccessKey(request.oldObject);
   const changing = before.ok ? stateChange(before.value, after.value) : undefined;

@@ -1,7 +1,7 @@
 import type { AccessKey, AccessKeyState } from "../../api/accesskey.js";
 import { byAge, oldestLiving } from "../../api/peers.js";
 import { issuedSecretName } from "../../api/secret-name.js";
-import type { KeyRecord } from "../../keystore/record.js";
+import { inBinSince, type KeyRecord, recycledAtOf } from "../../keystore/record.js";
 import type { SlotHolder, UserSlots } from "../../keystore/user-slots.js";
 import { FINALIZER } from "../../labels.js";
 import type { SecretObservation } from "../../runtime/kube.js";
@@ -22,6 +22,11 @@ export interface AccessKeyObservation {
   slots?: UserSlots;
   /** Holders of the ledger whose AccessKey no longer exists (its finalizer was forced off). */
   staleHolders?: readonly string[];
+  /**
+   * While the key is deleted and its record recycled: the RecycledAccessKey of its id and when it
+   * says the key was deleted; "unwritable" when there is none and its namespace is being deleted.
+   */
+  binObject?: "absent" | "unwritable" | { deletedAt: string };
   now: Date;
   recycleRetentionMs: number;
 }
@@ -30,6 +35,10 @@ export interface AccessKeyObservation {
 export type Step =
   | { kind: "addFinalizer" }
   | { kind: "recycle"; record: KeyRecord }
+  /** The RecycledAccessKey that shows the recycled record; one already there is fine. */
+  | { kind: "createBinObject"; record: KeyRecord }
+  /** A RecycledAccessKey left from an earlier stay of the record in the bin: it goes without a purge. */
+  | { kind: "dropStaleBinObject"; record: KeyRecord }
   | { kind: "removeFinalizer" }
   | { kind: "claimSlot"; slots: UserSlots }
   | { kind: "releaseSlot"; slots: UserSlots }
@@ -143,11 +152,23 @@ function outcome(ready: boolean, reason: Reason, message: string): Step {
   return { kind: "none", outcome: { ready, reason, message } };
 }
 
-// Deletion: the record goes to the recycle bin, and the slot back to the user, before the
-// finalizer lets the object go.
+// The recycled record is shown by a RecycledAccessKey that notes when it was recycled; one noting
+// another instant shows an earlier stay in the bin (restored since), and makes way. A namespace
+// being deleted takes no new object: the record stays in the bin, unseen, for its retention.
+function binObjectStep(obs: AccessKeyObservation): Step | undefined {
+  const { record, binObject } = obs;
+  if (!record || binObject === undefined || binObject === "unwritable") return undefined;
+  if (binObject === "absent") return { kind: "createBinObject", record };
+  return inBinSince(record, binObject.deletedAt) ? undefined : { kind: "dropStaleBinObject", record };
+}
+
+// Deletion: the record goes to the recycle bin, where a RecycledAccessKey shows it, and the slot
+// back to the user, before the finalizer lets the object go.
 function decideDeletion(obs: AccessKeyObservation): Step {
   if (!hasFinalizer(obs.key)) return outcome(false, Reason.Recycled, "the key is being deleted");
   if (obs.record && obs.record.state !== "Recycled") return { kind: "recycle", record: obs.record };
+  const binStep = binObjectStep(obs);
+  if (binStep) return binStep;
   if (obs.slots && holds(obs.slots, obs.key)) return releaseSlot(obs.slots, obs.key);
   return { kind: "removeFinalizer" };
 }
@@ -163,7 +184,7 @@ function capExceeded(obs: AccessKeyObservation, keeping: readonly string[]): Ste
 }
 
 function retentionEnd(record: KeyRecord, retentionMs: number): number {
-  return Date.parse(record.recycledAt ?? record.createdAt) + retentionMs;
+  return Date.parse(recycledAtOf(record)) + retentionMs;
 }
 
 // Restoring claims a recycled record of the same account and user, within the retention.

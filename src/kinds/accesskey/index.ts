@@ -1,5 +1,6 @@
 import { ACCESS_KEY_PLURAL, accessKeyDefinition, parseAccessKey } from "../../api/accesskey.js";
 import { ACCOUNT_POLICY_PLURAL, accountPolicyIn, parseAccountPolicy } from "../../api/accountpolicy.js";
+import { RECYCLED_ACCESS_KEY_PLURAL } from "../../api/recycledaccesskey.js";
 import { peersOf } from "../../api/peers.js";
 import { RecordStore } from "../../keystore/access-key-store.js";
 import { UserSlotStore } from "../../keystore/user-slots.js";
@@ -22,10 +23,12 @@ export const accessKey: KindModule = {
   controller(context: ControllerContext) {
     const { core, custom, keks, cache, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, accessKeyDefinition.plural);
+    const bin = new KindClient(custom, RECYCLED_ACCESS_KEY_PLURAL);
     const records = new RecordStore(core, settings.namespace);
     const logic = new AccessKeyLogic({
       core,
       client,
+      bin,
       records,
       slots: new UserSlotStore(core, settings.namespace),
       keks,
@@ -38,7 +41,15 @@ export const accessKey: KindModule = {
     });
     const aged = new StalenessLogic(logic, caches.of(ACCOUNT_POLICY_PLURAL));
     const skeleton = new ReconcileSkeleton(aged, { client, events, log, now: clock });
-    const purger = new RecyclePurger({ records, retentionMs: settings.recycleRetentionMs, now: clock, log });
+    const purger = new RecyclePurger({
+      records,
+      bin,
+      binObjects: caches.of(RECYCLED_ACCESS_KEY_PLURAL),
+      accessKeys: cache,
+      retentionMs: settings.recycleRetentionMs,
+      now: clock,
+      log,
+    });
     return {
       reconcile: (namespace, name) => skeleton.reconcile(namespace, name),
       startLeading: () => {

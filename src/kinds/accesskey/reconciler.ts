@@ -6,15 +6,17 @@ import { peersOf } from "../../api/peers.js";
 import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/generate.js";
 import type { KekSet } from "../../keystore/kek.js";
 import { type KeyRecord, openSecret, sealSecret } from "../../keystore/record.js";
-import { FINALIZER } from "../../labels.js";
+import { parseRecycledAccessKey, recycledAccessKeyName, recycledAccessKeyObject } from "../../api/recycledaccesskey.js";
+import { FINALIZER, PURGE_FINALIZER } from "../../labels.js";
 import type { EventSink } from "../../runtime/events.js";
 import type { ObjectCache } from "../../runtime/informer.js";
-import { controllerReference, createOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
+import { controllerReference, createOwnedSecret, type KindClient, namespaceTerminating, observeSecret } from "../../runtime/kube.js";
 import { type KindLogic, StepFailure } from "../../runtime/reconcile.js";
 import { type AccessKeyObservation, decide, type Outcome, type Step } from "./decide.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import { buildIssuedSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
+import { binEntry } from "./recycle-bin.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 import type { RecordStore } from "../../keystore/access-key-store.js";
 import { type UserSlots, type UserSlotStore, withClaimantId } from "../../keystore/user-slots.js";
@@ -22,6 +24,8 @@ import { type UserSlots, type UserSlotStore, withClaimantId } from "../../keysto
 export interface AccessKeyReconcilerDeps {
   core: k8s.CoreV1Api;
   client: KindClient;
+  /** RecycledAccessKeys: the recycle bin as users see it. */
+  bin: KindClient;
   records: RecordStore;
   slots: UserSlotStore;
   keks: KekSet;
@@ -35,6 +39,13 @@ export interface AccessKeyReconcilerDeps {
 }
 
 type Action = Exclude<Step, { kind: "none" }>;
+type BinStep = Extract<Step, { kind: "recycle" | "createBinObject" | "dropStaleBinObject" }>;
+
+const BIN_STEPS: ReadonlySet<string> = new Set<BinStep["kind"]>(["recycle", "createBinObject", "dropStaleBinObject"]);
+
+function isBinStep(step: Action): step is BinStep {
+  return BIN_STEPS.has(step.kind);
+}
 
 // A key not yet issued, or leaving, may take or give back a slot; its slot holds its id.
 function slotsNeeded(key: AccessKey): boolean {
@@ -75,6 +86,7 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       secret: await observeSecret(this.deps.core, namespace, issuedSecretName(key), uid),
       slots,
       staleHolders: slots && !record ? await this.staleHolders(slots, peers) : undefined,
+      binObject: await this.binObjectOf(key, record),
       now: this.deps.clock(),
       recycleRetentionMs: this.deps.recycleRetentionMs,
     };
@@ -130,6 +142,18 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     }
   }
 
+  // Looked at only while the key's recycled record needs it; read live, not from the cache: the
+  // step just taken may have created it.
+  private async binObjectOf(key: AccessKey, record: KeyRecord | undefined): Promise<AccessKeyObservation["binObject"]> {
+    if (key.metadata.deletionTimestamp === undefined || record?.state !== "Recycled") return undefined;
+    const namespace = key.metadata.namespace ?? "";
+    const raw = await this.deps.bin.read(namespace, recycledAccessKeyName(record.accessKeyId));
+    if (!raw) return (await namespaceTerminating(this.deps.core, namespace)) ? "unwritable" : "absent";
+    const parsed = parseRecycledAccessKey(raw);
+    // One that cannot be read shows nothing true: it makes way as a stale one does.
+    return { deletedAt: parsed.ok ? parsed.value.spec.deletedAt : "" };
+  }
+
   // A holder missing from the cache may only be younger than the cache: it is stale only if the
   // API server does not have it either.
   private async staleHolders(slots: UserSlots, peers: readonly AccessKey[]): Promise<string[]> {
@@ -147,11 +171,27 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
   // Only the finalizer steps change the AccessKey itself, and answer it as patched; every other
   // step leaves it as it was, so the next step decides on it without reading it again.
   async act(key: AccessKey, raw: k8s.KubernetesObject, step: Action): Promise<k8s.KubernetesObject> {
+    if (step.kind === "addFinalizer") return this.deps.client.addFinalizer(raw, FINALIZER);
+    if (step.kind === "removeFinalizer") return this.deps.client.removeFinalizer(raw, FINALIZER);
+    if (isBinStep(step)) await this.binStep(key, raw, step);
+    else await this.change(key, raw, step);
+    return raw;
+  }
+
+  // The steps of a deletion: the record to the bin, and the RecycledAccessKey that shows it.
+  private async binStep(key: AccessKey, raw: k8s.KubernetesObject, step: BinStep): Promise<void> {
     switch (step.kind) {
-      case "addFinalizer":
-        return this.deps.client.addFinalizer(raw, FINALIZER);
-      case "removeFinalizer":
-        return this.deps.client.removeFinalizer(raw, FINALIZER);
+      case "recycle":
+        return this.recycle(raw, step.record);
+      case "createBinObject":
+        return this.createBinObject(key, step.record);
+      case "dropStaleBinObject":
+        return this.dropStaleBinObject(key.metadata.namespace ?? "", step.record);
+    }
+  }
+
+  private async change(key: AccessKey, raw: k8s.KubernetesObject, step: Exclude<Action, { kind: "addFinalizer" | "removeFinalizer" } | BinStep>): Promise<void> {
+    switch (step.kind) {
       case "issue":
         await this.issue(key, raw, step.accessKeyId, step.secretName);
         break;
@@ -160,9 +200,6 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
         break;
       case "writeSecret":
         await this.writeSecret(key, raw, step.record, step.secretName);
-        break;
-      case "recycle":
-        await this.recycle(raw, step.record);
         break;
       case "claimSlot":
         await this.deps.slots.write(withClaimantId(step.slots, key.metadata.uid ?? "", () => generateAccessKeyId("long-term")));
@@ -173,7 +210,6 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
       default:
         await this.updateRecord(step);
     }
-    return raw;
   }
 
   private async updateRecord(step: Extract<Step, { kind: "setRecordState" | "markIssued" }>): Promise<void> {
@@ -217,6 +253,9 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     };
     await this.deps.records.update(claimed);
     await this.deps.events.emit(raw, "Normal", Reason.Restored, `access key ${record.accessKeyId} restored from the recycle bin`);
+    // Its finalizer sees the record live again and lets it go without a purge; should this
+    // delete be lost, that object's own reconcile finds the same and deletes it.
+    await this.deps.bin.delete(record.namespace, recycledAccessKeyName(record.accessKeyId));
   }
 
   /** Whether the Secret was written; one that appeared meanwhile is for the next decision to judge. */
@@ -227,6 +266,22 @@ export class AccessKeyLogic implements KindLogic<AccessKey, AccessKeyObservation
     if (!(await createOwnedSecret(this.deps.core, buildIssuedSecret({ namespace, secretName, owner }, pair)))) return false;
     await this.deps.events.emit(raw, "Normal", Reason.Issued, `access key ${record.accessKeyId} issued into Secret ${secretName}`);
     return true;
+  }
+
+  // Created with its finalizer, so a delete is a purge from the first instant. One there already
+  // is judged by the next decision.
+  private async createBinObject(key: AccessKey, record: KeyRecord): Promise<void> {
+    const namespace = key.metadata.namespace ?? "";
+    const entry = binEntry(record, this.deps.recycleRetentionMs, key);
+    await this.deps.bin.create(namespace, recycledAccessKeyObject(namespace, entry, PURGE_FINALIZER));
+  }
+
+  // Its finalizer goes first, so the delete takes it at once and nothing waits on its controller.
+  private async dropStaleBinObject(namespace: string, record: KeyRecord): Promise<void> {
+    const raw = await this.deps.bin.read(namespace, recycledAccessKeyName(record.accessKeyId));
+    if (!raw) return;
+    if ((raw.metadata?.finalizers ?? []).includes(PURGE_FINALIZER)) await this.deps.bin.removeFinalizer(raw, PURGE_FINALIZER);
+    await this.deps.bin.delete(namespace, recycledAccessKeyName(record.accessKeyId));
   }
 
   private async recycle(raw: k8s.KubernetesObject, record: KeyRecord): Promise<void> {

@@ -2,7 +2,7 @@ import { MFA_DEVICE_PLURAL, parseMfaDevice } from "../../api/mfadevice.js";
 import { peersOf } from "../../api/peers.js";
 import { parseTemporaryCredential } from "../../api/temporarycredential.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
-import { accountPolicyIn } from "../account-policy-of.js";
+import { accountSettingsIn } from "../account-policy-of.js";
 import { refuseActingFor } from "../acting-for.js";
 
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
@@ -12,7 +12,7 @@ async function admitCreate(request: AdmissionRequest, context: AdmissionContext)
   const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
   const refused = await refuseActingFor(request, context, { doing: "get temporary credentials", user: spec.user });
   if (refused) return refused;
-  if (spec.mfa !== undefined || !accountPolicyIn(context, namespace).requireMfa) return ALLOW;
+  if (spec.mfa !== undefined || !accountSettingsIn(context, namespace).requireMfa) return ALLOW;
   const devices = peersOf(context.objectsOf(MFA_DEVICE_PLURAL, namespace), parseMfaDevice, namespace, spec.user);
   const bound = devices.filter((device) => device.status?.bound === true).map((device) => device.spec.deviceName);
   if (bound.length === 0) return ALLOW;

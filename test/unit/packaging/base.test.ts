@@ -168,7 +168,8 @@ describe("RBAC", () => {
         ...["accesskeys", "mfadevices"].flatMap((kind) => ["get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)),
         ...["delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/temporarycredentials ${verb}`),
         ...["get", "list", "watch"].map((verb) => `iam.keygate.dev/accountpolicies ${verb}`),
-        ...["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
+        ...["create", "delete", "get", "list", "patch", "watch"].map((verb) => `iam.keygate.dev/recycledaccesskeys ${verb}`),
+        ...["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies", "recycledaccesskeys"].map((kind) => `iam.keygate.dev/${kind}/status patch`),
       ].sort(),
     );
   });
@@ -213,11 +214,26 @@ describe("RBAC", () => {
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name, namespace: NAMESPACE }]);
   });
 
-  it("lets only a namespace's admins change its AccountPolicy", () => {
-    const accountAdmin = find(objects, "ClusterRole", "keygate-account-admin");
-    expect(accountAdmin.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
-    expect(accountAdmin.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBeUndefined();
-    expect(grants(accountAdmin)).toEqual(["create", "delete", "patch", "update"].map((verb) => `iam.keygate.dev/accountpolicies ${verb}`));
+  it("lets only a namespace's admins manage every user, change its AccountPolicy and purge its recycle bin", () => {
+    const admin = find(objects, "ClusterRole", "keygate-admin");
+    expect(admin.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
+    expect(admin.metadata.labels?.["rbac.authorization.k8s.io/aggregate-to-edit"]).toBeUndefined();
+    expect(grants(admin)).toEqual(
+      [
+        "iam.keygate.dev/users manage",
+        ...["create", "delete", "patch", "update"].map((verb) => `iam.keygate.dev/accountpolicies ${verb}`),
+        ...["delete", "deletecollection"].map((verb) => `iam.keygate.dev/recycledaccesskeys ${verb}`),
+      ].sort(),
+    );
+  });
+
+  it("offers a role to manage a namespace's users and one for GitOps controllers, bound by no one", () => {
+    expect(grants(find(objects, "ClusterRole", "keygate-user-manager"))).toEqual(["iam.keygate.dev/users manage"]);
+    const gitops = grants(find(objects, "ClusterRole", "keygate-gitops"));
+    expect(gitops).toContain("iam.keygate.dev/users manage");
+    expect(gitops).toContain("iam.keygate.dev/operationprotection bypass");
+    expect(gitops.filter((line) => /secrets|\*/.test(line))).toEqual([]);
+    expect(objects.filter((object) => /Binding$/.test(object.kind ?? "") && /user-manager|gitops/.test(String((object as { roleRef?: { name?: string } }).roleRef?.name)))).toEqual([]);
   });
 
   it("aggregates read access into view, and writes into edit and admin, never Secrets", () => {
@@ -225,9 +241,10 @@ describe("RBAC", () => {
     const edit = find(objects, "ClusterRole", "keygate-edit");
     expect(view.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-view": "true" });
     expect(edit.metadata.labels).toMatchObject({ "rbac.authorization.k8s.io/aggregate-to-edit": "true", "rbac.authorization.k8s.io/aggregate-to-admin": "true" });
-    const kinds = ["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies"];
+    const kinds = ["accesskeys", "mfadevices", "temporarycredentials", "accountpolicies", "recycledaccesskeys"];
     expect(grants(view)).toEqual(kinds.flatMap((kind) => ["get", "list", "watch"].map((verb) => `iam.keygate.dev/${kind} ${verb}`)).sort());
-    expect(grants(edit).some((line) => line.startsWith("iam.keygate.dev/accountpolicies "))).toBe(false);
+    // The account's settings and the purge are a namespace admin's; edit writes credentials only.
+    expect(grants(edit).some((line) => /^iam\.keygate\.dev\/(accountpolicies|recycledaccesskeys|users) /.test(line))).toBe(false);
     const all = [...grants(view), ...grants(edit)];
     expect(all.filter((line) => /secrets|\*/.test(line) || !line.startsWith("iam.keygate.dev/"))).toEqual([]);
   });

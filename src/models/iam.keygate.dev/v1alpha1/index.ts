@@ -4,4 +4,5 @@
 export * from "./AccessKey.js";
 export * from "./AccountPolicy.js";
 export * from "./MfaDevice.js";
+export * from "./RecycledAccessKey.js";
 export * from "./TemporaryCredential.js";

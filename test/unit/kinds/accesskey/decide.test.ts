@@ -117,6 +117,37 @@ describe("deciding the next step for an AccessKey", () => {
       "removeFinalizer",
     ],
     [
+      "a deleted key whose recycled record has no bin object creates it",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00Z" }), binObject: "absent" }),
+      "createBinObject",
+    ],
+    [
+      "a deleted key whose namespace is being deleted goes on without a bin object",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), {
+        record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00Z" }),
+        binObject: "unwritable",
+        slots: undefined,
+      }),
+      "removeFinalizer",
+    ],
+    [
+      "a deleted key finds a bin object left from an earlier stay in the bin and has it make way",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), {
+        record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00Z" }),
+        binObject: { deletedAt: "2026-11-01T08:00:00Z" },
+      }),
+      "dropStaleBinObject",
+    ],
+    [
+      "a deleted key whose bin object notes the same instant, in another precision, goes on to its slot",
+      observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), {
+        record: record({ state: "Recycled", recycledAt: "2026-11-22T12:00:00.000Z" }),
+        binObject: { deletedAt: "2026-11-22T12:00:00Z" },
+        slots: slotsHeldBy(key("k1")),
+      }),
+      "releaseSlot",
+    ],
+    [
       "a deleted key gives its slot back once its record is recycled",
       observe(key("k1", {}, { deletionTimestamp: NOW.toISOString() }), { record: record({ state: "Recycled" }), slots: slotsHeldBy(key("k1")) }),
       "releaseSlot",
