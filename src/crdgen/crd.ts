@@ -66,7 +66,8 @@ export function customResourceDefinition(definition: KindDefinition): CustomReso
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: definition.printerColumns,
-          selectableFields: definition.selectableFields.map((jsonPath) => ({ jsonPath })),
+          // The API server drops an empty list, so a re-apply by another field manager would conflict.
+          ...(definition.selectableFields.length > 0 ? { selectableFields: definition.selectableFields.map((jsonPath) => ({ jsonPath })) } : {}),
           schema: { openAPIV3Schema: rootSchema(definition) },
         },
       ],

@@ -1,5 +1,5 @@
 import { GROUP } from "../api/group.js";
-import type { AdmissionContext, AdmissionRequest, AdmissionVerdict } from "../runtime/admission.js";
+import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict } from "../runtime/admission.js";
 
 /** The RBAC verb and resource that let an identity act for a user it is not. */
 export const MANAGE_VERB = "manage";
@@ -51,4 +51,30 @@ export async function refuseActingFor(request: AdmissionRequest, context: Admiss
       `only user ${action.user} themself (ServiceAccount ${action.user} of this namespace, or a username that maps to ${action.user}) ` +
       `or whoever is granted ${grantHint(action.user, namespace)} may`,
   };
+}
+
+function field(object: unknown, ...path: string[]): unknown {
+  let value = object;
+  for (const key of path) value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}
+
+/**
+ * Who may act for the user of an object read as it is, for objects our schema does not parse (a
+ * newer or older CRD, a field we do not know) and changes that need nothing else of the object.
+ * Without a spec.user, the API server's own schema refuses it.
+ */
+export async function refuseForRawUser(request: AdmissionRequest, context: AdmissionContext, doing: string): Promise<AdmissionVerdict> {
+  const user = field(request.operation === "DELETE" ? request.oldObject : request.object, "spec", "user");
+  if (typeof user !== "string") return ALLOW;
+  return (await refuseActingFor(request, context, { doing, user })) ?? ALLOW;
+}
+
+/**
+ * Whether an update changes the object's owners: the garbage collector deletes an object whose
+ * owners are gone, and its deletes skip admission, so setting an owner is as good as a delete.
+ */
+export function ownersChanged(request: AdmissionRequest): boolean {
+  const owners = (object: unknown) => JSON.stringify(field(object, "metadata", "ownerReferences") ?? []);
+  return owners(request.object) !== owners(request.oldObject);
 }

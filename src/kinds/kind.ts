@@ -2,7 +2,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { KindDefinition } from "../api/kind.js";
 import type { KekSet } from "../keystore/kek.js";
-import type { AdmissionOperation, Admit } from "../runtime/admission.js";
+import type { AdmissionOperation, Admit, FailOpen } from "../runtime/admission.js";
 import type { EventSink } from "../runtime/events.js";
 import type { ObjectCache } from "../runtime/informer.js";
 import type { Inventory } from "../runtime/inventory-metrics.js";
@@ -73,7 +73,7 @@ export interface KindModule {
    * The operations the validating webhook sees, and the rules; `mutate` is called on CREATE and
    * UPDATE, before every validation, to change the object (who created it). None: no webhook.
    */
-  readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit; mutate?: Admit };
+  readonly admission?: { operations: readonly AdmissionOperation[]; admit: Admit; mutate?: Admit; failOpen?: FailOpen };
   controller(context: ControllerContext): Controller;
   /**
    * Other objects to reconcile when this one changed or is gone (keys waiting for a slot it gave

@@ -7,6 +7,8 @@ import { mfaCodeOf } from "./identity-stamps.js";
 export const BYPASS_VERB = "bypass";
 export const OPERATION_PROTECTION_RESOURCE = "operationprotection";
 
+const SIX_DIGITS = /^\d{6}$/;
+
 const HOW =
   `add the annotation ${MFA_CODE_ANNOTATION}=<code> to the same request, e.g. ` +
   `kubectl patch accesskey <name> --type merge -p '{"metadata":{"annotations":{"${MFA_CODE_ANNOTATION}":"123456"}},"spec":{"state":"Inactive"}}'; ` +
@@ -19,8 +21,7 @@ function refusal(message: string): AdmissionVerdict {
 /**
  * Operation protection (Huawei's name): a sensitive change needs a fresh MFA code of the person
  * making it, given with the request and checked here once. It runs in the mutating webhook,
- * which also removes the code, so the stored object never holds it. A dry run checks the code
- * without using it up. Undefined: allowed.
+ * which also removes the code, so the stored object never holds it. Undefined: allowed.
  */
 export async function refuseUnprotected(request: AdmissionRequest, context: AdmissionContext, doing: string): Promise<AdmissionVerdict | undefined> {
   const username = request.userInfo?.username ?? "";
@@ -35,8 +36,15 @@ export async function refuseUnprotected(request: AdmissionRequest, context: Admi
         `an automation such as a GitOps controller needs the verb ${BYPASS_VERB} on ${OPERATION_PROTECTION_RESOURCE} in ${GROUP} (ClusterRole keygate-gitops)`,
     );
   }
+  return refuseCode(request, context, { namespace, actor, doing });
+}
+
+async function refuseCode(request: AdmissionRequest, context: AdmissionContext, { namespace, actor, doing }: { namespace: string; actor: string; doing: string }): Promise<AdmissionVerdict | undefined> {
   const code = mfaCodeOf(request.object);
   if (code === undefined) return refusal(`${doing} needs a fresh code of an MFA device of user ${actor}: ${HOW}`);
-  const check = await context.checkMfaCode(namespace, actor, code, request.dryRun !== true);
+  // A dry run writes nothing, so it cannot count failures toward the lockout: it checks the
+  // code's form only, or it would be a way to guess codes without limit.
+  if (request.dryRun === true) return SIX_DIGITS.test(code) ? undefined : refusal(`${MFA_CODE_ANNOTATION} must be a 6-digit code`);
+  const check = await context.checkMfaCode(namespace, actor, code);
   return check.valid ? undefined : refusal(`the MFA code of user ${actor} was refused (${check.reason}); nothing was changed`);
 }

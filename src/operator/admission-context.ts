@@ -2,11 +2,10 @@ import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { GROUP, VERSION } from "../api/group.js";
 import type { KekSet } from "../keystore/kek.js";
-import { openSeed } from "../keystore/mfa-record.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
 import type { KindCaches } from "../kinds/kind.js";
 import { DELETED_BY_ANNOTATION } from "../labels.js";
-import { judgeCode, MfaChecker } from "../otp/checker.js";
+import { MfaChecker } from "../otp/checker.js";
 import type { AdmissionContext, AdmissionUserInfo, KeygateAccess, MfaCodeCheck } from "../runtime/admission.js";
 import { type UserMapping, keygateUserOf } from "../runtime/user-mapping.js";
 import type { ObjectCache } from "../runtime/informer.js";
@@ -40,22 +39,8 @@ function subjectAccessReview(userInfo: AdmissionUserInfo, access: KeygateAccess)
   };
 }
 
-interface CodeCheck {
-  namespace: string;
-  user: string;
-  code: string;
-  consume: boolean;
-}
-
-async function checkCode(deps: AdmissionDeps, records: MfaRecordStore, { namespace, user, code, consume }: CodeCheck): Promise<MfaCodeCheck> {
-  if (consume) {
-    const checker = new MfaChecker({ records, keks: () => deps.keks, now: deps.now, log: deps.log });
-    const answer = await checker.verify(namespace, user, code);
-    return answer.valid ? answer : { valid: false, reason: answer.code };
-  }
-  const [record] = await records.bound(namespace, user);
-  if (!record) return { valid: false, reason: "MfaDeviceNotFound" };
-  const { answer } = judgeCode(record, openSeed(deps.keks, record), code, deps.now().getTime());
+async function checkCode(checker: MfaChecker, namespace: string, user: string, code: string): Promise<MfaCodeCheck> {
+  const answer = await checker.verify(namespace, user, code);
   return answer.valid ? answer : { valid: false, reason: answer.code };
 }
 
@@ -64,7 +49,7 @@ export function admissionContext(deps: AdmissionDeps, cache: ObjectCache): Admis
   const core = deps.kc.makeApiClient(k8s.CoreV1Api);
   const authorization = deps.kc.makeApiClient(k8s.AuthorizationV1Api);
   const custom = deps.kc.makeApiClient(k8s.CustomObjectsApi);
-  const records = new MfaRecordStore(core, deps.operatorNamespace);
+  const checker = new MfaChecker({ records: new MfaRecordStore(core, deps.operatorNamespace), keks: () => deps.keks, now: deps.now, log: deps.log });
   return {
     objectsIn: (namespace) => cache.list(namespace),
     objectsOf: (plural, namespace) => deps.caches.of(plural).list(namespace),
@@ -76,7 +61,7 @@ export function admissionContext(deps: AdmissionDeps, cache: ObjectCache): Admis
       const review = await authorization.createSubjectAccessReview({ body: subjectAccessReview(userInfo, access) });
       return review.status?.allowed === true;
     },
-    checkMfaCode: (namespace, user, code, consume) => checkCode(deps, records, { namespace, user, code, consume }),
+    checkMfaCode: (namespace, user, code) => checkCode(checker, namespace, user, code),
     recordDeleter: async (plural, namespace, name, username) => {
       const body = { metadata: { annotations: { [DELETED_BY_ANNOTATION]: username } } };
       await custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name, body }, MERGE_PATCH);

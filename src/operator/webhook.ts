@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { errorReason, isApiStatus } from "../runtime/errors.js";
-import type { Admit } from "../runtime/admission.js";
+import type { Admit, FailOpen } from "../runtime/admission.js";
 import type { UserMapping } from "../runtime/user-mapping.js";
 import type { KekSet } from "../keystore/kek.js";
 import { admissionContext } from "./admission-context.js";
@@ -113,6 +113,7 @@ export interface AdmittedKind extends Omit<AdmittedResource, "mutating"> {
   cache: ObjectCache;
   admit: Admit;
   mutate?: Admit;
+  failOpen?: FailOpen;
 }
 
 /** What the rules of every kind read besides their own cache. */
@@ -150,7 +151,7 @@ export class AdmissionWebhook {
     const source = certificateSource(core, this.namespace, this.options);
     const certificate = await source.load(now());
     this.current = certificate;
-    this.resources = admitted.map(({ plural, operations, mutate }) => ({ plural, operations, mutating: mutate !== undefined }));
+    this.resources = admitted.map(({ plural, operations, mutate, failOpen }) => ({ plural, operations, mutating: mutate !== undefined, failOpen }));
     const deps = { kc: this.kc, operatorNamespace: this.namespace, operatorUsername, now, log: this.log, ...settings };
     const routes = new Map(
       admitted.flatMap((kind) => {
@@ -233,8 +234,12 @@ export class AdmissionWebhook {
   /** Removes the registration (tests use it to show the controller alone holds the cap). */
   async unregister(): Promise<void> {
     const api = this.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
-    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
-    await api.deleteMutatingWebhookConfiguration({ name: MUTATING_WEBHOOK_CONFIGURATION_NAME });
+    // Each on its own: a mutating configuration left behind would refuse every write.
+    const gone = (error: unknown): void => {
+      if (!isApiStatus(error, 404)) throw error;
+    };
+    await api.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(gone);
+    await api.deleteMutatingWebhookConfiguration({ name: MUTATING_WEBHOOK_CONFIGURATION_NAME }).catch(gone);
   }
 
   async stop(): Promise<void> {

@@ -59,14 +59,21 @@ export interface AdmissionContext {
   userOf(username: string, namespace: string): string | undefined;
   /** Whether RBAC grants the identity the access (a SubjectAccessReview: ordinary, audited RBAC). */
   allowed(userInfo: AdmissionUserInfo, access: KeygateAccess): Promise<boolean>;
-  /**
-   * Checks a code of the user's bound MFA devices, with the same replay rejection and lockout as
-   * everywhere; `consume` false (a dry run) checks without using the code up.
-   */
-  checkMfaCode(namespace: string, user: string, code: string, consume: boolean): Promise<MfaCodeCheck>;
+  /** Checks and uses up a code of the user's bound MFA devices, with the same replay refusal and lockout as everywhere. */
+  checkMfaCode(namespace: string, user: string, code: string): Promise<MfaCodeCheck>;
   /** Writes who is deleting an object into its deleted-by annotation (it stays until its finalizer runs). */
   recordDeleter(plural: string, namespace: string, name: string, username: string): Promise<void>;
   now(): Date;
+}
+
+/**
+ * Requests of a kind that go through when no webhook replica answers (deactivating a key: the
+ * safe direction must never wait for the operator), by name and CEL expression on `request`,
+ * `object` and `oldObject`. When a replica answers, its rules apply as to every request.
+ */
+export interface FailOpen {
+  name: string;
+  expression: string;
 }
 
 export type Admit = (request: AdmissionRequest, context: AdmissionContext) => Promise<AdmissionVerdict>;

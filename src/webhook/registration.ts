@@ -1,7 +1,7 @@
 import type * as k8s from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../api/group.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "../labels.js";
-import { type AdmissionOperation, CLUSTER_DELETERS } from "../runtime/admission.js";
+import { type AdmissionOperation, CLUSTER_DELETERS, type FailOpen } from "../runtime/admission.js";
 import { isApiStatus } from "../runtime/errors.js";
 import { asJson } from "../json.js";
 
@@ -17,7 +17,14 @@ export interface AdmittedResource {
   operations: readonly AdmissionOperation[];
   /** Whether the kind also has a mutating webhook, for CREATE and UPDATE. */
   mutating: boolean;
+  /**
+   * A CEL condition on the request for changes that must go through even when no replica
+   * answers (deactivating a key): they get a second webhook of their own that fails open.
+   */
+  failOpen?: FailOpen;
 }
+
+
 
 /** The operations the mutating webhook sees: those that store an object. */
 export const MUTATED_OPERATIONS: readonly AdmissionOperation[] = ["CREATE", "UPDATE"];
@@ -47,32 +54,54 @@ const NOT_A_CLUSTER_DELETER: k8s.V1MatchCondition = {
   expression: `request.operation != 'DELETE' || !(request.userInfo.username in [${deleters}])`,
 };
 
-function webhookFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem: string): k8s.V1ValidatingWebhook {
-  return {
-    name: `${resource.plural}.${GROUP}`,
+interface WebhookShape {
+  name: string;
+  matchConditions?: k8s.V1MatchCondition[];
+  failurePolicy: "Fail" | "Ignore";
+}
+
+/**
+ * The webhooks of one kind: one that fails closed, and, when the kind has changes that must go
+ * through during an outage, a twin for exactly those that fails open. Both call the same rules;
+ * the twin only decides what happens when no replica answers.
+ */
+function shapes(resource: AdmittedResource, conditions: k8s.V1MatchCondition[]): WebhookShape[] {
+  const name = `${resource.plural}.${GROUP}`;
+  const open = resource.failOpen;
+  const matchConditions = (extra: k8s.V1MatchCondition[]) => {
+    const all = [...conditions, ...extra];
+    return all.length > 0 ? all : undefined;
+  };
+  if (!open) return [{ name, matchConditions: matchConditions([]), failurePolicy: "Fail" }];
+  return [
+    { name, matchConditions: matchConditions([{ name: `not-${open.name}`, expression: `!(${open.expression})` }]), failurePolicy: "Fail" },
+    { name: `${open.name}.${name}`, matchConditions: matchConditions([{ name: open.name, expression: open.expression }]), failurePolicy: "Ignore" },
+  ];
+}
+
+function webhooksFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem: string): k8s.V1ValidatingWebhook[] {
+  return shapes(resource, resource.operations.includes("DELETE") ? [NOT_A_CLUSTER_DELETER] : []).map((shape) => ({
+    ...shape,
     clientConfig: clientConfig(endpoint, caPem, admissionPath(resource.plural)),
     rules: [{ apiGroups: [GROUP], apiVersions: [VERSION], operations: [...resource.operations], resources: [resource.plural], scope: "Namespaced" }],
-    matchConditions: resource.operations.includes("DELETE") ? [NOT_A_CLUSTER_DELETER] : undefined,
-    failurePolicy: "Fail",
     // A delete records who asked, in the object's deleted-by annotation, unless it is a dry run.
     sideEffects: "NoneOnDryRun",
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 5,
-  };
+  }));
 }
 
-function mutatingWebhookFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem: string): k8s.V1MutatingWebhook {
-  return {
-    name: `${resource.plural}.${GROUP}`,
+function mutatingWebhooksFor(resource: AdmittedResource, endpoint: WebhookEndpoint, caPem: string): k8s.V1MutatingWebhook[] {
+  return shapes(resource, []).map((shape) => ({
+    ...shape,
     clientConfig: clientConfig(endpoint, caPem, mutationPath(resource.plural)),
     rules: [{ apiGroups: [GROUP], apiVersions: [VERSION], operations: [...MUTATED_OPERATIONS], resources: [resource.plural], scope: "Namespaced" }],
-    failurePolicy: "Fail",
     // Operation protection uses up the MFA code it checks, unless it is a dry run.
     sideEffects: "NoneOnDryRun",
     reinvocationPolicy: "Never",
     admissionReviewVersions: ["v1"],
     timeoutSeconds: 5,
-  };
+  }));
 }
 
 /**
@@ -88,7 +117,7 @@ export function webhookConfiguration(
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingWebhookConfiguration",
     metadata: { name: WEBHOOK_CONFIGURATION_NAME, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    webhooks: resources.map((resource) => asJson(webhookFor(resource, endpoint, caPem))),
+    webhooks: resources.flatMap((resource) => webhooksFor(resource, endpoint, caPem).map((webhook) => asJson(webhook))),
   };
 }
 
@@ -105,7 +134,9 @@ export function mutatingWebhookConfiguration(
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "MutatingWebhookConfiguration",
     metadata: { name: MUTATING_WEBHOOK_CONFIGURATION_NAME, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    webhooks: resources.filter((resource) => resource.mutating).map((resource) => asJson(mutatingWebhookFor(resource, endpoint, caPem))),
+    webhooks: resources
+      .filter((resource) => resource.mutating)
+      .flatMap((resource) => mutatingWebhooksFor(resource, endpoint, caPem).map((webhook) => asJson(webhook))),
   };
 }
 

@@ -230,7 +230,8 @@ describe("who may act for which user, with real identities", () => {
     const enable = JSON.stringify({ metadata: { annotations: { [MFA_CODE]: code } }, spec: { state: "Active" } });
     expect(await refusal(kubectlAs(alice, ["patch", "accesskey", "alice-key-2", "--type=merge", "-p", enable]))).toContain("(CodeReused)");
 
-    expect(await refusal(applyAs(carol, [manifest("carol-key-3", { user: "carol" })]))).toContain("needs a fresh code of an MFA device of user carol");
+    const carolDisables = ["patch", "accesskey", "carol-key", "--type=merge", "-p", '{"spec":{"state":"Inactive"}}'];
+    expect(await refusal(kubectlAs(carol, carolDisables))).toContain("disabling an access key needs a fresh code of an MFA device of user carol");
     await applyAs(gitops, [manifest("bob-key-2", { user: "bob" })]);
     expect((await waitForReason(ns, "bob-key-2", "Issued")).metadata.annotations?.[CREATED_BY]).toBe(`system:serviceaccount:${ns.name}:argocd-application-controller`);
   });
@@ -253,7 +254,19 @@ describe("who may act for which user, with real identities", () => {
     await kubectlAs(carol, disable);
     const lastUsed = { time: new Date(Date.now() - 2 * 3_600_000).toISOString(), service: "s3", region: "us-east-1", sourceIP: "10.0.0.7" };
     await kubectl(["patch", "accesskey", "carol-key", "-n", ns.name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { lastUsed } })]);
+    const id = (await getKey(ns, "carol-key"))?.status?.accessKeyId ?? "";
     const { stderr } = await kubectlAs(carol, ["delete", "accesskey", "carol-key"]);
     expect(stderr).toMatch(/Warning: AccessKey carol-key \(KGAK[A-Z2-7]{16}\) was used 2 hours ago \(service s3, region us-east-1, from 10\.0\.0\.7\)/);
+    // Who deleted it is what the webhook saw, shown in the recycle bin.
+    const binned = await waitFor("the key in the recycle bin", async () => {
+      const { stdout } = await kubectl(["get", "recycledaccesskey", id.toLowerCase(), "-n", ns.name, "-o", "json"]).catch(() => ({ stdout: "" }));
+      return stdout ? (JSON.parse(stdout) as { spec: { deletedBy: string } }) : undefined;
+    });
+    expect(binned.spec.deletedBy).toBe("oidc:carol");
+  });
+
+  it("records who deleted a key, unforgeably: a deleted-by sent by a user is dropped", async () => {
+    await kubectlAs(carol, ["annotate", "--overwrite", "accesskey", "carol-key-2", "iam.keygate.dev/deleted-by=keygate-admin"]);
+    expect((await getKey(ns, "carol-key-2"))?.metadata.annotations?.["iam.keygate.dev/deleted-by"]).toBeUndefined();
   });
 });

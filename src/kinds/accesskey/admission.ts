@@ -1,9 +1,10 @@
 import { ACCESS_KEY_PLURAL, type AccessKey, parseAccessKey } from "../../api/accesskey.js";
 import { peersOf } from "../../api/peers.js";
-import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
+import { DELETED_BY_ANNOTATION } from "../../labels.js";
+import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting, type FailOpen } from "../../runtime/admission.js";
 import { accountSettingsIn } from "../account-policy-of.js";
-import { refuseActingFor } from "../acting-for.js";
-import { annotationsPatch, stampedAnnotations } from "../identity-stamps.js";
+import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
+import { stampIdentity } from "../identity-stamps.js";
 import { refuseUnprotected } from "../operation-protection.js";
 import { livingKeys } from "./decide.js";
 import { MAX_KEYS_PER_USER } from "./reasons.js";
@@ -37,7 +38,7 @@ function refuseThirdKey(key: AccessKey, namespace: string, context: AdmissionCon
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const parsed = parseAccessKey(request.object);
   // The API server's schema validation reports malformed objects better than we could.
-  if (!parsed.ok) return ALLOW;
+  if (!parsed.ok) return refuseForRawUser(request, context, "create an access key");
   const key = parsed.value;
   const namespace = namespaceOf(request, key);
   const action = { doing: "create an access key", user: key.spec.user, adminsOnly: adminsOnly(context, namespace) };
@@ -52,11 +53,14 @@ function stateChange(before: AccessKey, after: AccessKey): "enable" | "disable" 
 async function admitUpdate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const before = parseAccessKey(request.oldObject);
   const after = parseAccessKey(request.object);
-  // Metadata-only writes (finalizers, labels) act for nobody.
-  if (!before.ok || !after.ok || JSON.stringify(before.value.spec) === JSON.stringify(after.value.spec)) return ALLOW;
+  if (!before.ok || !after.ok) return refuseForRawUser(request, context, "change an access key");
   const namespace = namespaceOf(request, after.value);
   const changing = stateChange(before.value, after.value);
-  const action = { doing: `${changing ?? "change"} an access key`, user: after.value.spec.user, adminsOnly: changing !== undefined && adminsOnly(context, namespace) };
+  const admins = adminsOnly(context, namespace);
+  if (ownersChanged(request)) return (await refuseActingFor(request, context, { doing: "set the owners of an access key", user: after.value.spec.user, adminsOnly: admins })) ?? ALLOW;
+  // Other metadata-only writes (finalizers, labels) act for nobody.
+  if (JSON.stringify(before.value.spec) === JSON.stringify(after.value.spec)) return ALLOW;
+  const action = { doing: `${changing ?? "change"} an access key`, user: after.value.spec.user, adminsOnly: changing !== undefined && admins };
   return (await refuseActingFor(request, context, action)) ?? ALLOW;
 }
 
@@ -97,21 +101,38 @@ function refuseActiveDelete(key: AccessKey): AdmissionVerdict | undefined {
   };
 }
 
+// Who deleted the key is shown in the recycle bin. The first delete of it counts; a dry run
+// writes nothing, and nor does a delete that changes nothing.
+async function recordDeleter(request: AdmissionRequest, context: AdmissionContext, key: AccessKey): Promise<void> {
+  const username = request.userInfo?.username ?? "";
+  if (request.dryRun === true || key.metadata.deletionTimestamp !== undefined || key.metadata.annotations?.[DELETED_BY_ANNOTATION] === username) return;
+  await context.recordDeleter(ACCESS_KEY_PLURAL, namespaceOf(request, key), key.metadata.name ?? "", username);
+}
+
 async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  if (await clusterDeleting(request, context)) return ALLOW;
   const parsed = parseAccessKey(request.oldObject);
-  if (!parsed.ok) return ALLOW;
+  if (!parsed.ok) return refuseForRawUser(request, context, "delete an access key");
   const key = parsed.value;
   const namespace = namespaceOf(request, key);
-  if (await clusterDeleting(request, context)) return ALLOW;
   const refused =
     (await refuseActingFor(request, context, { doing: "delete an access key", user: key.spec.user, adminsOnly: adminsOnly(context, namespace) })) ??
     refuseActiveDelete(key);
   if (refused) return refused;
-  // Who deleted the key is shown in the recycle bin; a dry run writes nothing.
-  if (request.dryRun !== true) await context.recordDeleter(ACCESS_KEY_PLURAL, namespace, key.metadata.name ?? "", request.userInfo?.username ?? "");
+  await recordDeleter(request, context, key);
   const warning = recentUse(key, context.now());
   return warning ? { allowed: true, warnings: [warning] } : ALLOW;
 }
+
+/**
+ * Deactivating a key is what an on-call engineer does first when it leaks; an outage of the
+ * operator must not stand in the way. Such an update goes through unchecked when no replica
+ * answers (the key's other fields may change with it, but not its state back to Active).
+ */
+export const DEACTIVATION: FailOpen = {
+  name: "deactivation",
+  expression: "request.operation == 'UPDATE' && object.spec.state == 'Inactive' && oldObject.spec.state != 'Inactive'",
+};
 
 /**
  * The AccessKey admission rules: who may act for the key's user (and access key protection), the
@@ -129,9 +150,13 @@ export function admitAccessKey(request: AdmissionRequest, context: AdmissionCont
  * MFA code is checked here and removed before the object is stored.
  */
 export async function mutateAccessKey(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
-  const patch = annotationsPatch(request.object, stampedAnnotations(request, context.operatorUsername));
+  const stamped = await stampIdentity(request, context);
   const doing = protectedOperation(request, context);
-  return (doing && (await refuseUnprotected(request, context, doing))) || { allowed: true, patch };
+  if (doing === undefined) return stamped;
+  // A code is used up once checked: whatever the validation would refuse is refused first.
+  const validated = await admitAccessKey(request, context);
+  if (!validated.allowed) return validated;
+  return (await refuseUnprotected(request, context, doing)) ?? stamped;
 }
 
 /** What operation protection covers in a request: creating a key or changing its state, in words. */

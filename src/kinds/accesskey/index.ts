@@ -8,7 +8,7 @@ import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { isOwnedSecret, KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
-import { admitAccessKey, mutateAccessKey } from "./admission.js";
+import { admitAccessKey, DEACTIVATION, mutateAccessKey } from "./admission.js";
 import { RecyclePurger } from "./purger.js";
 import { blockedElsewhere } from "./decide.js";
 import { settledSecretName } from "./status.js";
@@ -19,7 +19,7 @@ import { isStale, StalenessLogic, stalenessSettled } from "./staleness.js";
 export const accessKey: KindModule = {
   definition: accessKeyDefinition,
   secretLabel: ACCESS_KEY_LABEL,
-  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitAccessKey, mutate: mutateAccessKey },
+  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitAccessKey, mutate: mutateAccessKey, failOpen: DEACTIVATION },
   controller(context: ControllerContext) {
     const { core, custom, keks, cache, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, accessKeyDefinition.plural);

@@ -2,7 +2,10 @@ import { type MfaDevice, parseMfaDevice } from "../../api/mfadevice.js";
 import { peersOf } from "../../api/peers.js";
 import { CONFIRM_DELETE_ANNOTATION, CONFIRM_DELETE_VALUE } from "../../labels.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
-import { refuseActingFor } from "../acting-for.js";
+import { accountSettingsIn } from "../account-policy-of.js";
+import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
+import { stampIdentity } from "../identity-stamps.js";
+import { refuseUnprotected } from "../operation-protection.js";
 import { livingDevices } from "./decide.js";
 
 /** At most one Virtual device per user, refused at apply time. */
@@ -21,26 +24,40 @@ function refuseSecondVirtual(device: MfaDevice, namespace: string, context: Admi
 
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const parsed = parseMfaDevice(request.object);
-  if (!parsed.ok) return ALLOW;
+  if (!parsed.ok) return refuseForRawUser(request, context, "add an MFA device");
   const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
   const refused = await refuseActingFor(request, context, { doing: "add an MFA device", user: parsed.value.spec.user });
   return refused ?? refuseSecondVirtual(parsed.value, namespace, context);
 }
 
+function confirming(before: MfaDevice, after: MfaDevice): boolean {
+  const confirmation = (device: MfaDevice) => device.metadata.annotations?.[CONFIRM_DELETE_ANNOTATION];
+  return confirmation(after) === CONFIRM_DELETE_VALUE && confirmation(before) !== CONFIRM_DELETE_VALUE;
+}
+
+// What an update does for the device's user, in words; undefined: nothing (finalizers, labels).
+function updating(request: AdmissionRequest, before: MfaDevice, after: MfaDevice): string | undefined {
+  if (ownersChanged(request)) return "set the owners of an MFA device";
+  if (confirming(before, after)) return "confirm the removal of an MFA device";
+  return JSON.stringify(before.spec) === JSON.stringify(after.spec) ? undefined : "bind an MFA device";
+}
+
 async function admitUpdate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const before = parseMfaDevice(request.oldObject);
   const after = parseMfaDevice(request.object);
-  if (!before.ok || !after.ok || JSON.stringify(before.value.spec) === JSON.stringify(after.value.spec)) return ALLOW;
-  return (await refuseActingFor(request, context, { doing: "bind an MFA device", user: after.value.spec.user })) ?? ALLOW;
+  if (!before.ok || !after.ok) return refuseForRawUser(request, context, "change an MFA device");
+  const doing = updating(request, before.value, after.value);
+  if (doing === undefined) return ALLOW;
+  return (await refuseActingFor(request, context, { doing, user: after.value.spec.user })) ?? ALLOW;
 }
 
 // Unbinding a device is what an attacker holding someone's session would do first; Huawei asks
 // the person to type YES. Here the confirmation is an annotation set before the delete.
 async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
-  const parsed = parseMfaDevice(request.oldObject);
-  if (!parsed.ok) return ALLOW;
-  const device = parsed.value;
   if (await clusterDeleting(request, context)) return ALLOW;
+  const parsed = parseMfaDevice(request.oldObject);
+  if (!parsed.ok) return refuseForRawUser(request, context, "delete an MFA device");
+  const device = parsed.value;
   const refused = await refuseActingFor(request, context, { doing: "delete an MFA device", user: device.spec.user });
   return refused ?? refuseUnconfirmed(device, request.namespace ?? device.metadata.namespace ?? "");
 }
@@ -63,4 +80,24 @@ export function admitMfaDevice(request: AdmissionRequest, context: AdmissionCont
   if (request.operation === "UPDATE") return admitUpdate(request, context);
   if (request.operation === "DELETE") return admitDelete(request, context);
   return Promise.resolve(ALLOW);
+}
+
+function confirmsBoundRemoval(request: AdmissionRequest): boolean {
+  if (request.operation !== "UPDATE") return false;
+  const before = parseMfaDevice(request.oldObject);
+  const after = parseMfaDevice(request.object);
+  return before.ok && after.ok && before.value.status?.bound === true && confirming(before.value, after.value);
+}
+
+/**
+ * Who created the device, recorded unforgeably; and under operation protection, confirming the
+ * removal of a bound device needs a fresh MFA code of the person confirming, as key changes do:
+ * whoever holds only someone's session cannot strip their MFA.
+ */
+export async function mutateMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const stamped = await stampIdentity(request, context);
+  if (!confirmsBoundRemoval(request) || !accountSettingsIn(context, request.namespace ?? "").operationProtection) return stamped;
+  const validated = await admitMfaDevice(request, context);
+  if (!validated.allowed) return validated;
+  return (await refuseUnprotected(request, context, "confirming the removal of a bound MFA device")) ?? stamped;
 }

@@ -3,8 +3,7 @@ import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
-import { stampIdentity } from "../identity-stamps.js";
-import { admitMfaDevice } from "./admission.js";
+import { admitMfaDevice, mutateMfaDevice } from "./admission.js";
 import { MFA_DEVICE_LABEL } from "./issued-secret.js";
 import { MfaDeviceLogic } from "./reconciler.js";
 
@@ -12,7 +11,7 @@ import { MfaDeviceLogic } from "./reconciler.js";
 export const mfaDevice: KindModule = {
   definition: mfaDeviceDefinition,
   secretLabel: MFA_DEVICE_LABEL,
-  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitMfaDevice, mutate: stampIdentity },
+  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitMfaDevice, mutate: mutateMfaDevice },
   controller(context: ControllerContext) {
     const { core, custom, keks, cache, events, clock, log, settings } = context;
     const client = new KindClient(custom, mfaDeviceDefinition.plural);

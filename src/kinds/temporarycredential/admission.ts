@@ -3,11 +3,11 @@ import { peersOf } from "../../api/peers.js";
 import { parseTemporaryCredential } from "../../api/temporarycredential.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
 import { accountSettingsIn } from "../account-policy-of.js";
-import { refuseActingFor } from "../acting-for.js";
+import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
 
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const parsed = parseTemporaryCredential(request.object);
-  if (!parsed.ok) return ALLOW;
+  if (!parsed.ok) return refuseForRawUser(request, context, "get temporary credentials");
   const { spec } = parsed.value;
   const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
   const refused = await refuseActingFor(request, context, { doing: "get temporary credentials", user: spec.user });
@@ -25,14 +25,22 @@ async function admitCreate(request: AdmissionRequest, context: AdmissionContext)
 }
 
 async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  if (await clusterDeleting(request, context)) return ALLOW;
   const parsed = parseTemporaryCredential(request.oldObject);
-  if (!parsed.ok || (await clusterDeleting(request, context))) return ALLOW;
+  if (!parsed.ok) return refuseForRawUser(request, context, "delete temporary credentials");
   return (await refuseActingFor(request, context, { doing: "delete temporary credentials", user: parsed.value.spec.user })) ?? ALLOW;
+}
+
+// The spec cannot change; only setting owners acts for the session's user.
+async function admitUpdate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  if (!ownersChanged(request)) return ALLOW;
+  return refuseForRawUser(request, context, "set the owners of temporary credentials");
 }
 
 /** The TemporaryCredential admission rules: who may act for the session's user, and the account's MFA requirement. */
 export function admitTemporaryCredential(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   if (request.operation === "CREATE") return admitCreate(request, context);
+  if (request.operation === "UPDATE") return admitUpdate(request, context);
   if (request.operation === "DELETE") return admitDelete(request, context);
   return Promise.resolve(ALLOW);
 }

@@ -13,7 +13,7 @@ import { TemporaryCredentialLogic } from "./reconciler.js";
 export const temporaryCredential: KindModule = {
   definition: temporaryCredentialDefinition,
   secretLabel: TEMPORARY_CREDENTIAL_LABEL,
-  admission: { operations: ["CREATE", "DELETE"], admit: admitTemporaryCredential, mutate: stampIdentity },
+  admission: { operations: ["CREATE", "UPDATE", "DELETE"], admit: admitTemporaryCredential, mutate: stampIdentity },
   controller(context: ControllerContext) {
     const { core, custom, keks, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, temporaryCredentialDefinition.plural);

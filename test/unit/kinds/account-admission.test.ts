@@ -4,7 +4,7 @@ import type { MfaDevice } from "../../../src/api/mfadevice.js";
 import type { TemporaryCredential } from "../../../src/api/temporarycredential.js";
 import { admitAccessKey, mutateAccessKey } from "../../../src/kinds/accesskey/admission.js";
 import { stampedAnnotations } from "../../../src/kinds/identity-stamps.js";
-import { admitMfaDevice } from "../../../src/kinds/mfadevice/admission.js";
+import { admitMfaDevice, mutateMfaDevice } from "../../../src/kinds/mfadevice/admission.js";
 import { admitTemporaryCredential } from "../../../src/kinds/temporarycredential/admission.js";
 import type { AdmissionRequest } from "../../../src/runtime/admission.js";
 import { fakeContext, OPERATOR } from "./support/admission-context.js";
@@ -81,6 +81,21 @@ describe("who may act for a user", () => {
   });
 });
 
+describe("changes that act for a user without saying so", () => {
+  it("treats setting owners as acting for the user: the garbage collector's delete skips admission", async () => {
+    const before = key("k", "alice");
+    const owned = { ...before, metadata: { ...before.metadata, ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "gone", uid: "0" }] } };
+    expect((await admitAccessKey(request("UPDATE", "oidc:bob", owned, before), fakeContext())).message).toContain("may not set the owners of an access key for user alice");
+    expect((await admitAccessKey(request("UPDATE", "alice", owned, before), fakeContext())).allowed).toBe(true);
+  });
+
+  it("still decides who acts for whom when the object does not parse", async () => {
+    const odd = { apiVersion: API, kind: "AccessKey", metadata: { name: "k", namespace: "ns" }, spec: { user: "alice", futureField: true } };
+    expect((await admitAccessKey(request("CREATE", "oidc:bob", odd), fakeContext())).message).toContain("may not create an access key for user alice");
+    expect((await admitAccessKey(request("DELETE", "oidc:bob", undefined, odd), fakeContext())).allowed).toBe(false);
+  });
+});
+
 describe("deleting an access key", () => {
   const now = new Date("2026-11-29T12:00:00Z");
 
@@ -117,16 +132,24 @@ describe("operation protection", () => {
     const context = fakeContext({ objects, validCode: "123456" });
     const verdict = await mutateAccessKey(request("CREATE", "alice", withCode("123456")), context);
     expect(verdict.allowed).toBe(true);
-    expect(context.consumed).toEqual([true]);
+    expect(context.consumed).toEqual(["alice 123456"]);
     const stored = verdict.patch?.find((op) => op.path === "/metadata/annotations");
     expect(stored).toEqual({ op: "add", path: "/metadata/annotations", value: { "iam.keygate.dev/created-by": "alice" } });
   });
 
-  it("refuses a wrong code and checks a dry run's code without using it", async () => {
+  it("refuses a wrong code; a dry run checks only the code's form, so it cannot be used to guess codes", async () => {
     const context = fakeContext({ objects, validCode: "123456" });
     expect((await mutateAccessKey(request("CREATE", "alice", withCode("000000")), context)).message).toContain("was refused (InvalidCode)");
-    expect((await mutateAccessKey(dryRun(request("CREATE", "alice", withCode("123456"))), context)).allowed).toBe(true);
-    expect(context.consumed).toEqual([true, false]);
+    expect((await mutateAccessKey(dryRun(request("CREATE", "alice", withCode("654321"))), context)).allowed).toBe(true);
+    expect((await mutateAccessKey(dryRun(request("CREATE", "alice", withCode("12345x"))), context)).message).toContain("must be a 6-digit code");
+    expect(context.consumed).toEqual(["alice 000000"]);
+  });
+
+  it("refuses what validation would refuse before using a code up", async () => {
+    const context = fakeContext({ objects, validCode: "123456" });
+    const forBob = { ...withCode("123456"), spec: { user: "bob", state: "Active" as const } };
+    expect((await mutateAccessKey(request("CREATE", "alice", forBob), context)).message).toContain("alice may not create an access key for user bob");
+    expect(context.consumed).toEqual([]);
   });
 
   it("covers state changes, not other edits, and exempts those granted bypass", async () => {
@@ -136,8 +159,9 @@ describe("operation protection", () => {
     const disabled = key("k", "alice", { state: "Inactive" });
     expect((await mutateAccessKey(request("UPDATE", "alice", disabled, before), fakeContext({ objects }))).message).toContain("disabling an access key needs");
     const gitops = "system:serviceaccount:argocd:argocd-application-controller";
-    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects }))).message).toContain("is no keygate user");
-    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects, grants: [`${gitops} bypass operationprotection`] }))).allowed).toBe(true);
+    const manage = `${gitops} manage users/alice`;
+    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects, grants: [manage] }))).message).toContain("is no keygate user");
+    expect((await mutateAccessKey(request("CREATE", gitops, key("k", "alice")), fakeContext({ objects, grants: [manage, `${gitops} bypass operationprotection`] }))).allowed).toBe(true);
   });
 });
 
@@ -179,6 +203,17 @@ describe("deleting a bound MFA device", () => {
     expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(true, { "iam.keygate.dev/confirm-delete": "YES" })), fakeContext())).allowed).toBe(true);
     expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(true, { "iam.keygate.dev/confirm-delete": "yes" })), fakeContext())).allowed).toBe(false);
     expect((await admitMfaDevice(request("DELETE", "alice", undefined, device(false)), fakeContext())).allowed).toBe(true);
+  });
+
+  it("lets only who may act for the user confirm, and under operation protection only with a fresh code", async () => {
+    const confirmed = device(true, { "iam.keygate.dev/confirm-delete": "YES" });
+    expect((await admitMfaDevice(request("UPDATE", "oidc:bob", confirmed, device(true)), fakeContext())).message).toContain("may not confirm the removal of an MFA device");
+    const objects = { accountpolicies: [policy({ operationProtection: true })] };
+    expect((await mutateMfaDevice(request("UPDATE", "alice", confirmed, device(true)), fakeContext({ objects }))).message).toContain("confirming the removal of a bound MFA device needs");
+    const withCode = device(true, { "iam.keygate.dev/confirm-delete": "YES", "iam.keygate.dev/mfa-code": "123456" });
+    const context = fakeContext({ objects, validCode: "123456" });
+    expect((await mutateMfaDevice(request("UPDATE", "alice", withCode, device(true)), context)).allowed).toBe(true);
+    expect(context.consumed).toEqual(["alice 123456"]);
   });
 });
 

@@ -26,8 +26,19 @@ describe("RecycledAccessKey admission", () => {
   it.each([
     ["the operator's create", "CREATE", OPERATOR],
     ["the operator's update (its finalizer)", "UPDATE", OPERATOR],
-    ["anyone's delete: that is the purge", "DELETE", "alice@example"],
   ] as const)("admits %s", async (_name, operation, username) => {
     expect((await admitRecycledAccessKey(request(operation, username), context)).allowed).toBe(true);
+  });
+
+  it("lets anyone RBAC allows release a finalizer by hand, and change nothing else that way", async () => {
+    const stored = { metadata: { name: "k", finalizers: ["iam.keygate.dev/purge"], labels: { a: "b" } }, spec: { user: "bob" } };
+    const released = { ...stored, metadata: { ...stored.metadata, finalizers: [] } };
+    const base = { ...request("UPDATE", "kubernetes-admin"), oldObject: stored };
+    expect((await admitRecycledAccessKey({ ...base, object: released }, context)).allowed).toBe(true);
+    const relabelled = { ...released, metadata: { ...released.metadata, labels: { a: "c" } } };
+    expect((await admitRecycledAccessKey({ ...base, object: relabelled }, context)).allowed).toBe(false);
+    const edited = { ...released, spec: { user: "mallory" } };
+    expect((await admitRecycledAccessKey({ ...base, object: edited }, context)).allowed).toBe(false);
+    expect((await admitRecycledAccessKey({ ...base, object: stored }, context)).allowed).toBe(false);
   });
 });

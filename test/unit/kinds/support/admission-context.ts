@@ -15,10 +15,10 @@ export interface FakeAdmission {
 }
 
 /** An admission context over plain data, recording what the rules asked and wrote. */
-export function fakeContext(fake: FakeAdmission = {}): AdmissionContext & { asked: KeygateAccess[]; deleters: string[]; consumed: boolean[] } {
+export function fakeContext(fake: FakeAdmission = {}): AdmissionContext & { asked: KeygateAccess[]; deleters: string[]; consumed: string[] } {
   const asked: KeygateAccess[] = [];
   const deleters: string[] = [];
-  const consumed: boolean[] = [];
+  const consumed: string[] = [];
   const inNamespace = (plural: string, namespace: string) => (fake.objects?.[plural] ?? []).filter((o) => o.metadata.namespace === namespace);
   return {
     asked,
@@ -34,8 +34,8 @@ export function fakeContext(fake: FakeAdmission = {}): AdmissionContext & { aske
       const grant = `${userInfo.username ?? ""} ${access.verb} ${access.resource}${access.name ? `/${access.name}` : ""}`;
       return Promise.resolve((fake.grants ?? []).includes(grant));
     },
-    checkMfaCode: (_namespace, _user, code, consume): Promise<MfaCodeCheck> => {
-      consumed.push(consume);
+    checkMfaCode: (_namespace, user, code): Promise<MfaCodeCheck> => {
+      consumed.push(`${user} ${code}`);
       return Promise.resolve(code === fake.validCode ? { valid: true } : { valid: false, reason: "InvalidCode" });
     },
     recordDeleter: (_plural, _namespace, name, username) => {
