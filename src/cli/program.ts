@@ -41,6 +41,8 @@ async function runOperator(options: OperatorCommandOptions & VerifierCommandOpti
   const operator = await runOperatorFromOptions(options);
   const verifier = await runVerifierFromOptions(options);
   stopOnSignal(async () => {
+    // The webhook drains through the verifier's shutdown delay, while the Pod leaves the endpoints.
+    operator.drain();
     await verifier.stop();
     await operator.stop();
   });

@@ -48,6 +48,8 @@ export interface RunningOperator {
   metricsPort?: number;
   registerWebhook(): Promise<void>;
   unregisterWebhook(): Promise<void>;
+  /** Shutdown has begun: the webhook keeps answering but hands its connections back. */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -308,6 +310,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     metricsPort: metricsServer?.port,
     registerWebhook: () => webhook.register(),
     unregisterWebhook: () => webhook.unregister(),
+    drain: () => webhook.drain(),
     stop: async () => {
       await (campaign ? campaign.stop() : follow());
       await webhook.stop();

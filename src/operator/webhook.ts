@@ -242,6 +242,11 @@ export class AdmissionWebhook {
     await api.deleteMutatingWebhookConfiguration({ name: MUTATING_WEBHOOK_CONFIGURATION_NAME }).catch(gone);
   }
 
+  /** The replica is going away: answers end their connections so the API server moves on. */
+  drain(): void {
+    this.server?.drain();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.renewTimer);
     clearInterval(this.endpointTimer);

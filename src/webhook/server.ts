@@ -76,12 +76,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: AdmitRo
   send(res, 200, reviewResponse(request.uid, verdict));
 }
 
-/** The validating admission endpoint, over TLS; the certificate can be swapped while serving. */
+// How long a closing server waits for reviews in flight before it cuts their connections.
+const CLOSE_GRACE_MS = 5000;
+
+/** The admission endpoints, over TLS; the certificate can be swapped while serving. */
 export class WebhookServer {
   private readonly server: Server;
+  private draining = false;
 
   constructor(certificate: ServingCertificate, routes: AdmitRoutes, log: Logger) {
     this.server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+      // The API server keeps connections to a replica open; while this one drains, every answer
+      // tells it to reconnect, which reaches a replica that stays.
+      if (this.draining) res.shouldKeepAlive = false;
       handle(req, res, routes, log).catch((error: unknown) => {
         log.warn({ err: String(error) }, "admission review failed");
         if (!res.headersSent) send(res, 500, { error: "internal error" });
@@ -104,10 +111,25 @@ export class WebhookServer {
     this.server.setSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
   }
 
+  /** Keeps answering, but ends each connection after its answer and drops the idle ones. */
+  drain(): void {
+    this.draining = true;
+    this.server.closeIdleConnections();
+  }
+
+  /**
+   * Stops accepting connections and lets the reviews in flight finish (for a while): a review
+   * cut off is a refused create for someone, since the webhook fails closed.
+   */
   close(): Promise<void> {
+    this.drain();
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      const cutOff = setTimeout(() => this.server.closeAllConnections(), CLOSE_GRACE_MS);
+      cutOff.unref();
+      this.server.close(() => {
+        clearTimeout(cutOff);
+        resolve();
+      });
     });
   }
 }

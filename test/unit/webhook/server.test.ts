@@ -44,3 +44,36 @@ describe("the admission webhook server", () => {
     expect(answer).toEqual({ status: 413, text: JSON.stringify({ error: "body too large" }) });
   });
 });
+
+describe("a webhook server going away", () => {
+  it("keeps answering while it drains, ending each connection, and lets a review in flight finish when it closes", async () => {
+    const authority = await createCertificateAuthority("webhook drain CA", 1);
+    const serving = await issueCertificate(authority, { commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server", validityDays: 1 });
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const routes = new Map([
+      [PATH, () => Promise.resolve({ allowed: true })],
+      ["/slow", () => slow.then(() => ({ allowed: true }))],
+    ]);
+    const draining = new WebhookServer(serving, routes, pino({ level: "silent" }));
+    const drainingPort = await draining.listen(0, "127.0.0.1");
+    const call = (path: string): Promise<{ status: number; connection?: string }> =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ request: { uid: "u", operation: "CREATE" } });
+        const req = request({ host: "127.0.0.1", port: drainingPort, path, method: "POST", ca: authority.certPem, agent: false }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    draining.drain();
+    expect(await call(PATH)).toEqual({ status: 200, connection: "close" });
+    const inFlight = call("/slow");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = draining.close();
+    release();
+    expect((await inFlight).status).toBe(200);
+    await closed;
+  });
+});
