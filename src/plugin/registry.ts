@@ -1,0 +1,7 @@
+import type { PluginCommand } from "./command.js";
+import { completionCommand } from "./completion.js";
+
+/** Every `kubectl keygate` command, in the order `--help` lists them; one line per command module. */
+export const PLUGIN_COMMANDS: readonly PluginCommand[] = [
+  completionCommand,
+];
