@@ -13,7 +13,7 @@ Exit codes:
 
 /** `kubectl keygate`: the program with every registered command and kubectl's connection options. */
 export function buildPluginProgram(commands: readonly PluginCommand[] = PLUGIN_COMMANDS): Command {
-  const program = new Command("kubectl-keygate")
+  const program = new Command("kubectl keygate")
     .usage("[options] <command>")
     .description("The clouds' \"my credentials\" console at the terminal: access keys, MFA devices and sessions of keygate")
     .option("--kubeconfig <path>", "kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")

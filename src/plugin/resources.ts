@@ -7,8 +7,17 @@ import { warningsOf } from "./warnings.js";
 
 const MERGE_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 
-/** A keygate object as the API server answers it; each command reads the fields it shows. */
-export type KeygateObject = k8s.KubernetesObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
+/**
+ * A keygate object as the API server answers it, JSON as sent (timestamps are strings); each
+ * command reads the fields it shows.
+ */
+export interface KeygateObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; generateName?: string; namespace?: string; uid?: string; generation?: number; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
 
 /** What a write answered: the object, and the admission webhook's `Warning:` lines, verbatim. */
 export interface Written {
@@ -67,8 +76,16 @@ export class Kind {
     return { object: info.data as KeygateObject, warnings: warningsOf(info.headers) };
   }
 
-  async delete(name: string, dryRun?: DryRunMode): Promise<readonly string[]> {
-    const info = await this.session.custom.deleteNamespacedCustomObjectWithHttpInfo({ ...this.where(), name, dryRun: dryRunParameter(dryRun) });
+  /**
+   * Deletes the object only if it is still the one of `uid`, when given: the one the person
+   * confirmed, not another made since under the same name. (Not its resourceVersion: the
+   * operator's status writes change that all the time.) Dry run and precondition both go in the
+   * body: the API server ignores a DELETE's query parameters when it has one.
+   */
+  async delete(name: string, options: { dryRun?: DryRunMode; uid?: string } = {}): Promise<readonly string[]> {
+    const dryRun = dryRunParameter(options.dryRun);
+    const body = { ...(dryRun === undefined ? {} : { dryRun: [dryRun] }), ...(options.uid === undefined ? {} : { preconditions: { uid: options.uid } }) };
+    const info = await this.session.custom.deleteNamespacedCustomObjectWithHttpInfo({ ...this.where(), name, body });
     return warningsOf(info.headers);
   }
 }

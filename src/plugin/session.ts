@@ -1,7 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { DEFAULT_USER_MAPPING, type UserMapping } from "../runtime/user-mapping.js";
-import { loadKubeConfig } from "../runtime/kubeconfig.js";
 import { PluginError } from "./exit.js";
 
 /** The options every command takes, as kubectl's: on the program, so they go before or after the command. */
@@ -40,6 +39,16 @@ export function userMappingOf(flag: string | undefined, env: string | undefined)
   const list = flag ?? env;
   if (list === undefined) return DEFAULT_USER_MAPPING;
   return { stripPrefixes: list.split(",").map((prefix) => prefix.trim()).filter((prefix) => prefix !== "") };
+}
+
+// As kubectl loads it: the file named, else KUBECONFIG, else ~/.kube/config (in a Pod, its
+// ServiceAccount). The library's own agents: a command makes a few calls and ends, and kept-alive
+// connections would hold the process open after it is done.
+function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  if (path !== undefined) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
 }
 
 export function openSession(options: GlobalOptions): Session {

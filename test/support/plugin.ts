@@ -41,6 +41,9 @@ export function runPlugin(kubeconfig: string, args: readonly string[], options: 
   });
 }
 
+const SESSION = "plugin";
+const EXIT_MARK = "[exit ";
+const EXITED = /^\[exit (\d+)\]$/m;
 const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
 
 /**
@@ -59,9 +62,10 @@ export class Terminal {
     const config = join(dir, "tmux.conf");
     await writeFile(config, "set -g remain-on-exit on\nset -g history-limit 10000\n");
     const terminal = new Terminal(`keygate-${randomBytes(4).toString("hex")}`, config);
-    const command = [process.execPath, ...PLUGIN, "--kubeconfig", kubeconfig, ...args].map(quote).join(" ");
+    // tmux does not always learn a dead pane's exit status: the shell prints it, as a prompt would.
+    const command = `${[process.execPath, ...PLUGIN, "--kubeconfig", kubeconfig, ...args].map(quote).join(" ")}; echo "${EXIT_MARK}$?]"`;
     const environment = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
-    terminal.tmux(["new-session", "-d", "-x", "200", "-y", "50", "-c", ROOT, ...environment, command]);
+    terminal.tmux(["new-session", "-d", "-s", SESSION, "-x", "200", "-y", "50", "-c", ROOT, ...environment, command]);
     return terminal;
   }
 
@@ -73,30 +77,27 @@ export class Terminal {
 
   /** Everything the terminal shows, history included, without trailing blank lines. */
   screen(): string {
-    return this.tmux(["capture-pane", "-p", "-J", "-S", "-"]).trimEnd();
+    return this.tmux(["capture-pane", "-t", SESSION, "-p", "-J", "-S", "-"]).trimEnd();
   }
 
   /** Types a line and presses Enter. */
   type(text: string): void {
-    this.tmux(["send-keys", "-l", text]);
-    this.tmux(["send-keys", "Enter"]);
+    this.tmux(["send-keys", "-t", SESSION, "-l", text]);
+    this.tmux(["send-keys", "-t", SESSION, "Enter"]);
   }
 
-  async waitForText(text: string, timeoutMs = 60_000): Promise<string> {
-    return waitFor(`"${text}" on the terminal`, () => Promise.resolve(this.screen().includes(text) ? this.screen() : undefined), timeoutMs);
+  async waitForText(text: string, timeoutMs = 30_000): Promise<string> {
+    try {
+      return await waitFor(`"${text}" on the terminal`, () => Promise.resolve(this.screen().includes(text) ? this.screen() : undefined), timeoutMs);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the terminal shows:\n${this.screen()}`);
+    }
   }
 
   /** The program's exit status, once it has ended. */
-  async exitCode(timeoutMs = 60_000): Promise<number> {
-    const status = await waitFor(
-      "the program to end",
-      () => {
-        const [dead, code] = this.tmux(["display-message", "-p", "#{pane_dead} #{pane_dead_status}"]).trim().split(" ");
-        return Promise.resolve(dead === "1" ? Number(code) : undefined);
-      },
-      timeoutMs,
-    );
-    return status;
+  async exitCode(timeoutMs = 30_000): Promise<number> {
+    const exited = await this.waitForText(EXIT_MARK, timeoutMs);
+    return Number(EXITED.exec(exited)?.[1] ?? Number.NaN);
   }
 
   close(): void {
