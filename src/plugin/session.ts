@@ -46,8 +46,12 @@ export function userMappingOf(flag: string | undefined, env: string | undefined)
 // connections would hold the process open after it is done.
 function loadKubeConfig(path: string | undefined): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
-  if (path !== undefined) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  try {
+    if (path !== undefined) kc.loadFromFile(path);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new PluginError(`cannot load the kubeconfig${path === undefined ? "" : ` ${path}`}: ${(error as Error).message}`);
+  }
   return kc;
 }
 

@@ -2,6 +2,7 @@ import { readFile, stat, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
+import { generateSync } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccessKey } from "../../src/api/accesskey.js";
 import { GROUP, PLURAL, readSecretData, VERSION } from "../support/accesskeys.js";
@@ -415,6 +416,75 @@ describe("kubectl keygate, the real executable against the real API server and o
       expect(right.screen()).toContain(`access key ${id} purged for good`);
       await waitFor("the key purged", async () => ((await binIds()).includes(id) ? undefined : true));
       expectOneLineRefusal(await asAdmin(["whois", id]), `no access key ${id}`);
+    });
+  });
+
+  describe("under operation protection", () => {
+    const STEP_MS = 30_000;
+    let seed = "";
+    let lastStep = 0;
+    const terminals: Terminal[] = [];
+    afterAll(() => terminals.forEach((terminal) => terminal.close()));
+
+    /** A code of alice's device for a step not used yet. */
+    async function nextCode(): Promise<string> {
+      const current = Math.floor(Date.now() / STEP_MS);
+      const step = Math.max(lastStep + 1, current);
+      if (step > current + 1) await new Promise((resolve) => setTimeout(resolve, (step - 1) * STEP_MS - Date.now() + 100));
+      lastStep = step;
+      return generateSync({ secret: seed, epoch: step * 30 });
+    }
+
+    beforeAll(async () => {
+      const device = { apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name: "alice-phone" }, spec: { user: "alice", type: "Virtual", deviceName: "phone" } };
+      await ns.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, body: device });
+      seed = (await waitFor("alice's seed", () => readSecretData(ns, "alice-phone-credentials"))).seed ?? "";
+      const current = Math.floor(Date.now() / STEP_MS);
+      lastStep = current - 1;
+      const verification = { code1: generateSync({ secret: seed, epoch: (current - 2) * 30 }), code2: generateSync({ secret: seed, epoch: (current - 1) * 30 }) };
+      await ns.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, name: "alice-phone", body: { spec: { verification } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
+      await waitFor("alice's device bound", async () => {
+        const found = (await ns.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, name: "alice-phone" })) as { status?: { bound?: boolean } };
+        return found.status?.bound === true ? true : undefined;
+      });
+      await setPolicy({ operationProtection: true });
+    });
+
+    it("passes the webhook's refusal through when no code is given, and changes nothing", async () => {
+      const key = (await keysOf("alice")).find((candidate) => candidate.spec.state === "Active");
+      const run = await waitFor("operation protection at the webhook", async () => {
+        const attempt = await asAlice(["deactivate", key?.metadata.name ?? "", "--yes"]);
+        return attempt.stderr.includes("operation protection is on") ? attempt : undefined;
+      });
+      expectOneLineRefusal(run, "operation protection is on");
+      expect((await keyNamed(key?.metadata.name ?? ""))?.spec.state).toBe("Active");
+    });
+
+    it("asks for the code in a terminal, and passes a wrong code's refusal through", async () => {
+      const key = (await keysOf("alice")).find((candidate) => candidate.spec.state === "Active");
+      const tty = await aliceAtTerminal(["deactivate", key?.metadata.name ?? ""]);
+      terminals.push(tty);
+      await tty.waitForText(`Operation protection is on in ${ns.name}: MFA code (empty for none):`);
+      tty.type("000000");
+      await tty.waitForText("[y/N]:");
+      tty.type("y");
+      expect(await tty.exitCode()).toBe(1);
+      expect(tty.screen()).toContain("the MFA code of user alice was refused (InvalidCode)");
+      expect((await keyNamed(key?.metadata.name ?? ""))?.spec.state).toBe("Active");
+    });
+
+    it("sends --mfa-code with the change, and the code is never stored", async () => {
+      const key = (await keysOf("alice")).find((candidate) => candidate.spec.state === "Active");
+      const code = await nextCode();
+      const run = await asAlice(["deactivate", key?.metadata.name ?? "", "--yes", "--mfa-code", code]);
+      expect(run.code).toBe(0);
+      const after = await keyNamed(key?.metadata.name ?? "");
+      expect(after?.status?.state).toBe("Inactive");
+      expect(JSON.stringify(after)).not.toContain(code);
+      expect((await asAlice(["activate", key?.metadata.name ?? "", "--mfa-code", "12345"])).code).toBe(2);
     });
   });
 });
