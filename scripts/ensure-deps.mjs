@@ -1,6 +1,7 @@
 // Runs before `npm test` and `npm run demo`: installs the npm dependencies on a fresh clone, or
 // when package-lock.json changed since the last install, makes sure botocore is importable, and
-// that Debian's redis-server and nginx are there for the replay-store and gateway tests.
+// that Debian's redis-server and nginx are there for the replay-store and gateway tests, and tmux
+// for the kubectl plugin's terminal tests.
 // Plain JavaScript: it must run before any dependency (TypeScript, tsx) exists.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -72,4 +73,6 @@ function ensureTestPackages() {
   ensureDebianPackage("redis-server", () => spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0, "the replay-store tests");
   // The gateway tests run a real NGINX (auth_request is built into Debian's); /usr/sbin is not on every PATH.
   ensureDebianPackage("nginx", () => runs("nginx") || runs("/usr/sbin/nginx"), "the gateway tests", { optional: true });
+  // The kubectl plugin's tests answer its prompts in a real pseudo-terminal that tmux provides.
+  ensureDebianPackage("tmux", () => spawnSync("tmux", ["-V"], { stdio: "ignore" }).status === 0, "the kubectl plugin's terminal tests");
 }

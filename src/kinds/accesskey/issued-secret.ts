@@ -1,4 +1,5 @@
 import type { V1Secret } from "@kubernetes/client-node";
+import { awsCredentialsProfile } from "../../credentials/aws-credentials-file.js";
 import { consoleCsvFiles } from "../../credentials/console-csv.js";
 import { ACCESS_KEY_LABEL } from "../../labels.js";
 import { type IssuedSecretTarget, issuedSecretShell } from "../../runtime/kube.js";
@@ -13,10 +14,6 @@ export interface IssuedKey extends KeyPair {
   user: string;
 }
 
-function awsCredentialsFile(pair: KeyPair): string {
-  return `[default]\naws_access_key_id = ${pair.accessKeyId}\naws_secret_access_key = ${pair.secretAccessKey}\n`;
-}
-
 /** Every form of the pair that SDKs, tools and console-download scripts read directly, so a workload just mounts it. */
 export function issuedSecretData(pair: IssuedKey): Record<string, string> {
   return {
@@ -28,7 +25,7 @@ export function issuedSecretData(pair: IssuedKey): Record<string, string> {
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: pair.secretAccessKey,
     HUAWEICLOUD_SDK_AK: pair.accessKeyId,
     HUAWEICLOUD_SDK_SK: pair.secretAccessKey,
-    credentials: awsCredentialsFile(pair),
+    credentials: awsCredentialsProfile("default", pair),
     ...consoleCsvFiles(pair),
   };
 }
