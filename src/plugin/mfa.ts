@@ -80,6 +80,7 @@ function registerRemove(mfa: Command): void {
 export const mfaCommand: PluginCommand = {
   register(program) {
     const mfa = program.command("mfa").description("virtual MFA devices: add (scan a QR code and bind), list, remove");
+    withExamples(mfa, ["kubectl keygate mfa add", "kubectl keygate mfa list", "kubectl keygate mfa remove alice-mfa-x7k2p"]);
     registerMfaAdd(mfa);
     registerList(mfa);
     registerRemove(mfa);
