@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { waitFor } from "./wait.js";
@@ -45,21 +45,24 @@ const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
 
 /**
  * The executable in a real pseudo-terminal (tmux), as a person runs it: what they see is the
- * pane's text, what they type goes in as keys. The pane stays after the program ends, so its exit
- * status and last screen can be read.
+ * pane's text, what they type goes in as keys. The pane stays after the program ends, so its last
+ * screen can be read; the shell writes the exit status to a file, because tmux 3.3 sometimes
+ * marks a pane dead without ever filling in #{pane_dead_status}.
  */
 export class Terminal {
   private constructor(
     private readonly socket: string,
     private readonly config: string,
+    private readonly statusFile: string,
   ) {}
 
   static async start(kubeconfig: string, args: readonly string[], env: Record<string, string> = {}): Promise<Terminal> {
     const dir = await mkdtemp(join(tmpdir(), "plugin-tty-"));
     const config = join(dir, "tmux.conf");
     await writeFile(config, "set -g remain-on-exit on\nset -g history-limit 10000\n");
-    const terminal = new Terminal(`keygate-${randomBytes(4).toString("hex")}`, config);
-    const command = [process.execPath, ...PLUGIN, "--kubeconfig", kubeconfig, ...args].map(quote).join(" ");
+    const statusFile = join(dir, "exit-status");
+    const terminal = new Terminal(`keygate-${randomBytes(4).toString("hex")}`, config, statusFile);
+    const command = `${[process.execPath, ...PLUGIN, "--kubeconfig", kubeconfig, ...args].map(quote).join(" ")}; echo $? > ${quote(statusFile)}`;
     const environment = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
     terminal.tmux(["new-session", "-d", "-x", "200", "-y", "50", "-c", ROOT, ...environment, command]);
     return terminal;
@@ -88,15 +91,12 @@ export class Terminal {
 
   /** The program's exit status, once it has ended. */
   async exitCode(timeoutMs = 60_000): Promise<number> {
-    const status = await waitFor(
-      "the program to end",
-      () => {
-        const [dead, code] = this.tmux(["display-message", "-p", "#{pane_dead} #{pane_dead_status}"]).trim().split(" ");
-        return Promise.resolve(dead === "1" ? Number(code) : undefined);
-      },
-      timeoutMs,
-    );
-    return status;
+    const written = (): Promise<number | undefined> =>
+      readFile(this.statusFile, "utf8").then(
+        (text) => (text.endsWith("\n") ? Number(text) : undefined),
+        () => undefined,
+      );
+    return waitFor("the program to end", written, timeoutMs);
   }
 
   close(): void {

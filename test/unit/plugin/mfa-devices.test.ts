@@ -1,14 +1,17 @@
 import { describe, expect, it } from "vitest";
+import type { MfaDevice } from "../../../src/api/mfadevice.js";
 import { kubectlAge } from "../../../src/plugin/age.js";
 import { bindingOutcome, defaultDeviceName, mfaDeviceRow, seedIssuance } from "../../../src/plugin/mfa-devices.js";
+import type { KeygateObject } from "../../../src/plugin/resources.js";
 
-const device = (status: object, generation = 2) => ({
+// As the API server answers it: timestamps are strings, whatever the client's types say.
+const device = (status: object, generation = 2): KeygateObject & MfaDevice => ({
   apiVersion: "iam.keygate.dev/v1alpha1",
   kind: "MfaDevice",
   metadata: { name: "alice-mfa-x", generation, creationTimestamp: "2026-11-29T06:00:00Z" },
   spec: { user: "alice", type: "Virtual", deviceName: "alice-phone" },
   status,
-});
+}) as unknown as KeygateObject & MfaDevice;
 const ready = (status: string, reason: string, observedGeneration = 2) => [{ type: "Ready", status, reason, message: "why", observedGeneration, lastTransitionTime: "2026-11-29T06:00:00Z" }];
 
 describe("mfa add's waiting", () => {

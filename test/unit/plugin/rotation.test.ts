@@ -13,7 +13,7 @@ function key(name: string, state: "Active" | "Inactive", lastUsedMinutesAgo: num
     metadata: { name, annotations: rotatingFrom === undefined ? {} : { [ROTATING_FROM_ANNOTATION]: rotatingFrom } },
     spec: { user: "alice", state },
     status: { accessKeyId: `KGAK${name.toUpperCase().padEnd(16, "A")}`, lastUsed: { time: new Date(NOW - lastUsedMinutesAgo * MINUTE).toISOString() } },
-  } as AccessKey;
+  };
 }
 
 const input = (keys: AccessKey[], force = false): RotationInput => ({ user: "alice", keys, now: NOW, quietForMs: 10 * MINUTE, force });

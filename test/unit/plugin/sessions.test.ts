@@ -87,7 +87,7 @@ describe("a session's duration and issuance", () => {
     expect(() => sessionSeconds("an hour")).toThrow(/--duration: "an hour" is not a duration/);
   });
 
-  const credential = (status: object) => ({ apiVersion: "iam.keygate.dev/v1alpha1", kind: "TemporaryCredential", metadata: { name: "s", generation: 1 }, spec: {}, status });
+  const credential = (status: Record<string, unknown>) => ({ apiVersion: "iam.keygate.dev/v1alpha1", kind: "TemporaryCredential", metadata: { name: "s", generation: 1 }, spec: {}, status });
   const ready = (status: string, reason: string, message = "m") => ({ conditions: [{ type: "Ready", status, reason, message, lastTransitionTime: "2026-11-29T06:00:00Z" }] });
 
   it("waits while pending, and is done once the Secret and expiry are named", () => {
