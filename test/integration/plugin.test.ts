@@ -47,6 +47,15 @@ describe("kubectl keygate, the real executable against the real API server and o
     return list.items.filter((key) => key.spec.user === user);
   }
 
+  /** A key of the user as the cluster holds it, with the secret of its issued Secret (remembered: logs must never show it). */
+  async function issuedKey(user: string, pick: (key: AccessKey) => boolean = () => true): Promise<{ name: string; id: string; secret: string }> {
+    const key = (await keysOf(user)).find(pick);
+    if (!key?.status?.secretRef || !key.status.accessKeyId) throw new Error(`no issued key of ${user}`);
+    const secret = (await readSecretData(ns, key.status.secretRef.name))?.secretAccessKey ?? "";
+    shownSecrets.push(secret);
+    return { name: key.metadata.name ?? "", id: key.status.accessKeyId, secret };
+  }
+
   function expectOneLineRefusal(run: PluginRun, text: string): void {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
@@ -79,14 +88,11 @@ describe("kubectl keygate, the real executable against the real API server and o
       const run = await asAlice(["create-key"]);
       expect(run.stderr).toContain("Waiting for accesskey/alice-");
       expect(run.code).toBe(0);
-      const [key] = await keysOf("alice");
-      const data = await readSecretData(ns, key?.status?.secretRef?.name ?? "");
-      const secret = data?.secretAccessKey ?? "";
-      shownSecrets.push(secret);
+      const { name, id, secret } = await issuedKey("alice");
       expect(secret).toMatch(/^[A-Za-z0-9_-]{40}$/);
-      expect(key?.metadata.name).toMatch(/^alice-[a-z0-9]{5}$/);
-      expect(run.stdout).toContain(`Access key created for user alice in namespace ${ns.name} (accesskey/${key?.metadata.name}).`);
-      expect(run.stdout).toContain(`Access key ID       ${key?.status?.accessKeyId}`);
+      expect(name).toMatch(/^alice-[a-z0-9]{5}$/);
+      expect(run.stdout).toContain(`Access key created for user alice in namespace ${ns.name} (accesskey/${name}).`);
+      expect(run.stdout).toContain(`Access key ID       ${id}`);
       expect(occurrences(run.stdout, secret)).toBe(1);
       expect(run.stderr).not.toContain(secret);
       expect(run.stdout).toContain("This is the only time the secret access key is shown");
@@ -96,12 +102,9 @@ describe("kubectl keygate, the real executable against the real API server and o
       const file = join(files, "alice-accessKeys.csv");
       const run = await asAlice(["create-key", "--download", "csv", file]);
       expect(run.code).toBe(0);
-      const key = (await keysOf("alice")).find((candidate) => run.stdout.includes(candidate.metadata.name ?? "-"));
-      const data = await readSecretData(ns, key?.status?.secretRef?.name ?? "");
-      const secret = data?.secretAccessKey ?? "";
-      shownSecrets.push(secret);
+      const { id, secret } = await issuedKey("alice", (key) => run.stdout.includes(`accesskey/${key.metadata.name}`));
       expect((await stat(file)).mode & 0o777).toBe(0o600);
-      expect(await readFile(file, "utf8")).toBe(`\uFEFFAccess key ID,Secret access key\r\n${key?.status?.accessKeyId},${secret}\r\n`);
+      expect(await readFile(file, "utf8")).toBe(`\uFEFFAccess key ID,Secret access key\r\n${id},${secret}\r\n`);
       expect(run.stdout).toContain(`Secret access key   written to ${file} (csv, mode 0600)`);
       expect(run.stdout + run.stderr).not.toContain(secret);
 
