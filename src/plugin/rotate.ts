@@ -23,6 +23,9 @@ interface RotateOptions {
   timeout: string;
 }
 
+// Node fires a longer timer at once; a longer wait is then taken in several.
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /** One run of the rotation: the flag's MFA code is used for the first protected change only (a code counts once). */
 class Rotation {
   private flagCode: string | undefined;
@@ -75,7 +78,7 @@ class Rotation {
       `Step 2/4: ${old.status?.accessKeyId} was last used at ${old.status?.lastUsed?.time ?? "its creation"}; waiting until ${new Date(until).toISOString()} ` +
         `for it to stay unused for ${this.options.quietFor} (--force skips; interrupt and rerun to continue later)...\n`,
     );
-    await new Promise((resolve) => setTimeout(resolve, until - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(until - Date.now(), LONGEST_TIMER_MS)));
   }
 
   async deactivate(old: AccessKey): Promise<void> {

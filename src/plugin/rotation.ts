@@ -51,6 +51,13 @@ function rotationInProgress(keys: readonly AccessKey[]): { fresh: AccessKey; old
 }
 
 function retire(input: RotationInput, old: AccessKey, fresh: AccessKey): RotationStep {
+  // The old key is retired only once its successor works.
+  if (fresh.status?.accessKeyId === undefined) {
+    return {
+      step: "refuse",
+      message: `the new key accesskey/${nameOf(fresh)} of this rotation was not issued (see kubectl describe accesskey ${nameOf(fresh)}); ${idOf(old)} is kept: delete accesskey/${nameOf(fresh)} and rotate again`,
+    };
+  }
   if (old.spec.state === "Inactive") return { step: "delete", old, fresh };
   const until = lastUsedMs(old) + input.quietForMs;
   if (!input.force && input.now < until) return { step: "wait-quiet", old, fresh, until };

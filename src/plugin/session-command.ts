@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { API_VERSION } from "../api/group.js";
-import { MFA_DEVICE_PLURAL } from "../api/mfadevice.js";
+import { MFA_DEVICE_PLURAL, type MfaDevice } from "../api/mfadevice.js";
 import { TEMPORARY_CREDENTIAL_KIND, TEMPORARY_CREDENTIAL_PLURAL } from "../api/temporarycredential.js";
 import { awsCredentialsProfile } from "../credentials/aws-credentials-file.js";
 import { parseDuration } from "../duration.js";
@@ -35,13 +35,14 @@ interface MfaClaim {
   readonly code: string;
 }
 
-// A caller who may not list devices cannot tell which are bound; the webhook still says when a code is needed.
-async function boundDevices(session: Session, user: string) {
+// A caller who may not list devices cannot tell which are bound (undefined); the webhook still
+// says when a code is needed, and the controller judges the device named.
+async function boundDevices(session: Session, user: string): Promise<MfaDevice[] | undefined> {
   try {
     const devices = await new Kind(session, MFA_DEVICE_PLURAL).list(`spec.user=${user}`);
     return devices.map(asMfaDevice).filter((device) => device.status?.bound === true);
   } catch (error) {
-    if (isApiStatus(error, 403)) return [];
+    if (isApiStatus(error, 403)) return undefined;
     throw error;
   }
 }

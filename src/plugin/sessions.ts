@@ -47,8 +47,9 @@ export function sessionIssuance(object: KeygateObject): Progress<IssuedSession> 
   return { failed: `temporarycredential/${credential.metadata.name ?? ""} was not issued (${ready.reason}): ${ready.message}` };
 }
 
-/** The device a code goes with: the one named, else the user's only bound one. */
-export function mfaDeviceFor(user: string, bound: readonly MfaDevice[], named: string | undefined): string | undefined {
+/** The device a code goes with: the one named, else the user's bound one; unchecked when the devices could not be read. */
+export function mfaDeviceFor(user: string, bound: readonly MfaDevice[] | undefined, named: string | undefined): string | undefined {
+  if (bound === undefined) return named;
   const names = bound.map((device) => device.spec.deviceName);
   if (named !== undefined) {
     if (!names.includes(named)) {

@@ -26,6 +26,7 @@ describe("the next step of rotating a user's key", () => {
     ["--force deactivates a key still in use", input([key("old", "Active", 1), key("new", "Active", 0, "old")], true), "deactivate"],
     ["an inactive old key is deleted", input([key("old", "Inactive", 1), key("new", "Active", 0, "old")]), "delete"],
     ["a rotation whose old key is gone is finished", input([key("new", "Active", 0, "old")]), "finish"],
+    ["an old key is kept while the rotation's new key is not issued", input([key("old", "Active", 60), { ...key("new", "Active", 0, "old"), status: {} }]), "refuse"],
     ["a user without a key has nothing to rotate", input([]), "refuse"],
     ["a user with two keys and no rotation under way is refused", input([key("a", "Active", 1), key("b", "Active", 5)]), "refuse"],
   ];

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { sessionSecretData } from "../../../src/kinds/temporarycredential/issued-secret.js";
 import { sharedCredentialsFile, withProfile, writeProfile } from "../../../src/plugin/aws-profiles.js";
 import { exportLines } from "../../../src/plugin/session-exports.js";
-import { sessionIssuance, sessionSeconds } from "../../../src/plugin/sessions.js";
+import type { MfaDevice } from "../../../src/api/mfadevice.js";
+import { mfaDeviceFor, sessionIssuance, sessionSeconds } from "../../../src/plugin/sessions.js";
 
 const material = { accessKeyId: "KGASABCDEFGHIJKLMNOP", secretAccessKey: "s".repeat(40), sessionToken: "tok+en/=", expiration: "2026-11-29T08:00:00Z" };
 const data = sessionSecretData(material);
@@ -100,5 +101,21 @@ describe("a session's duration and issuance", () => {
     expect(sessionIssuance(credential(ready("False", "MfaFailed", "the code is not a current code")))).toEqual({
       failed: "temporarycredential/s was not issued (MfaFailed): the code is not a current code",
     });
+  });
+});
+
+describe("the MFA device a session's code goes with", () => {
+  const phone = { spec: { deviceName: "alice-phone" } } as MfaDevice;
+  it("is the user's bound device unless one is named", () => {
+    expect(mfaDeviceFor("alice", [phone], undefined)).toBe("alice-phone");
+    expect(mfaDeviceFor("alice", [], undefined)).toBeUndefined();
+  });
+
+  it("refuses a named device the user has not bound, naming the bound ones", () => {
+    expect(() => mfaDeviceFor("alice", [phone], "tablet")).toThrow("user alice has no bound MFA device tablet (bound: alice-phone); nothing changed");
+  });
+
+  it("takes the name as given when the caller may not list devices", () => {
+    expect(mfaDeviceFor("alice", undefined, "tablet")).toBe("tablet");
   });
 });
