@@ -1,11 +1,20 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { UsageError } from "./exit.js";
 
 // ~/.aws/credentials as the AWS CLI and SDKs read it: INI sections `[name]`, comments and blank
 // lines. `aws configure set` rewrites one profile and keeps the rest as written; so does this.
 
 const SECTION = /^\s*\[([^\]]*)\]\s*$/;
+// What a section header can hold without being misread; the AWS CLI's own names fit.
+const PROFILE_NAME = /^[A-Za-z0-9_.@+-]{1,64}$/;
+
+/** `--profile`, checked: a name that cannot break the file's sections. */
+export function checkProfileName(name: string): string {
+  if (!PROFILE_NAME.test(name)) throw new UsageError(`--profile must be 1-64 letters, digits or _ . @ + -, not "${name}"`);
+  return name;
+}
 
 /** The file's text with `profile`'s section replaced by `section` in place, or appended; the rest unchanged. */
 export function withProfile(text: string, profile: string, section: string): string {

@@ -13,7 +13,7 @@ import { checkMfaCode } from "./mfa-code.js";
 import { asMfaDevice } from "./mfa-devices.js";
 import { ask, canAsk } from "./prompt.js";
 import { Kind } from "./resources.js";
-import { sharedCredentialsFile, writeProfile } from "./aws-profiles.js";
+import { checkProfileName, sharedCredentialsFile, writeProfile } from "./aws-profiles.js";
 import { userOrSelf } from "./self.js";
 import { exportLines, SESSION_FORMATS, type SessionFormat } from "./session-exports.js";
 import { type IssuedSession, mfaDeviceFor, sessionIssuance, sessionSeconds } from "./sessions.js";
@@ -87,6 +87,7 @@ async function issue(session: Session, user: string, options: SessionOptions, mf
 
 async function startSession(userArgument: string | undefined, options: SessionOptions, command: Command): Promise<void> {
   const seconds = sessionSeconds(options.duration);
+  if (options.profile !== undefined) checkProfileName(options.profile);
   parseDuration(options.timeout, "--timeout");
   const session = sessionOf(command);
   const user = await userOrSelf(session, userArgument);

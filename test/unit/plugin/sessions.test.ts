@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sessionSecretData } from "../../../src/kinds/temporarycredential/issued-secret.js";
-import { sharedCredentialsFile, withProfile, writeProfile } from "../../../src/plugin/aws-profiles.js";
+import { checkProfileName, sharedCredentialsFile, withProfile, writeProfile } from "../../../src/plugin/aws-profiles.js";
 import { exportLines } from "../../../src/plugin/session-exports.js";
 import type { MfaDevice } from "../../../src/api/mfadevice.js";
 import { mfaDeviceFor, sessionIssuance, sessionSeconds } from "../../../src/plugin/sessions.js";
@@ -59,6 +59,11 @@ describe("a profile of the AWS credentials file", () => {
 
   it("matches the profile's name exactly, not a profile it is the prefix of", () => {
     expect(withProfile("[work-old]\nx = 1\n", "work", section)).toBe(`[work-old]\nx = 1\n\n${section}`);
+  });
+
+  it("has a name that cannot break the file's sections", () => {
+    expect(checkProfileName("keygate-mfa")).toBe("keygate-mfa");
+    expect(() => checkProfileName("a]\n[b")).toThrow('--profile must be 1-64 letters, digits or _ . @ + -, not "a]\n[b"');
   });
 
   it("is read from AWS_SHARED_CREDENTIALS_FILE when set, as the AWS CLI does", () => {
