@@ -19,3 +19,6 @@ export const MFA_CODE_ANNOTATION = "iam.keygate.dev/mfa-code";
 // Deleting a bound MFA device needs this annotation set to YES first, as the consoles ask to type YES.
 export const CONFIRM_DELETE_ANNOTATION = "iam.keygate.dev/confirm-delete";
 export const CONFIRM_DELETE_VALUE = "YES";
+// On the new key of a rotation started by `kubectl keygate rotate`: the name of the key it
+// replaces, so that an interrupted rotation continues where it stopped.
+export const ROTATING_FROM_ANNOTATION = "iam.keygate.dev/rotating-from";

@@ -76,14 +76,19 @@ export class SecretFile {
     }
   }
 
-  async write(content: string): Promise<void> {
+  private written = false;
+
+  async write(content: string | Uint8Array): Promise<void> {
+    // open()'s mode is filtered by the umask; the file must end up 0600 whatever it is.
     await this.handle.chmod(0o600);
-    await this.handle.writeFile(content, "utf8");
+    await this.handle.writeFile(content);
     await this.handle.close();
+    this.written = true;
   }
 
-  /** Removes the claimed, still empty file, when no key came of it. */
+  /** Removes the claimed file when nothing came to fill it (no key, no device); a written file stays. */
   async abandon(): Promise<void> {
+    if (this.written) return;
     await this.handle.close();
     await unlink(this.path);
   }

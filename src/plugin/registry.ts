@@ -7,6 +7,9 @@ import { deactivateCommand } from "./deactivate.js";
 import { deleteKeyCommand } from "./delete-key.js";
 import { whoisCommand } from "./whois.js";
 import { recycleBinCommand } from "./recycle-bin.js";
+import { mfaCommand } from "./mfa.js";
+import { rotateCommand } from "./rotate.js";
+import { sessionCommand } from "./session-command.js";
 
 /** Every `kubectl keygate` command, in the order `--help` lists them; one line per command module. */
 export const PLUGIN_COMMANDS: readonly PluginCommand[] = [
@@ -17,5 +20,8 @@ export const PLUGIN_COMMANDS: readonly PluginCommand[] = [
   deleteKeyCommand,
   whoisCommand,
   recycleBinCommand,
+  rotateCommand,
+  mfaCommand,
+  sessionCommand,
   completionCommand,
 ];
