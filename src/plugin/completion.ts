@@ -2,6 +2,9 @@ import type { Command } from "commander";
 import { UsageError } from "./exit.js";
 import { withExamples, type PluginCommand } from "./command.js";
 
+/** The hidden command kubectl_complete-keygate runs; never offered itself. */
+export const COMPLETE_COMMAND = "__complete";
+
 interface CommandWords {
   readonly name: string;
   readonly words: readonly string[];
@@ -15,7 +18,7 @@ function optionWords(command: Command): string[] {
 export function completionTable(program: Command): CommandWords[] {
   const globals = optionWords(program);
   const walk = (command: Command, path: string): CommandWords[] => {
-    const children = command.commands.filter((child) => child.name() !== "help");
+    const children = command.commands.filter((child) => child.name() !== "help" && child.name() !== COMPLETE_COMMAND);
     const words = [...children.map((child) => child.name()), ...optionWords(command), ...globals, "--help"];
     const below = children.flatMap((child) => walk(child, path === "" ? child.name() : `${path} ${child.name()}`));
     return [{ name: path, words: [...new Set(words)] }, ...below];
@@ -62,6 +65,28 @@ ${bashCompletion(program).split("\n").slice(1).join("\n")}`;
 
 const SHELLS: Record<string, (program: Command) => string> = { bash: bashCompletion, zsh: zshCompletion };
 
+// cobra's ShellCompDirectiveNoFileComp: kubectl's own completion offers no file names after these.
+const NO_FILE_COMPLETION = ":4";
+
+/**
+ * What `kubectl keygate <args><TAB>` offers, in the protocol kubectl speaks with a plugin's
+ * `kubectl_complete-keygate` (as cobra's __complete): one candidate per line, then a directive.
+ * The last argument is the word being completed (empty after a space).
+ */
+export function completions(program: Command, args: readonly string[]): string {
+  const table = new Map(completionTable(program).map((entry) => [entry.name, entry.words]));
+  const typed = args.slice(0, -1);
+  const partial = args.at(-1) ?? "";
+  let path = "";
+  for (const word of typed) {
+    const next = path === "" ? word : `${path} ${word}`;
+    if (!word.startsWith("-") && table.has(next)) path = next;
+  }
+  const candidates = (table.get(path) ?? []).filter((word) => word.startsWith(partial));
+  return [...candidates, NO_FILE_COMPLETION].join("\n") + "\n";
+}
+
+
 export const completionCommand: PluginCommand = {
   register(program) {
     const command = program
@@ -73,6 +98,20 @@ export const completionCommand: PluginCommand = {
         if (!script) throw new UsageError(`shell must be bash or zsh, not "${shell}"`);
         process.stdout.write(script(program));
       });
-    withExamples(command, ["# bash, for this shell", "source <(kubectl-keygate completion bash)", "# zsh, in ~/.zshrc", "source <(kubectl-keygate completion zsh)"]);
+    withExamples(command, [
+      "# bash, for this shell",
+      "source <(kubectl-keygate completion bash)",
+      "# zsh, in ~/.zshrc",
+      "source <(kubectl-keygate completion zsh)",
+      "# kubectl keygate <TAB>: kubectl (1.26+) asks kubectl_complete-keygate, installed beside kubectl-keygate",
+    ]);
+    program
+      .command(COMPLETE_COMMAND, { hidden: true })
+      .argument("[words...]")
+      .allowUnknownOption()
+      .helpOption(false)
+      .action((words: string[]) => {
+        process.stdout.write(completions(program, words));
+      });
   },
 };

@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { bashCompletion, completionTable } from "../../../src/plugin/completion.js";
+import { bashCompletion, completions, completionTable } from "../../../src/plugin/completion.js";
 import { buildPluginProgram } from "../../../src/plugin/program.js";
 
 // Completes the words with the generated script in a real bash, as the shell would on TAB.
@@ -23,5 +24,19 @@ describe("shell completion", () => {
     expect(complete(["kubectl-keygate", "cre"])).toEqual(["create-key"]);
     expect(complete(["kubectl-keygate", "-n", "team-a", "recycle-bin", "p"])).toEqual(["purge"]);
     expect(complete(["kubectl-keygate", "create-key", "--down"])).toEqual(["--download"]);
+  });
+
+  it("answers kubectl's plugin completion as cobra's __complete does: candidates, then a directive", () => {
+    const program = buildPluginProgram();
+    expect(completions(program, ["mfa", "a"])).toBe("add\n:4\n");
+    expect(completions(program, ["-n", "team-a", "recycle-bin", "p"])).toBe("purge\n:4\n");
+    expect(completions(program, ["nothing-like-it"])).toBe(":4\n");
+    expect(completions(program, [""]).split("\n")).not.toContain("__complete");
+  });
+
+  it("runs as kubectl_complete-keygate, the executable kubectl looks for", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/plugin/main.ts", "__complete", "--", "mfa", "re"], { encoding: "utf8" });
+    expect(run.stdout).toBe("remove\n:4\n");
+    expect(readFileSync("bin/kubectl_complete-keygate", "utf8")).toContain('process.argv.splice(2, 0, "__complete", "--")');
   });
 });

@@ -1,5 +1,6 @@
 import { ApiException, KubeConfig } from "@kubernetes/client-node";
 import { CommanderError } from "commander";
+import { COMPLETE_COMMAND } from "../../../src/plugin/completion.js";
 import { describe, expect, it } from "vitest";
 import { errorLine, exitCodeOf } from "../../../src/plugin/errors.js";
 import { PluginError, UsageError } from "../../../src/plugin/exit.js";
@@ -34,7 +35,8 @@ describe("the plugin's command line", () => {
 
   it("gives every command help with examples", () => {
     for (const command of buildPluginProgram().commands) {
-      if (command.name() === "help") continue;
+      // help is commander's; __complete is kubectl's completion protocol, never typed.
+      if (command.name() === "help" || command.name() === COMPLETE_COMMAND) continue;
       let help = "";
       command.configureOutput({ writeOut: (text) => (help += text) });
       command.outputHelp();
