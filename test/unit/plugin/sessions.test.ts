@@ -107,6 +107,13 @@ describe("a session's duration and issuance", () => {
       failed: "temporarycredential/s was not issued (MfaFailed): the code is not a current code",
     });
   });
+
+  it("fails, saying so, for a session that expired before it could be shown", () => {
+    const expired = { ...ready("False", "Expired", "session KGAS… expired at 2026-11-29T07:00:00Z; its Secret was deleted"), expiration: material.expiration };
+    expect(sessionIssuance(credential(expired))).toEqual({
+      failed: "temporarycredential/s was not issued (Expired): session KGAS… expired at 2026-11-29T07:00:00Z; its Secret was deleted",
+    });
+  });
 });
 
 describe("the MFA device a session's code goes with", () => {
