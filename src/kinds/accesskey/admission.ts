@@ -37,7 +37,7 @@ function refuseThirdKey(key: AccessKey, namespace: string, context: AdmissionCon
 
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const parsed = parseAccessKey(request.object);
-  // The API server's schema validation reports malformed objects better than we could.
+  // A malformed object is the API server's schema's to refuse; who acts for whom is still decided.
   if (!parsed.ok) return refuseForRawUser(request, context, "create an access key");
   const key = parsed.value;
   const namespace = namespaceOf(request, key);
