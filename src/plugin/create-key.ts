@@ -38,7 +38,8 @@ function manifest(session: Session, user: string, options: CreateKeyOptions, cod
   };
 }
 
-async function readIssuedPair(session: Session, secretName: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+/** The issued key pair, read back from its Secret. */
+export async function readIssuedPair(session: Session, secretName: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const secret = await session.core.readNamespacedSecret({ name: secretName, namespace: session.namespace });
   const field = (key: string): string => Buffer.from(secret.data?.[key] ?? "", "base64").toString("utf8");
   return { accessKeyId: field("accessKeyId"), secretAccessKey: field("secretAccessKey") };

@@ -5,7 +5,7 @@ import { parseDuration } from "../duration.js";
 import { ROTATING_FROM_ANNOTATION } from "../labels.js";
 import { asAccessKey, issuance, keyNamePrefix } from "./access-keys.js";
 import { type PluginCommand, withExamples, withYes } from "./command.js";
-import { createdKeyText } from "./create-key.js";
+import { createdKeyText, readIssuedPair } from "./create-key.js";
 import { PluginError, UsageError } from "./exit.js";
 import { mfaCodeAnnotations, mfaCodeFor, withMfaCode } from "./mfa-code.js";
 import { confirmTyped } from "./prompt.js";
@@ -65,8 +65,7 @@ class Rotation {
     const name = created.object.metadata?.name ?? "";
     process.stderr.write(`Step 1/4: creating the new key, accesskey/${name}...\n`);
     const issued = await waitForObject(this.session, { plural: ACCESS_KEY_PLURAL, name }, issuance, parseDuration(this.options.timeout, "--timeout"));
-    const secret = await this.session.core.readNamespacedSecret({ name: issued.secretName, namespace: this.session.namespace });
-    const secretAccessKey = Buffer.from(secret.data?.secretAccessKey ?? "", "base64").toString("utf8");
+    const { secretAccessKey } = await readIssuedPair(this.session, issued.secretName);
     const key = { user: this.user, accessKeyId: issued.accessKeyId, secretAccessKey, createdAt: issued.createdAt };
     process.stdout.write(createdKeyText(key, { namespace: this.session.namespace, name }));
     process.stdout.write(`\nSwitch your clients to ${issued.accessKeyId} now; ${old.status?.accessKeyId ?? oldName} is retired once it is no longer used.\n`);
