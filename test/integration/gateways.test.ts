@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACCOUNT_POLICY_KIND, ACCOUNT_POLICY_NAME } from "../../src/api/accountpolicy.js";
 import { sha256Hex } from "../../src/signing/digest.js";
 import type { HeaderList, HttpRequestDescription } from "../../src/signing/request.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
-import { apply, manifest, readSecretData, waitForReason } from "../support/accesskeys.js";
-import { useNamespace } from "../support/cluster.js";
+import { apply, GROUP, manifest, readSecretData, VERSION, waitForReason } from "../support/accesskeys.js";
+import { kubectl, useNamespace } from "../support/cluster.js";
 import { type EchoBackend, startEchoBackend, valuesOf } from "../support/gateways/backend.js";
 import { startCaddy } from "../support/gateways/caddy.js";
 import { findNginx, startNginx } from "../support/gateways/nginx.js";
@@ -31,6 +32,22 @@ const FORGED_GATEWAY_HEADERS = (target: string, method: string): HeaderList => [
   ["X-Forwarded-Host", API],
 ];
 
+// The only address the account allows, which the client (on loopback) claims to be at.
+const CLAIMED_SOURCE = "203.0.113.7";
+// Every way a client could claim an address to a gateway; the loopback hop after it is one the verifier trusts.
+const CLAIMED_SOURCE_HEADERS: Array<[string, HeaderList]> = [
+  ["X-Forwarded-For", [["X-Forwarded-For", CLAIMED_SOURCE]]],
+  ["X-Forwarded-For with a trusted hop after it", [["X-Forwarded-For", `198.51.100.1, ${CLAIMED_SOURCE}, 127.0.0.1`]]],
+  ["X-Forwarded-For twice", [["X-Forwarded-For", CLAIMED_SOURCE], ["X-Forwarded-For", CLAIMED_SOURCE]]],
+  ["X-Real-IP", [["X-Real-IP", CLAIMED_SOURCE]]],
+  ["Forwarded", [["Forwarded", `for=${CLAIMED_SOURCE}`]]],
+];
+CLAIMED_SOURCE_HEADERS.push(["all of them", CLAIMED_SOURCE_HEADERS.flatMap(([, headers]) => headers)]);
+
+function accountPolicy(allowedSourceCIDRs: string[]): Record<string, unknown> {
+  return { apiVersion: `${GROUP}/${VERSION}`, kind: ACCOUNT_POLICY_KIND, metadata: { name: ACCOUNT_POLICY_NAME }, spec: { allowedSourceCIDRs } };
+}
+
 interface IssuedKey {
   readonly id: string;
   readonly secret: string;
@@ -42,6 +59,8 @@ interface GatewayUnderTest {
   readonly unavailable: string | undefined;
   /** The gateway tells the verifier the client's Content-Length, so a client may sign it. */
   readonly passesLength: boolean;
+  /** The gateway answers a refused client with the verifier's own answer, its code included. */
+  readonly passesRefusal: boolean;
   start(targets: { verifierPort: number; backendPort: number }): Promise<RunningGateway>;
 }
 
@@ -51,10 +70,11 @@ const GATEWAYS: GatewayUnderTest[] = [
     name: "nginx",
     unavailable: "missing" in nginx ? nginx.missing : undefined,
     passesLength: true,
+    passesRefusal: false,
     start: (targets) => startNginx("binary" in nginx ? nginx.binary : "nginx", targets),
   },
   // Built from the Go module proxy on first use and cached, like Helm.
-  { name: "caddy", unavailable: undefined, passesLength: false, start: startCaddy },
+  { name: "caddy", unavailable: undefined, passesLength: false, passesRefusal: true, start: startCaddy },
 ];
 
 // CI runs as root and installs every gateway: there, one that is missing fails the run instead of skipping.
@@ -131,6 +151,20 @@ describe("real gateways configured from docs/gateways.md", () => {
     expect([401, 403], `${label}: ${answer.status} ${answer.text.slice(0, 200)}`).toContain(answer.status);
   }
 
+  /** The code of each refusal the verifiers logged after the given line. */
+  function refusalCodesAfter(line: number): string[] {
+    const entries = logs.lines.slice(line).map((text) => JSON.parse(text) as { msg?: string; code?: string });
+    return entries.filter((entry) => entry.msg === "verification refused").map((entry) => entry.code ?? "");
+  }
+
+  /** Waits until a genuine request through the gateway gets the given status, reaching the service only when allowed. */
+  function awaitVerdict(gateway: RunningGateway, what: string, status: 200 | 403): Promise<true> {
+    return waitFor(what, async () => {
+      const { answer, reached } = await through(gateway, () => send(gateway, sigv4(get("/v1/things"))));
+      return answer.status === status && reached === (status === 200) ? true : undefined;
+    }, 10_000);
+  }
+
   describe.each(GATEWAYS)("$name", (candidate) => {
     let gateway: RunningGateway;
     /** The same gateway configuration in front of the second replica. */
@@ -152,6 +186,15 @@ describe("real gateways configured from docs/gateways.md", () => {
     });
 
     const live = it.skipIf(skipped);
+
+    /** A genuine request is refused as from outside the allowed networks, for the reason and with the code the verifier gives. */
+    async function expectOutsideNetworks(each: RunningGateway, extra: HeaderList, label: string): Promise<void> {
+      const logged = logs.lines.length;
+      const { answer, reached } = await through(each, () => send(each, sigv4(get("/v1/things")), { extra }));
+      expect([answer.status, reached], `${label}: ${answer.text.slice(0, 200)}`).toEqual([403, false]);
+      expect(refusalCodesAfter(logged), label).toEqual(["AccessDenied"]);
+      if (candidate.passesRefusal) expect([answer.headers["x-keygate-error-code"], answer.json.code], label).toEqual(["AccessDenied", "AccessDenied"]);
+    }
 
     live("passes a genuine request to the service with the principal, replacing any X-Keygate-* the client sent", async () => {
       const forged: HeaderList = ANSWER_HEADERS.map((name) => [name, "mallory"]);
@@ -242,6 +285,20 @@ describe("real gateways configured from docs/gateways.md", () => {
       const { answer, reached } = await through(gateway, () => send(gateway, sigv4(get("/v1/things")), { extra }));
       // NGINX can only say 401 or 403 (anything else from the verifier is its own 500); Caddy passes on the verifier's 431.
       expect([answer.status, reached]).toEqual([candidate.name === "nginx" ? 403 : 431, false]);
+    });
+
+    live("refuses a request from outside the account's allowedSourceCIDRs on both replicas, whatever address the client claims", async () => {
+      const replicas: Array<[string, RunningGateway]> = [["first replica", gateway], ["second replica", second]];
+      try {
+        await apply(ns, [accountPolicy([`${CLAIMED_SOURCE}/32`])]);
+        for (const [name, each] of replicas) await awaitVerdict(each, `the ${name} to apply the account's allowedSourceCIDRs`, 403);
+        for (const [name, each] of replicas) {
+          for (const [label, extra] of CLAIMED_SOURCE_HEADERS) await expectOutsideNetworks(each, extra, `${name}, ${label}`);
+        }
+      } finally {
+        await kubectl(["delete", "accountpolicy", ACCOUNT_POLICY_NAME, "-n", ns.name, "--ignore-not-found", "--wait=true"]);
+        for (const [name, each] of replicas) await awaitVerdict(each, `the ${name} to allow every address again`, 200);
+      }
     });
 
     live("answers a Huawei request with a non-UTF-8 escape in its query with a 4xx, never a 5xx", async () => {
