@@ -16,6 +16,7 @@ const layers = [
   ["crdgen", "runtime"],
   ["keystore", "replay"],
   ["otp"],
+  ["webauthn"],
   ["webhook"],
   ["kinds"],
   ["operator", "verifier"],

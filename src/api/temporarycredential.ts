@@ -7,12 +7,29 @@ import { resourceSchema, timestamp } from "./meta.js";
 import { parseResource, type ParseResult } from "./parse.js";
 import { checkDefaultSecretName, defaultSecretNameFits, secretName } from "./secret-name.js";
 import { iamUserName } from "./user.js";
+import { authenticationResponse } from "./webauthn.js";
 
 export const TEMPORARY_CREDENTIAL_KIND = "TemporaryCredential";
 export const TEMPORARY_CREDENTIAL_PLURAL = "temporarycredentials";
 export const MIN_DURATION_SECONDS = 900;
 export const MAX_DURATION_SECONDS = 86_400;
 export const DEFAULT_DURATION_SECONDS = 3600;
+
+const temporaryCredentialMfa = withKubernetes(
+  z.strictObject({
+    deviceName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'").describe("The user's bound MFA device; required with code.").optional(),
+    code: z.string().regex(/^\d{6}$/, "must be a 6-digit code").describe("A current code of the virtual device named by deviceName.").optional(),
+    assertion: authenticationResponse
+      .describe("A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user.")
+      .optional(),
+  }),
+  {
+    "x-kubernetes-validations": [
+      { rule: "has(self.code) != has(self.assertion)", message: "set exactly one of code or assertion" },
+      { rule: "!has(self.code) || has(self.deviceName)", message: "deviceName is required with code", fieldPath: ".deviceName" },
+    ],
+  },
+);
 
 export const temporaryCredentialSpec = withKubernetes(
   z
@@ -24,12 +41,8 @@ export const temporaryCredentialSpec = withKubernetes(
         .max(MAX_DURATION_SECONDS)
         .default(DEFAULT_DURATION_SECONDS)
         .describe("Lifetime of the session, 900 (15 minutes) to 86400 (24 hours)."),
-      mfa: z
-        .strictObject({
-          deviceName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'").describe("The user's bound virtual MFA device."),
-          code: z.string().regex(/^\d{6}$/, "must be a 6-digit code").describe("A current code of that device."),
-        })
-        .describe("Issue an MFA-authenticated session; nothing is issued if the code is refused.")
+      mfa: temporaryCredentialMfa
+        .describe("Issue an MFA-authenticated session: a code of the virtual device, or a security key's assertion. Nothing is issued if it is refused.")
         .optional(),
       secretName: secretName
         .describe("Secret the session is written to, once. Defaults to <metadata.name>-credentials.")

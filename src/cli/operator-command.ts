@@ -5,6 +5,7 @@ import { parseDuration } from "../duration.js";
 import { createLogger } from "../log.js";
 import { loadKubeConfig } from "../runtime/kubeconfig.js";
 import { type RunningOperator, startOperator } from "../operator/operator.js";
+import { DEFAULT_RELYING_PARTY, type RelyingParty, relyingPartyProblem } from "../webauthn/relying-party.js";
 import { DEFAULT_MEMORY_LIMITS } from "../replay/memory.js";
 import { DEFAULT_KEY_PREFIX, parseReplayStoreLocation, type ReplayStoreSpec } from "../replay/config.js";
 import { isOwnerLookupScope, OWNER_LOOKUP_SCOPES, type OwnerLookupScope } from "../verifier/owner-lookup.js";
@@ -16,6 +17,9 @@ import { defaultWorkers, type RunningPod, startVerifierPod } from "../verifier/w
 
 export interface OperatorCommandOptions {
   kubeconfig?: string;
+  webauthnRpId: string;
+  webauthnRpName: string;
+  webauthnOrigins: string;
   namespace: string;
   identity: string;
   webhookHost: string;
@@ -57,6 +61,9 @@ export interface VerifierCommandOptions {
   requestTimeout: string;
   shutdownDelay: string;
   ownerLookupScope: string;
+  webauthnRpId: string;
+  webauthnRpName: string;
+  webauthnOrigins: string;
   /** `keygate verifier` only: worker processes (default: the container's CPU limit). */
   workers?: string;
 }
@@ -97,6 +104,9 @@ export const OPERATOR_DEFAULTS = {
   // shorter than the chart's terminationGracePeriodSeconds (30).
   shutdownDelay: "5s",
   ownerLookupScope: "cluster",
+  webauthnRpId: DEFAULT_RELYING_PARTY.id,
+  webauthnRpName: DEFAULT_RELYING_PARTY.name,
+  webauthnOrigins: DEFAULT_RELYING_PARTY.origins.join(","),
 };
 
 function list(text: string): string[] {
@@ -150,9 +160,18 @@ export function runVerifierFromOptions(options: VerifierCommandOptions, worker?:
     },
     shutdownDelayMs: parseDuration(options.shutdownDelay, "--shutdown-delay"),
     ownerLookupScope: ownerLookupScope(options.ownerLookupScope),
+    relyingParty: relyingParty(options),
     log: createLogger(),
     worker,
   });
+}
+
+/** The flags' relying party, refused at start when a browser could never complete a ceremony with it. */
+export function relyingParty(options: Pick<VerifierCommandOptions, "webauthnRpId" | "webauthnRpName" | "webauthnOrigins">): RelyingParty {
+  const rp: RelyingParty = { id: options.webauthnRpId, name: options.webauthnRpName, origins: list(options.webauthnOrigins) };
+  const problem = relyingPartyProblem(rp);
+  if (problem) throw new Error(`--webauthn-rp-id/--webauthn-origins: ${problem}`);
+  return rp;
 }
 
 function ownerLookupScope(text: string): OwnerLookupScope {
@@ -224,6 +243,7 @@ export function runOperatorFromOptions(options: OperatorCommandOptions): Promise
     maxSessionSeconds: parseDuration(options.maxSessionDuration, "--max-session-duration") / 1000,
     sessionRetentionMs: parseDuration(options.sessionRetention, "--session-retention"),
     userMapping: { stripPrefixes: list(options.stripUsernamePrefixes) },
+    relyingParty: relyingParty(options),
     leaderElection: options.leaderElection,
     metrics: { host: options.metricsHost, port: port(options.metricsPort, "--metrics-port") },
     log: createLogger(),

@@ -8,9 +8,24 @@ export const MFA_DEVICE_RECORD = "mfa-device";
 const PREFIX = "keystore.keygate.dev/";
 const SEALED_KEY = "sealed";
 
+/** A security key's registration ceremony, while it is to be completed. */
+export interface PendingRegistration {
+  challenge: string;
+  expiresAt: string;
+  rpId: string;
+  /** PublicKeyCredentialCreationOptionsJSON, as the browser page takes it. */
+  options: string;
+}
+
+/** An assertion challenge judged already; kept until it would have expired anyway. */
+export interface UsedChallenge {
+  id: string;
+  expiresAt: string;
+}
+
 /**
- * The operator's copy of a virtual MFA device: its sealed seed and the binding and replay state
- * every verifier replica shares. Updates carry the resourceVersion they were read at, so of two
+ * The operator's copy of an MFA device: for a virtual device its sealed seed, for a security key
+ * its sealed credential; and the binding and replay state every verifier replica shares. Updates carry the resourceVersion they were read at, so of two
  * replicas accepting the same code at once, exactly one write succeeds.
  */
 export interface MfaRecord {
@@ -32,7 +47,30 @@ export interface MfaRecord {
   issuedSecret?: string;
   /** When the seed Secret was removed after binding: from then on the seed lives here only. */
   seedSecretRemovedAt?: string;
+  /** Absent on virtual devices' records, which came first. */
+  deviceType?: "SecurityKey";
+  /** The MfaDevice's name, for a verifier to flag a cloned key on its status. */
+  objectName?: string;
+  registration?: PendingRegistration;
+  credentialId?: string;
+  transports?: string[];
+  /** The relying party id the key was registered for: its assertions are bound to it. */
+  rpId?: string;
+  /** The highest signature counter accepted; a lower or equal one means a cloned authenticator. */
+  signCount?: number;
+  cloneSuspectedAt?: string;
+  usedChallenges?: UsedChallenge[];
   resourceVersion?: string;
+}
+
+export function isSecurityKey(record: MfaRecord): boolean {
+  return record.deviceType === "SecurityKey";
+}
+
+/** The secret part of a security key's record: the WebAuthn user handle, and once registered the public key (COSE, base64url). */
+export interface SecurityKeySecrets {
+  userId: string;
+  publicKey?: string;
 }
 
 export function mfaRecordName(ownerUid: string): string {
@@ -49,6 +87,16 @@ export function sealSeed(keks: KekSet, record: Pick<MfaRecord, "namespace" | "ow
 
 export function openSeed(keks: KekSet, record: MfaRecord): Buffer {
   return open(record.sealed, keks.ring, aad(record));
+}
+
+export function sealSecurityKey(keks: KekSet, record: Pick<MfaRecord, "namespace" | "ownerUid">, secrets: SecurityKeySecrets): string {
+  return seal(Buffer.from(JSON.stringify(secrets), "utf8"), keks.current, aad(record));
+}
+
+export function openSecurityKey(keks: KekSet, record: MfaRecord): SecurityKeySecrets {
+  const secrets = JSON.parse(open(record.sealed, keks.ring, aad(record)).toString("utf8")) as Partial<SecurityKeySecrets>;
+  if (typeof secrets.userId !== "string") throw new Error(`the security key record of ${record.namespace}/${record.deviceName} holds no user handle`);
+  return { userId: secrets.userId, publicKey: typeof secrets.publicKey === "string" ? secrets.publicKey : undefined };
 }
 
 // Everything but the seed is plain state, kept as one JSON annotation: one field to read and

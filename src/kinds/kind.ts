@@ -7,6 +7,7 @@ import type { EventSink } from "../runtime/events.js";
 import type { ObjectCache } from "../runtime/informer.js";
 import type { Inventory } from "../runtime/inventory-metrics.js";
 import type { ReconcileResult } from "../runtime/queue.js";
+import type { RelyingParty } from "../webauthn/relying-party.js";
 
 /** The operator's settings that some kind reads; each kind takes what it needs. */
 export interface OperatorSettings {
@@ -17,6 +18,8 @@ export interface OperatorSettings {
   maxSessionSeconds: number;
   /** How long an expired TemporaryCredential stays before it is deleted. */
   sessionRetentionMs: number;
+  /** Who keygate is to security keys: the relying party id and the origins ceremonies may come from. */
+  relyingParty: RelyingParty;
   /** Test-only fault injection point, right after a keystore record is written. */
   afterRecordWrite?: (namespace: string) => void;
 }

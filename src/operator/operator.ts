@@ -18,6 +18,7 @@ import { LeaderElector } from "../runtime/leader.js";
 import { type Lane, WorkQueue, type WorkQueueMetrics } from "../runtime/queue.js";
 import { builtinSource, customResourceSource } from "../runtime/sources.js";
 import { AdmissionWebhook, type WebhookOptions } from "./webhook.js";
+import { DEFAULT_RELYING_PARTY, type RelyingParty } from "../webauthn/relying-party.js";
 
 export interface OperatorOptions {
   kc: k8s.KubeConfig;
@@ -40,6 +41,8 @@ export interface OperatorOptions {
   afterRecordWrite?: (namespace: string) => void;
   /** How Kubernetes usernames map to keygate users (default: no prefix removed). */
   userMapping?: UserMapping;
+  /** Who keygate is to security keys (default: localhost, any port). */
+  relyingParty?: RelyingParty;
 }
 
 export interface RunningOperator {
@@ -241,6 +244,7 @@ function settingsOf(options: OperatorOptions): OperatorSettings {
     recycleRetentionMs: options.recycleRetentionMs,
     maxSessionSeconds: maxSessionSeconds(options),
     sessionRetentionMs: options.sessionRetentionMs ?? DEFAULT_SESSION_RETENTION_MS,
+    relyingParty: options.relyingParty ?? DEFAULT_RELYING_PARTY,
     afterRecordWrite: options.afterRecordWrite,
   };
 }

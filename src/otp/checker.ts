@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { KekSet } from "../keystore/kek.js";
-import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
+import { isSecurityKey, type MfaRecord, openSeed } from "../keystore/mfa-record.js";
 import { isApiStatus } from "../runtime/errors.js";
 import { afterFailure, checkCode, lockedUntil } from "./binding.js";
 import type { MfaRecordStore } from "../keystore/mfa-store.js";
@@ -33,7 +33,8 @@ export class MfaChecker {
   async verify(namespace: string, user: string, code: string, deviceName?: string): Promise<MfaAnswer> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const bound = await this.options.records.bound(namespace, user);
-      const record = bound.find((candidate) => deviceName === undefined || candidate.deviceName === deviceName);
+      // Codes come from the virtual device; a security key answers with an assertion instead.
+      const record = bound.find((candidate) => !isSecurityKey(candidate) && (deviceName === undefined || candidate.deviceName === deviceName));
       if (!record) return { valid: false, code: "MfaDeviceNotFound" };
       try {
         return await this.decide(record, code);

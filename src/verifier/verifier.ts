@@ -14,6 +14,7 @@ import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
 import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
+import type { RelyingParty } from "../webauthn/relying-party.js";
 import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server.js";
 import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
 import type { WorkerLink } from "./worker-link.js";
@@ -41,6 +42,8 @@ export interface VerifierOptions {
   readonly unsignedPayloadServices?: readonly string[];
   /** Who may look up a key's owner: any caller with a live key (cluster, the default) or one of its namespace. */
   readonly ownerLookupScope?: OwnerLookupScope;
+  /** Who keygate is to security keys (default: localhost, any port). */
+  readonly relyingParty?: RelyingParty;
   /** Header sizes and counts, open connections and timeouts (defaults: DEFAULT_SERVER_LIMITS). */
   readonly limits?: Partial<ServerLimits>;
   /**

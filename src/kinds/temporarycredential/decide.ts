@@ -133,6 +133,6 @@ export function decideTemporary(obs: TemporaryObservation): TemporaryStep {
 
 function decideUnissued(obs: TemporaryObservation): TemporaryStep {
   const mfa = obs.credential.spec.mfa;
-  if (mfa) return decideMfa(obs, mfa);
+  if (mfa) return decideMfa(obs, { deviceName: mfa.deviceName ?? "", code: mfa.code ?? "" });
   return obs.mfaRequired ? { kind: "requireMfa", message: mfaRequiredMessage(obs.credential.spec.user) } : { kind: "issue" };
 }

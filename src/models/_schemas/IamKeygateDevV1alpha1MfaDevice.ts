@@ -3,8 +3,8 @@
 // `npm run gen:crds` and `npm run gen:models`.
 // @ts-nocheck -- ajv's standalone output, see scripts/gen-models.ts.
 import { formats } from "@kubernetes-models/validate";
-export const validate: (data: unknown) => boolean = validate24;
-const schema9 = {
+export const validate: (data: unknown) => boolean = validate27;
+const schema12 = {
   "type": "object",
   "properties": {
     "apiVersion": {
@@ -17,20 +17,20 @@ const schema9 = {
       "$ref": "a6f0oUEaFqHmymdwnqPORTNOTU7GczWAkwGD0uYU"
     },
     "spec": {
-      "$ref": "zLUbEQZ3uYrPqeZFShBGE9TiKWncXP7mVzp95WSA"
+      "$ref": "ifllk0o83fIHLjcmO5Xk2dBT7iJUplXMGuOrtmcYQ"
     },
     "status": {
-      "$ref": "iS1FmeIx5rlO1KkKEl1ocIYWsMWCGOmEfWWplARgIl4"
+      "$ref": "E8DnLukptatJoaFEczKpgUIeErkF28K4mAG7vSkS7w"
     }
   },
   "required": ["spec", "apiVersion", "kind"],
   "$id": "iam.keygate.dev.v1alpha1.MfaDevice"
 };
-const schema10 = {
+const schema13 = {
   "type": "string",
   "enum": ["iam.keygate.dev/v1alpha1"]
 };
-function validate25(data, {
+function validate28(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -60,7 +60,7 @@ function validate25(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema10.enum
+        allowedValues: schema13.enum
       }
     };
     if (vErrors === null) {
@@ -70,14 +70,14 @@ function validate25(data, {
     }
     errors++;
   }
-  validate25.errors = vErrors;
+  validate28.errors = vErrors;
   return errors === 0;
 }
-const schema11 = {
+const schema14 = {
   "type": "string",
   "enum": ["MfaDevice"]
 };
-function validate27(data, {
+function validate30(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -107,7 +107,7 @@ function validate27(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema11.enum
+        allowedValues: schema14.enum
       }
     };
     if (vErrors === null) {
@@ -117,15 +117,15 @@ function validate27(data, {
     }
     errors++;
   }
-  validate27.errors = vErrors;
+  validate30.errors = vErrors;
   return errors === 0;
 }
-const schema12 = {
+const schema15 = {
   "nullableRef": "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta#"
 };
-const schema13 = {};
-import { validate as validate30 } from "@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta";
-function validate29(data, {
+const schema16 = {};
+import { validate as validate33 } from "@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta";
+function validate32(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -134,27 +134,27 @@ function validate29(data, {
   let vErrors = null;
   let errors = 0;
   if (data !== null) {
-    if (!validate30(data, {
+    if (!validate33(data, {
       instancePath,
       parentData,
       parentDataProperty,
       rootData
     })) {
-      vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+      vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
       errors = vErrors.length;
     }
   }
-  validate29.errors = vErrors;
+  validate32.errors = vErrors;
   return errors === 0;
 }
-const schema14 = {
+const schema17 = {
   "type": "object",
   "properties": {
     "user": {
       "$ref": "wtUrQyRHVgykkdRxn4DhLeUMnr5Pzp1SdODHEbFn85c"
     },
     "type": {
-      "$ref": "ptX47w0DKoTisw8PTaoADraTo7xCXNft6ZlsqdAo8"
+      "$ref": "ACVUnPQWxJ9DpJYHu8a3WwsnhhiQDmww8evxSFr0A0Q"
     },
     "deviceName": {
       "$ref": "m53iiw66UwhCqkV4Zgf3nKlr3TT3N1haGv1jh39WU"
@@ -164,18 +164,21 @@ const schema14 = {
     },
     "verification": {
       "$ref": "m5E8IV4DUI9UibT4X5wEyF61XDIllOgRvrecSf4AGM"
+    },
+    "registration": {
+      "$ref": "IeU4G6IkozKB8cOaJ9WEoXPLklkGGLFtm5g8hvHCxfU"
     }
   },
   "required": ["user", "type", "deviceName"]
 };
-const schema15 = {
+const schema18 = {
   "type": "string",
   "maxLength": 64,
   "pattern": "^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$"
 };
 import func2 from "@kubernetes-models/validate/runtime/ucs2length";
-const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$", "u");
-function validate34(data, {
+const pattern2 = new RegExp("^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$", "u");
+function validate37(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -200,7 +203,7 @@ function validate34(data, {
       }
       errors++;
     }
-    if (!pattern1.test(data)) {
+    if (!pattern2.test(data)) {
       const err1 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -232,14 +235,14 @@ function validate34(data, {
     }
     errors++;
   }
-  validate34.errors = vErrors;
+  validate37.errors = vErrors;
   return errors === 0;
 }
-const schema16 = {
+const schema19 = {
   "type": "string",
-  "enum": ["Virtual"]
+  "enum": ["Virtual", "SecurityKey"]
 };
-function validate36(data, {
+function validate39(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -263,13 +266,13 @@ function validate36(data, {
     }
     errors++;
   }
-  if (!(data === "Virtual")) {
+  if (!(data === "Virtual" || data === "SecurityKey")) {
     const err1 = {
       instancePath,
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema16.enum
+        allowedValues: schema19.enum
       }
     };
     if (vErrors === null) {
@@ -279,15 +282,15 @@ function validate36(data, {
     }
     errors++;
   }
-  validate36.errors = vErrors;
+  validate39.errors = vErrors;
   return errors === 0;
 }
-const schema17 = {
+const schema20 = {
   "type": "string",
   "pattern": "^[A-Za-z0-9_-]{1,64}$"
 };
-const pattern2 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
-function validate38(data, {
+const pattern3 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
+function validate41(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -296,7 +299,7 @@ function validate38(data, {
   let vErrors = null;
   let errors = 0;
   if (typeof data === "string") {
-    if (!pattern2.test(data)) {
+    if (!pattern3.test(data)) {
       const err0 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -328,17 +331,17 @@ function validate38(data, {
     }
     errors++;
   }
-  validate38.errors = vErrors;
+  validate41.errors = vErrors;
   return errors === 0;
 }
-const schema18 = {
+const schema21 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
   "nullable": true
 };
-const pattern3 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
-function validate40(data, {
+const pattern4 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
+function validate43(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -379,7 +382,7 @@ function validate40(data, {
       }
       errors++;
     }
-    if (!pattern3.test(data)) {
+    if (!pattern4.test(data)) {
       const err2 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -396,10 +399,10 @@ function validate40(data, {
       errors++;
     }
   }
-  validate40.errors = vErrors;
+  validate43.errors = vErrors;
   return errors === 0;
 }
-const schema19 = {
+const schema22 = {
   "type": "object",
   "properties": {
     "code1": {
@@ -461,7 +464,7 @@ function validate21(data, {
   validate21.errors = vErrors;
   return errors === 0;
 }
-function validate42(data, {
+function validate45(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -541,10 +544,788 @@ function validate42(data, {
       }
     }
   }
-  validate42.errors = vErrors;
+  validate45.errors = vErrors;
   return errors === 0;
 }
-function validate33(data, {
+const schema23 = {
+  "type": "object",
+  "properties": {
+    "id": {
+      "$ref": "DUmZmDe5weW7UDwDmqEnWmS4Qpa4Phty8uP28znSww"
+    },
+    "rawId": {
+      "$ref": "DUmZmDe5weW7UDwDmqEnWmS4Qpa4Phty8uP28znSww"
+    },
+    "type": {
+      "$ref": "8SlyYYh5CaojO5csM4sTG34wdzQYmQ1rqaf9L939Es"
+    },
+    "authenticatorAttachment": {
+      "$ref": "N7os7q0kzXIYiQ2FN4uPuFlea31g4hTwncBkNo56v0"
+    },
+    "clientExtensionResults": {
+      "$ref": "wnCl8zCvz1PLbyEivJTcktRgDZuzOGT9FYulvrA2T8w"
+    },
+    "response": {
+      "$ref": "3PhCGO7wJsDNxMnYCzK9rQDIVbSVZeJirzOMFng"
+    }
+  },
+  "required": ["id", "rawId", "type", "response"],
+  "nullable": true
+};
+const schema7 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1366,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+const pattern1 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+function validate22(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 1366) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 1366
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern1.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate22.errors = vErrors;
+  return errors === 0;
+}
+const schema24 = {
+  "type": "string",
+  "enum": ["public-key"]
+};
+function validate52(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string") {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "public-key")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema24.enum
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate52.errors = vErrors;
+  return errors === 0;
+}
+const schema25 = {
+  "type": "string",
+  "enum": ["platform", "cross-platform"],
+  "nullable": true
+};
+function validate54(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "platform" || data === "cross-platform")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema25.enum
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate54.errors = vErrors;
+  return errors === 0;
+}
+const schema26 = {
+  "type": "object",
+  "properties": {},
+  "nullable": true
+};
+function validate56(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate56.errors = vErrors;
+  return errors === 0;
+}
+const schema27 = {
+  "type": "object",
+  "properties": {
+    "clientDataJSON": {
+      "$ref": "XdFj0bIizo7XUxhcj4qWsJZemBPnJ9NR0DeutJ9pYo"
+    },
+    "attestationObject": {
+      "$ref": "frIK0J5zurPspxUNBuwwlcGQyc1PsoUt9L2LNkBp4"
+    },
+    "transports": {
+      "$ref": "O93N3tIXnnx7Q1BovOLE3rU7kIyrrF6WtFM4VbKoKo"
+    }
+  },
+  "required": ["clientDataJSON", "attestationObject"]
+};
+const schema28 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 4096,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+function validate59(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 4096) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 4096
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern1.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate59.errors = vErrors;
+  return errors === 0;
+}
+const schema29 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 16384,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+function validate61(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 16384) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 16384
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern1.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate61.errors = vErrors;
+  return errors === 0;
+}
+const schema30 = {
+  "maxItems": 7,
+  "type": "array",
+  "items": {
+    "$ref": "9xh5X5trsAMuRzZIZQc1nQRZ1kBxXEEmcrOrAXgpE"
+  },
+  "nullable": true
+};
+const schema31 = {
+  "type": "string",
+  "enum": ["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]
+};
+function validate64(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string") {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "ble" || data === "cable" || data === "hybrid" || data === "internal" || data === "nfc" || data === "smart-card" || data === "usb")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema31.enum
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate64.errors = vErrors;
+  return errors === 0;
+}
+function validate63(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!Array.isArray(data) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "array"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (Array.isArray(data)) {
+    if (data.length > 7) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/maxItems",
+        keyword: "maxItems",
+        params: {
+          limit: 7
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    const len0 = data.length;
+    for (let i0 = 0; i0 < len0; i0++) {
+      if (!validate64(data[i0], {
+        instancePath: instancePath + "/" + i0,
+        parentData: data,
+        parentDataProperty: i0,
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+        errors = vErrors.length;
+      }
+    }
+  }
+  validate63.errors = vErrors;
+  return errors === 0;
+}
+function validate58(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.clientDataJSON === undefined) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "clientDataJSON"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.attestationObject === undefined) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "attestationObject"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.clientDataJSON !== undefined) {
+      if (!validate59(data.clientDataJSON, {
+        instancePath: instancePath + "/clientDataJSON",
+        parentData: data,
+        parentDataProperty: "clientDataJSON",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.attestationObject !== undefined) {
+      if (!validate61(data.attestationObject, {
+        instancePath: instancePath + "/attestationObject",
+        parentData: data,
+        parentDataProperty: "attestationObject",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.transports !== undefined) {
+      if (!validate63(data.transports, {
+        instancePath: instancePath + "/transports",
+        parentData: data,
+        parentDataProperty: "transports",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+        errors = vErrors.length;
+      }
+    }
+  } else {
+    const err2 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err2];
+    } else {
+      vErrors.push(err2);
+    }
+    errors++;
+  }
+  validate58.errors = vErrors;
+  return errors === 0;
+}
+function validate49(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.id === undefined) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "id"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.rawId === undefined) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "rawId"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.type === undefined) {
+      const err3 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "type"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.response === undefined) {
+      const err4 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "response"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.id !== undefined) {
+      if (!validate22(data.id, {
+        instancePath: instancePath + "/id",
+        parentData: data,
+        parentDataProperty: "id",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.rawId !== undefined) {
+      if (!validate22(data.rawId, {
+        instancePath: instancePath + "/rawId",
+        parentData: data,
+        parentDataProperty: "rawId",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.type !== undefined) {
+      if (!validate52(data.type, {
+        instancePath: instancePath + "/type",
+        parentData: data,
+        parentDataProperty: "type",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.authenticatorAttachment !== undefined) {
+      if (!validate54(data.authenticatorAttachment, {
+        instancePath: instancePath + "/authenticatorAttachment",
+        parentData: data,
+        parentDataProperty: "authenticatorAttachment",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.clientExtensionResults !== undefined) {
+      if (!validate56(data.clientExtensionResults, {
+        instancePath: instancePath + "/clientExtensionResults",
+        parentData: data,
+        parentDataProperty: "clientExtensionResults",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.response !== undefined) {
+      if (!validate58(data.response, {
+        instancePath: instancePath + "/response",
+        parentData: data,
+        parentDataProperty: "response",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        errors = vErrors.length;
+      }
+    }
+  }
+  validate49.errors = vErrors;
+  return errors === 0;
+}
+function validate36(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -602,57 +1383,68 @@ function validate33(data, {
       errors++;
     }
     if (data.user !== undefined) {
-      if (!validate34(data.user, {
+      if (!validate37(data.user, {
         instancePath: instancePath + "/user",
         parentData: data,
         parentDataProperty: "user",
         rootData
       })) {
-        vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
+        vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
         errors = vErrors.length;
       }
     }
     if (data.type !== undefined) {
-      if (!validate36(data.type, {
+      if (!validate39(data.type, {
         instancePath: instancePath + "/type",
         parentData: data,
         parentDataProperty: "type",
         rootData
       })) {
-        vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+        vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
         errors = vErrors.length;
       }
     }
     if (data.deviceName !== undefined) {
-      if (!validate38(data.deviceName, {
+      if (!validate41(data.deviceName, {
         instancePath: instancePath + "/deviceName",
         parentData: data,
         parentDataProperty: "deviceName",
         rootData
       })) {
-        vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+        vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
         errors = vErrors.length;
       }
     }
     if (data.secretName !== undefined) {
-      if (!validate40(data.secretName, {
+      if (!validate43(data.secretName, {
         instancePath: instancePath + "/secretName",
         parentData: data,
         parentDataProperty: "secretName",
         rootData
       })) {
-        vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+        vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
         errors = vErrors.length;
       }
     }
     if (data.verification !== undefined) {
-      if (!validate42(data.verification, {
+      if (!validate45(data.verification, {
         instancePath: instancePath + "/verification",
         parentData: data,
         parentDataProperty: "verification",
         rootData
       })) {
-        vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+        vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.registration !== undefined) {
+      if (!validate49(data.registration, {
+        instancePath: instancePath + "/registration",
+        parentData: data,
+        parentDataProperty: "registration",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
         errors = vErrors.length;
       }
     }
@@ -672,10 +1464,10 @@ function validate33(data, {
     }
     errors++;
   }
-  validate33.errors = vErrors;
+  validate36.errors = vErrors;
   return errors === 0;
 }
-const schema20 = {
+const schema32 = {
   "type": "object",
   "properties": {
     "bound": {
@@ -693,6 +1485,18 @@ const schema20 = {
     "secretRef": {
       "$ref": "f0YvWEE1stQfTPUSqYkDquV5X719fpRrNqFVtQnNv5s"
     },
+    "registration": {
+      "$ref": "uwCSj6M4IkgVGEwSFWD1HMVVuu1cDhYaujknaLYFrQ"
+    },
+    "credentialId": {
+      "$ref": "N5vhTL9fmsIzzwpzJZwKx6LeFa0dRin4R4vqLTLPPQ"
+    },
+    "signCount": {
+      "$ref": "ITjqUtBxFMhIL0CCAFrAl6QqD4mS4WHHo1GQBLww"
+    },
+    "cloneSuspectedAt": {
+      "$ref": "thZzwpySeU7LsVtTYjwqN1mWUAwFAnezim8OMie8k"
+    },
     "conditions": {
       "$ref": "zesfqR1luUQiQmsNaeomu3m2E6UCKNAPIXXTPw6Bgg"
     },
@@ -702,11 +1506,11 @@ const schema20 = {
   },
   "nullable": true
 };
-const schema21 = {
+const schema33 = {
   "type": "boolean",
   "nullable": true
 };
-function validate48(data, {
+function validate71(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -730,16 +1534,16 @@ function validate48(data, {
     }
     errors++;
   }
-  validate48.errors = vErrors;
+  validate71.errors = vErrors;
   return errors === 0;
 }
-const schema7 = {
+const schema8 = {
   "type": "string",
   "format": "date-time",
   "nullable": true
 };
 const formats0 = formats["date-time"];
-function validate22(data, {
+function validate23(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -781,15 +1585,15 @@ function validate22(data, {
       errors++;
     }
   }
-  validate22.errors = vErrors;
+  validate23.errors = vErrors;
   return errors === 0;
 }
-const schema8 = {
+const schema10 = {
   "type": "integer",
   "minimum": 0,
   "nullable": true
 };
-function validate23(data, {
+function validate25(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -832,10 +1636,10 @@ function validate23(data, {
       errors++;
     }
   }
-  validate23.errors = vErrors;
+  validate25.errors = vErrors;
   return errors === 0;
 }
-const schema22 = {
+const schema34 = {
   "type": "object",
   "properties": {
     "name": {
@@ -845,12 +1649,12 @@ const schema22 = {
   "required": ["name"],
   "nullable": true
 };
-const schema23 = {
+const schema35 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 };
-function validate54(data, {
+function validate77(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -875,7 +1679,7 @@ function validate54(data, {
       }
       errors++;
     }
-    if (!pattern3.test(data)) {
+    if (!pattern4.test(data)) {
       const err1 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -907,10 +1711,10 @@ function validate54(data, {
     }
     errors++;
   }
-  validate54.errors = vErrors;
+  validate77.errors = vErrors;
   return errors === 0;
 }
-function validate53(data, {
+function validate76(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -952,122 +1756,43 @@ function validate53(data, {
       errors++;
     }
     if (data.name !== undefined) {
-      if (!validate54(data.name, {
+      if (!validate77(data.name, {
         instancePath: instancePath + "/name",
         parentData: data,
         parentDataProperty: "name",
         rootData
       })) {
-        vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+        vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate53.errors = vErrors;
+  validate76.errors = vErrors;
   return errors === 0;
 }
-const schema24 = {
-  "type": "array",
-  "items": {
-    "$ref": "kGod0sr1M7bbHMFDzD274qGCYxE4j8T5i44d4iWZEg"
-  },
-  "nullable": true
-};
-const schema25 = {
+const schema36 = {
   "type": "object",
   "properties": {
-    "type": {
-      "$ref": "9d9Nh2KbaGK25L0uGYBXSpeAU8DAj4qqjCKMFpF9Hw"
+    "challenge": {
+      "$ref": "jdFtv6DGtroqVatkuk8ipQtGFLMzfSuVek97sB0uauQ"
     },
-    "status": {
-      "$ref": "pxfc6xQekz8UJRTLhQQLAy8qHcx9lW4EsDEEbdf5fxA"
-    },
-    "observedGeneration": {
-      "$ref": "ITjqUtBxFMhIL0CCAFrAl6QqD4mS4WHHo1GQBLww"
-    },
-    "lastTransitionTime": {
+    "expiresAt": {
       "$ref": "KrhXBWKB1pK8JptMQRXbBg5co4bpZWZnIUkdeEo37wY"
     },
-    "reason": {
-      "$ref": "ffwvxWNmgAw4j3J98OozNWe0YovCdcCVbNeffpYY"
+    "rpId": {
+      "$ref": "jdFtv6DGtroqVatkuk8ipQtGFLMzfSuVek97sB0uauQ"
     },
-    "message": {
-      "$ref": "Kduwl8DcA0kMznK9kNMJ5ZDKDZL9GH04F46AbIesag"
+    "options": {
+      "$ref": "jdFtv6DGtroqVatkuk8ipQtGFLMzfSuVek97sB0uauQ"
     }
   },
-  "required": ["type", "status", "lastTransitionTime", "reason", "message"]
+  "required": ["challenge", "expiresAt", "rpId", "options"],
+  "nullable": true
 };
-const schema26 = {
-  "type": "string",
-  "maxLength": 316,
-  "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+const schema9 = {
+  "type": "string"
 };
-const pattern5 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
-function validate59(data, {
-  instancePath = "",
-  parentData,
-  parentDataProperty,
-  rootData = data
-} = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (typeof data === "string") {
-    if (func2(data) > 316) {
-      const err0 = {
-        instancePath,
-        schemaPath: "#/maxLength",
-        keyword: "maxLength",
-        params: {
-          limit: 316
-        }
-      };
-      if (vErrors === null) {
-        vErrors = [err0];
-      } else {
-        vErrors.push(err0);
-      }
-      errors++;
-    }
-    if (!pattern5.test(data)) {
-      const err1 = {
-        instancePath,
-        schemaPath: "#/pattern",
-        keyword: "pattern",
-        params: {
-          pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
-        }
-      };
-      if (vErrors === null) {
-        vErrors = [err1];
-      } else {
-        vErrors.push(err1);
-      }
-      errors++;
-    }
-  } else {
-    const err2 = {
-      instancePath,
-      schemaPath: "#/type",
-      keyword: "type",
-      params: {
-        type: "string"
-      }
-    };
-    if (vErrors === null) {
-      vErrors = [err2];
-    } else {
-      vErrors.push(err2);
-    }
-    errors++;
-  }
-  validate59.errors = vErrors;
-  return errors === 0;
-}
-const schema27 = {
-  "type": "string",
-  "enum": ["True", "False", "Unknown"]
-};
-function validate61(data, {
+function validate24(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1091,30 +1816,14 @@ function validate61(data, {
     }
     errors++;
   }
-  if (!(data === "True" || data === "False" || data === "Unknown")) {
-    const err1 = {
-      instancePath,
-      schemaPath: "#/enum",
-      keyword: "enum",
-      params: {
-        allowedValues: schema27.enum
-      }
-    };
-    if (vErrors === null) {
-      vErrors = [err1];
-    } else {
-      vErrors.push(err1);
-    }
-    errors++;
-  }
-  validate61.errors = vErrors;
+  validate24.errors = vErrors;
   return errors === 0;
 }
-const schema28 = {
+const schema11 = {
   "type": "string",
   "format": "date-time"
 };
-function validate64(data, {
+function validate26(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1155,17 +1864,382 @@ function validate64(data, {
     }
     errors++;
   }
-  validate64.errors = vErrors;
+  validate26.errors = vErrors;
   return errors === 0;
 }
-const schema29 = {
+function validate80(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.challenge === undefined) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "challenge"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.expiresAt === undefined) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "expiresAt"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.rpId === undefined) {
+      const err3 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "rpId"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.options === undefined) {
+      const err4 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "options"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.challenge !== undefined) {
+      if (!validate24(data.challenge, {
+        instancePath: instancePath + "/challenge",
+        parentData: data,
+        parentDataProperty: "challenge",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.expiresAt !== undefined) {
+      if (!validate26(data.expiresAt, {
+        instancePath: instancePath + "/expiresAt",
+        parentData: data,
+        parentDataProperty: "expiresAt",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.rpId !== undefined) {
+      if (!validate24(data.rpId, {
+        instancePath: instancePath + "/rpId",
+        parentData: data,
+        parentDataProperty: "rpId",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.options !== undefined) {
+      if (!validate24(data.options, {
+        instancePath: instancePath + "/options",
+        parentData: data,
+        parentDataProperty: "options",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+        errors = vErrors.length;
+      }
+    }
+  }
+  validate80.errors = vErrors;
+  return errors === 0;
+}
+const schema37 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1366,
+  "pattern": "^[A-Za-z0-9_-]+$",
+  "nullable": true
+};
+function validate86(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (typeof data === "string") {
+    if (func2(data) > 1366) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 1366
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (!pattern1.test(data)) {
+      const err3 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+  }
+  validate86.errors = vErrors;
+  return errors === 0;
+}
+const schema38 = {
+  "type": "array",
+  "items": {
+    "$ref": "kGod0sr1M7bbHMFDzD274qGCYxE4j8T5i44d4iWZEg"
+  },
+  "nullable": true
+};
+const schema39 = {
+  "type": "object",
+  "properties": {
+    "type": {
+      "$ref": "9d9Nh2KbaGK25L0uGYBXSpeAU8DAj4qqjCKMFpF9Hw"
+    },
+    "status": {
+      "$ref": "pxfc6xQekz8UJRTLhQQLAy8qHcx9lW4EsDEEbdf5fxA"
+    },
+    "observedGeneration": {
+      "$ref": "ITjqUtBxFMhIL0CCAFrAl6QqD4mS4WHHo1GQBLww"
+    },
+    "lastTransitionTime": {
+      "$ref": "KrhXBWKB1pK8JptMQRXbBg5co4bpZWZnIUkdeEo37wY"
+    },
+    "reason": {
+      "$ref": "ffwvxWNmgAw4j3J98OozNWe0YovCdcCVbNeffpYY"
+    },
+    "message": {
+      "$ref": "Kduwl8DcA0kMznK9kNMJ5ZDKDZL9GH04F46AbIesag"
+    }
+  },
+  "required": ["type", "status", "lastTransitionTime", "reason", "message"]
+};
+const schema40 = {
+  "type": "string",
+  "maxLength": 316,
+  "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+};
+const pattern9 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
+function validate92(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 316) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 316
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (!pattern9.test(data)) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+  } else {
+    const err2 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err2];
+    } else {
+      vErrors.push(err2);
+    }
+    errors++;
+  }
+  validate92.errors = vErrors;
+  return errors === 0;
+}
+const schema41 = {
+  "type": "string",
+  "enum": ["True", "False", "Unknown"]
+};
+function validate94(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string") {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "True" || data === "False" || data === "Unknown")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema41.enum
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate94.errors = vErrors;
+  return errors === 0;
+}
+const schema42 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1024,
   "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 };
-const pattern6 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
-function validate66(data, {
+const pattern10 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
+function validate98(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1206,7 +2280,7 @@ function validate66(data, {
       }
       errors++;
     }
-    if (!pattern6.test(data)) {
+    if (!pattern10.test(data)) {
       const err2 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -1238,14 +2312,14 @@ function validate66(data, {
     }
     errors++;
   }
-  validate66.errors = vErrors;
+  validate98.errors = vErrors;
   return errors === 0;
 }
-const schema30 = {
+const schema43 = {
   "type": "string",
   "maxLength": 32768
 };
-function validate68(data, {
+function validate100(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1286,10 +2360,10 @@ function validate68(data, {
     }
     errors++;
   }
-  validate68.errors = vErrors;
+  validate100.errors = vErrors;
   return errors === 0;
 }
-function validate58(data, {
+function validate91(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1379,68 +2453,68 @@ function validate58(data, {
       errors++;
     }
     if (data.type !== undefined) {
-      if (!validate59(data.type, {
+      if (!validate92(data.type, {
         instancePath: instancePath + "/type",
         parentData: data,
         parentDataProperty: "type",
         rootData
       })) {
-        vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+        vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate61(data.status, {
+      if (!validate94(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+        vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
         errors = vErrors.length;
       }
     }
     if (data.observedGeneration !== undefined) {
-      if (!validate23(data.observedGeneration, {
+      if (!validate25(data.observedGeneration, {
         instancePath: instancePath + "/observedGeneration",
         parentData: data,
         parentDataProperty: "observedGeneration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+        vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
         errors = vErrors.length;
       }
     }
     if (data.lastTransitionTime !== undefined) {
-      if (!validate64(data.lastTransitionTime, {
+      if (!validate26(data.lastTransitionTime, {
         instancePath: instancePath + "/lastTransitionTime",
         parentData: data,
         parentDataProperty: "lastTransitionTime",
         rootData
       })) {
-        vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+        vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
         errors = vErrors.length;
       }
     }
     if (data.reason !== undefined) {
-      if (!validate66(data.reason, {
+      if (!validate98(data.reason, {
         instancePath: instancePath + "/reason",
         parentData: data,
         parentDataProperty: "reason",
         rootData
       })) {
-        vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+        vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
         errors = vErrors.length;
       }
     }
     if (data.message !== undefined) {
-      if (!validate68(data.message, {
+      if (!validate100(data.message, {
         instancePath: instancePath + "/message",
         parentData: data,
         parentDataProperty: "message",
         rootData
       })) {
-        vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+        vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
         errors = vErrors.length;
       }
     }
@@ -1460,10 +2534,10 @@ function validate58(data, {
     }
     errors++;
   }
-  validate58.errors = vErrors;
+  validate91.errors = vErrors;
   return errors === 0;
 }
-function validate57(data, {
+function validate90(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1490,21 +2564,21 @@ function validate57(data, {
   if (Array.isArray(data)) {
     const len0 = data.length;
     for (let i0 = 0; i0 < len0; i0++) {
-      if (!validate58(data[i0], {
+      if (!validate91(data[i0], {
         instancePath: instancePath + "/" + i0,
         parentData: data,
         parentDataProperty: i0,
         rootData
       })) {
-        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate57.errors = vErrors;
+  validate90.errors = vErrors;
   return errors === 0;
 }
-function validate47(data, {
+function validate70(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1530,87 +2604,131 @@ function validate47(data, {
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.bound !== undefined) {
-      if (!validate48(data.bound, {
+      if (!validate71(data.bound, {
         instancePath: instancePath + "/bound",
         parentData: data,
         parentDataProperty: "bound",
         rootData
       })) {
-        vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+        vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
         errors = vErrors.length;
       }
     }
     if (data.boundAt !== undefined) {
-      if (!validate22(data.boundAt, {
+      if (!validate23(data.boundAt, {
         instancePath: instancePath + "/boundAt",
         parentData: data,
         parentDataProperty: "boundAt",
         rootData
       })) {
-        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
         errors = vErrors.length;
       }
     }
     if (data.failedAttempts !== undefined) {
-      if (!validate23(data.failedAttempts, {
+      if (!validate25(data.failedAttempts, {
         instancePath: instancePath + "/failedAttempts",
         parentData: data,
         parentDataProperty: "failedAttempts",
         rootData
       })) {
-        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+        vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
         errors = vErrors.length;
       }
     }
     if (data.lockedUntil !== undefined) {
-      if (!validate22(data.lockedUntil, {
+      if (!validate23(data.lockedUntil, {
         instancePath: instancePath + "/lockedUntil",
         parentData: data,
         parentDataProperty: "lockedUntil",
         rootData
       })) {
-        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
         errors = vErrors.length;
       }
     }
     if (data.secretRef !== undefined) {
-      if (!validate53(data.secretRef, {
+      if (!validate76(data.secretRef, {
         instancePath: instancePath + "/secretRef",
         parentData: data,
         parentDataProperty: "secretRef",
         rootData
       })) {
-        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
         errors = vErrors.length;
       }
     }
-    if (data.conditions !== undefined) {
-      if (!validate57(data.conditions, {
-        instancePath: instancePath + "/conditions",
+    if (data.registration !== undefined) {
+      if (!validate80(data.registration, {
+        instancePath: instancePath + "/registration",
         parentData: data,
-        parentDataProperty: "conditions",
+        parentDataProperty: "registration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+        vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
         errors = vErrors.length;
       }
     }
-    if (data.observedGeneration !== undefined) {
-      if (!validate23(data.observedGeneration, {
-        instancePath: instancePath + "/observedGeneration",
+    if (data.credentialId !== undefined) {
+      if (!validate86(data.credentialId, {
+        instancePath: instancePath + "/credentialId",
         parentData: data,
-        parentDataProperty: "observedGeneration",
+        parentDataProperty: "credentialId",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.signCount !== undefined) {
+      if (!validate25(data.signCount, {
+        instancePath: instancePath + "/signCount",
+        parentData: data,
+        parentDataProperty: "signCount",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.cloneSuspectedAt !== undefined) {
+      if (!validate23(data.cloneSuspectedAt, {
+        instancePath: instancePath + "/cloneSuspectedAt",
+        parentData: data,
+        parentDataProperty: "cloneSuspectedAt",
         rootData
       })) {
         vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
         errors = vErrors.length;
       }
     }
+    if (data.conditions !== undefined) {
+      if (!validate90(data.conditions, {
+        instancePath: instancePath + "/conditions",
+        parentData: data,
+        parentDataProperty: "conditions",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.observedGeneration !== undefined) {
+      if (!validate25(data.observedGeneration, {
+        instancePath: instancePath + "/observedGeneration",
+        parentData: data,
+        parentDataProperty: "observedGeneration",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+        errors = vErrors.length;
+      }
+    }
   }
-  validate47.errors = vErrors;
+  validate70.errors = vErrors;
   return errors === 0;
 }
-function validate24(data, {
+function validate27(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1669,57 +2787,57 @@ function validate24(data, {
       errors++;
     }
     if (data.apiVersion !== undefined) {
-      if (!validate25(data.apiVersion, {
+      if (!validate28(data.apiVersion, {
         instancePath: instancePath + "/apiVersion",
         parentData: data,
         parentDataProperty: "apiVersion",
         rootData
       })) {
-        vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+        vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
         errors = vErrors.length;
       }
     }
     if (data.kind !== undefined) {
-      if (!validate27(data.kind, {
+      if (!validate30(data.kind, {
         instancePath: instancePath + "/kind",
         parentData: data,
         parentDataProperty: "kind",
         rootData
       })) {
-        vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+        vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
         errors = vErrors.length;
       }
     }
     if (data.metadata !== undefined) {
-      if (!validate29(data.metadata, {
+      if (!validate32(data.metadata, {
         instancePath: instancePath + "/metadata",
         parentData: data,
         parentDataProperty: "metadata",
         rootData
       })) {
-        vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+        vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
         errors = vErrors.length;
       }
     }
     if (data.spec !== undefined) {
-      if (!validate33(data.spec, {
+      if (!validate36(data.spec, {
         instancePath: instancePath + "/spec",
         parentData: data,
         parentDataProperty: "spec",
         rootData
       })) {
-        vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+        vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate47(data.status, {
+      if (!validate70(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+        vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
         errors = vErrors.length;
       }
     }
@@ -1739,6 +2857,6 @@ function validate24(data, {
     }
     errors++;
   }
-  validate24.errors = vErrors;
+  validate27.errors = vErrors;
   return errors === 0;
 }

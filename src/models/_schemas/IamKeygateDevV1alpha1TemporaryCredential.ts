@@ -3,8 +3,8 @@
 // `npm run gen:crds` and `npm run gen:models`.
 // @ts-nocheck -- ajv's standalone output, see scripts/gen-models.ts.
 import { formats } from "@kubernetes-models/validate";
-export const validate: (data: unknown) => boolean = validate23;
-const schema8 = {
+export const validate: (data: unknown) => boolean = validate25;
+const schema10 = {
   "type": "object",
   "properties": {
     "apiVersion": {
@@ -17,7 +17,7 @@ const schema8 = {
       "$ref": "a6f0oUEaFqHmymdwnqPORTNOTU7GczWAkwGD0uYU"
     },
     "spec": {
-      "$ref": "ywlBog2YT1VP2bXEAUGqazdeHtU1Bd374gPKsw8aM"
+      "$ref": "RZ0cEcanKh4Yaw77HygcpXH5ErVdqN6Ot7efh3940"
     },
     "status": {
       "$ref": "uxacrMtJQmOP08tu4YtIFt32Ewpl07SxYQVsP76GE"
@@ -26,11 +26,11 @@ const schema8 = {
   "required": ["spec", "apiVersion", "kind"],
   "$id": "iam.keygate.dev.v1alpha1.TemporaryCredential"
 };
-const schema9 = {
+const schema11 = {
   "type": "string",
   "enum": ["iam.keygate.dev/v1alpha1"]
 };
-function validate24(data, {
+function validate26(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -60,7 +60,7 @@ function validate24(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema9.enum
+        allowedValues: schema11.enum
       }
     };
     if (vErrors === null) {
@@ -70,14 +70,14 @@ function validate24(data, {
     }
     errors++;
   }
-  validate24.errors = vErrors;
+  validate26.errors = vErrors;
   return errors === 0;
 }
-const schema10 = {
+const schema12 = {
   "type": "string",
   "enum": ["TemporaryCredential"]
 };
-function validate26(data, {
+function validate28(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -107,7 +107,7 @@ function validate26(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema10.enum
+        allowedValues: schema12.enum
       }
     };
     if (vErrors === null) {
@@ -117,15 +117,15 @@ function validate26(data, {
     }
     errors++;
   }
-  validate26.errors = vErrors;
+  validate28.errors = vErrors;
   return errors === 0;
 }
-const schema11 = {
+const schema13 = {
   "nullableRef": "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta#"
 };
-const schema12 = {};
-import { validate as validate29 } from "@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta";
-function validate28(data, {
+const schema14 = {};
+import { validate as validate31 } from "@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta";
+function validate30(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -134,20 +134,20 @@ function validate28(data, {
   let vErrors = null;
   let errors = 0;
   if (data !== null) {
-    if (!validate29(data, {
+    if (!validate31(data, {
       instancePath,
       parentData,
       parentDataProperty,
       rootData
     })) {
-      vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+      vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
       errors = vErrors.length;
     }
   }
-  validate28.errors = vErrors;
+  validate30.errors = vErrors;
   return errors === 0;
 }
-const schema13 = {
+const schema15 = {
   "type": "object",
   "properties": {
     "user": {
@@ -157,7 +157,7 @@ const schema13 = {
       "$ref": "RrKaDsLtcybIOjsE1S4ebFooiwPmFwG2dsR1fGWo"
     },
     "mfa": {
-      "$ref": "Mq2hvDnOTvyisDnDOPK9nNzHpDstaRo4007bA5Em6c"
+      "$ref": "45I0nGcbIjqN5lVFJlTMlPbsN2Uwdp4O04DjJGNFo"
     },
     "secretName": {
       "$ref": "7beQgUqFkeBT94N8zwq6aTxX5cxNf7LrZkdFkEDZdE"
@@ -165,14 +165,14 @@ const schema13 = {
   },
   "required": ["user"]
 };
-const schema14 = {
+const schema16 = {
   "type": "string",
   "maxLength": 64,
   "pattern": "^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$"
 };
 import func2 from "@kubernetes-models/validate/runtime/ucs2length";
-const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$", "u");
-function validate33(data, {
+const pattern2 = new RegExp("^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$", "u");
+function validate35(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -197,7 +197,7 @@ function validate33(data, {
       }
       errors++;
     }
-    if (!pattern0.test(data)) {
+    if (!pattern2.test(data)) {
       const err1 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -229,17 +229,17 @@ function validate33(data, {
     }
     errors++;
   }
-  validate33.errors = vErrors;
+  validate35.errors = vErrors;
   return errors === 0;
 }
-const schema15 = {
+const schema17 = {
   "default": 3600,
   "type": "integer",
   "minimum": 900,
   "maximum": 86400,
   "nullable": true
 };
-function validate35(data, {
+function validate37(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -299,76 +299,30 @@ function validate35(data, {
       errors++;
     }
   }
-  validate35.errors = vErrors;
-  return errors === 0;
-}
-const schema16 = {
-  "type": "object",
-  "properties": {
-    "deviceName": {
-      "$ref": "m53iiw66UwhCqkV4Zgf3nKlr3TT3N1haGv1jh39WU"
-    },
-    "code": {
-      "$ref": "zPfnPhfxCtvXaLRyiWmZCWb2pKssUuc9PKZkeBIHHU"
-    }
-  },
-  "required": ["deviceName", "code"],
-  "nullable": true
-};
-const schema17 = {
-  "type": "string",
-  "pattern": "^[A-Za-z0-9_-]{1,64}$"
-};
-const pattern1 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
-function validate38(data, {
-  instancePath = "",
-  parentData,
-  parentDataProperty,
-  rootData = data
-} = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (typeof data === "string") {
-    if (!pattern1.test(data)) {
-      const err0 = {
-        instancePath,
-        schemaPath: "#/pattern",
-        keyword: "pattern",
-        params: {
-          pattern: "^[A-Za-z0-9_-]{1,64}$"
-        }
-      };
-      if (vErrors === null) {
-        vErrors = [err0];
-      } else {
-        vErrors.push(err0);
-      }
-      errors++;
-    }
-  } else {
-    const err1 = {
-      instancePath,
-      schemaPath: "#/type",
-      keyword: "type",
-      params: {
-        type: "string"
-      }
-    };
-    if (vErrors === null) {
-      vErrors = [err1];
-    } else {
-      vErrors.push(err1);
-    }
-    errors++;
-  }
-  validate38.errors = vErrors;
+  validate37.errors = vErrors;
   return errors === 0;
 }
 const schema18 = {
-  "type": "string",
-  "pattern": "^\\d{6}$"
+  "type": "object",
+  "properties": {
+    "deviceName": {
+      "$ref": "k97FvHzGINOTxg7GmmsnrWa2zBrx1aYgrW10PNoaCDs"
+    },
+    "code": {
+      "$ref": "UeGcGQ7ZKmO9flkkZKTyzsrj2orKT9RiFaxk4z7or4"
+    },
+    "assertion": {
+      "$ref": "YdgLgE3L5ITvhAWypMu8MYuAsz4OERv389PUVA75M"
+    }
+  },
+  "nullable": true
 };
-const pattern2 = new RegExp("^\\d{6}$", "u");
+const schema19 = {
+  "type": "string",
+  "pattern": "^[A-Za-z0-9_-]{1,64}$",
+  "nullable": true
+};
+const pattern3 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 function validate40(data, {
   instancePath = "",
   parentData,
@@ -377,14 +331,142 @@ function validate40(data, {
 } = {}) {
   let vErrors = null;
   let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
   if (typeof data === "string") {
-    if (!pattern2.test(data)) {
-      const err0 = {
+    if (!pattern3.test(data)) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]{1,64}$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+  }
+  validate40.errors = vErrors;
+  return errors === 0;
+}
+const schema20 = {
+  "type": "string",
+  "pattern": "^\\d{6}$",
+  "nullable": true
+};
+const pattern4 = new RegExp("^\\d{6}$", "u");
+function validate42(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (typeof data === "string") {
+    if (!pattern4.test(data)) {
+      const err1 = {
         instancePath,
         schemaPath: "#/pattern",
         keyword: "pattern",
         params: {
           pattern: "^\\d{6}$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+  }
+  validate42.errors = vErrors;
+  return errors === 0;
+}
+const schema21 = {
+  "type": "object",
+  "properties": {
+    "id": {
+      "$ref": "DUmZmDe5weW7UDwDmqEnWmS4Qpa4Phty8uP28znSww"
+    },
+    "rawId": {
+      "$ref": "DUmZmDe5weW7UDwDmqEnWmS4Qpa4Phty8uP28znSww"
+    },
+    "type": {
+      "$ref": "8SlyYYh5CaojO5csM4sTG34wdzQYmQ1rqaf9L939Es"
+    },
+    "authenticatorAttachment": {
+      "$ref": "N7os7q0kzXIYiQ2FN4uPuFlea31g4hTwncBkNo56v0"
+    },
+    "clientExtensionResults": {
+      "$ref": "wnCl8zCvz1PLbyEivJTcktRgDZuzOGT9FYulvrA2T8w"
+    },
+    "response": {
+      "$ref": "ubOSSbODulq23ZvNaM2ve75tv9Ey9Y4lS5ODVfdQTI"
+    }
+  },
+  "required": ["id", "rawId", "type", "response"],
+  "nullable": true
+};
+const schema6 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1366,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+const pattern0 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+function validate21(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 1366) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 1366
         }
       };
       if (vErrors === null) {
@@ -394,13 +476,92 @@ function validate40(data, {
       }
       errors++;
     }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern0.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
   } else {
-    const err1 = {
+    const err3 = {
       instancePath,
       schemaPath: "#/type",
       keyword: "type",
       params: {
         type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate21.errors = vErrors;
+  return errors === 0;
+}
+const schema22 = {
+  "type": "string",
+  "enum": ["public-key"]
+};
+function validate47(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string") {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "public-key")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema22.enum
       }
     };
     if (vErrors === null) {
@@ -410,10 +571,476 @@ function validate40(data, {
     }
     errors++;
   }
-  validate40.errors = vErrors;
+  validate47.errors = vErrors;
   return errors === 0;
 }
-function validate37(data, {
+const schema23 = {
+  "type": "string",
+  "enum": ["platform", "cross-platform"],
+  "nullable": true
+};
+function validate49(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (!(data === "platform" || data === "cross-platform")) {
+    const err1 = {
+      instancePath,
+      schemaPath: "#/enum",
+      keyword: "enum",
+      params: {
+        allowedValues: schema23.enum
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  }
+  validate49.errors = vErrors;
+  return errors === 0;
+}
+const schema24 = {
+  "type": "object",
+  "properties": {},
+  "nullable": true
+};
+function validate51(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  validate51.errors = vErrors;
+  return errors === 0;
+}
+const schema25 = {
+  "type": "object",
+  "properties": {
+    "clientDataJSON": {
+      "$ref": "XdFj0bIizo7XUxhcj4qWsJZemBPnJ9NR0DeutJ9pYo"
+    },
+    "authenticatorData": {
+      "$ref": "XdFj0bIizo7XUxhcj4qWsJZemBPnJ9NR0DeutJ9pYo"
+    },
+    "signature": {
+      "$ref": "6IZmIYw6UnojstSEVyNDpC1j4HHRhEseQlwqTs1ErcM"
+    },
+    "userHandle": {
+      "$ref": "v1wKkVmtadA4ADaCBFTxZVc8QPqq0fvwZ2YtJp3umdg"
+    }
+  },
+  "required": ["clientDataJSON", "authenticatorData", "signature"]
+};
+const schema7 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 4096,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+function validate22(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 4096) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 4096
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern0.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate22.errors = vErrors;
+  return errors === 0;
+}
+const schema26 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 1024,
+  "pattern": "^[A-Za-z0-9_-]+$"
+};
+function validate56(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data === "string") {
+    if (func2(data) > 1024) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 1024
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (!pattern0.test(data)) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate56.errors = vErrors;
+  return errors === 0;
+}
+const schema27 = {
+  "type": "string",
+  "minLength": 1,
+  "maxLength": 128,
+  "pattern": "^[A-Za-z0-9_-]+$",
+  "nullable": true
+};
+function validate58(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (typeof data !== "string" && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "string"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (typeof data === "string") {
+    if (func2(data) > 128) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/maxLength",
+        keyword: "maxLength",
+        params: {
+          limit: 128
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (func2(data) < 1) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/minLength",
+        keyword: "minLength",
+        params: {
+          limit: 1
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (!pattern0.test(data)) {
+      const err3 = {
+        instancePath,
+        schemaPath: "#/pattern",
+        keyword: "pattern",
+        params: {
+          pattern: "^[A-Za-z0-9_-]+$"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+  }
+  validate58.errors = vErrors;
+  return errors === 0;
+}
+function validate53(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.clientDataJSON === undefined) {
+      const err0 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "clientDataJSON"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.authenticatorData === undefined) {
+      const err1 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "authenticatorData"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.signature === undefined) {
+      const err2 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "signature"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.clientDataJSON !== undefined) {
+      if (!validate22(data.clientDataJSON, {
+        instancePath: instancePath + "/clientDataJSON",
+        parentData: data,
+        parentDataProperty: "clientDataJSON",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.authenticatorData !== undefined) {
+      if (!validate22(data.authenticatorData, {
+        instancePath: instancePath + "/authenticatorData",
+        parentData: data,
+        parentDataProperty: "authenticatorData",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.signature !== undefined) {
+      if (!validate56(data.signature, {
+        instancePath: instancePath + "/signature",
+        parentData: data,
+        parentDataProperty: "signature",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.userHandle !== undefined) {
+      if (!validate58(data.userHandle, {
+        instancePath: instancePath + "/userHandle",
+        parentData: data,
+        parentDataProperty: "userHandle",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        errors = vErrors.length;
+      }
+    }
+  } else {
+    const err3 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  validate53.errors = vErrors;
+  return errors === 0;
+}
+function validate44(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -438,13 +1065,13 @@ function validate37(data, {
     errors++;
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
-    if (data.deviceName === undefined) {
+    if (data.id === undefined) {
       const err1 = {
         instancePath,
         schemaPath: "#/required",
         keyword: "required",
         params: {
-          missingProperty: "deviceName"
+          missingProperty: "id"
         }
       };
       if (vErrors === null) {
@@ -454,13 +1081,13 @@ function validate37(data, {
       }
       errors++;
     }
-    if (data.code === undefined) {
+    if (data.rawId === undefined) {
       const err2 = {
         instancePath,
         schemaPath: "#/required",
         keyword: "required",
         params: {
-          missingProperty: "code"
+          missingProperty: "rawId"
         }
       };
       if (vErrors === null) {
@@ -470,40 +1097,178 @@ function validate37(data, {
       }
       errors++;
     }
-    if (data.deviceName !== undefined) {
-      if (!validate38(data.deviceName, {
-        instancePath: instancePath + "/deviceName",
+    if (data.type === undefined) {
+      const err3 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "type"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.response === undefined) {
+      const err4 = {
+        instancePath,
+        schemaPath: "#/required",
+        keyword: "required",
+        params: {
+          missingProperty: "response"
+        }
+      };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.id !== undefined) {
+      if (!validate21(data.id, {
+        instancePath: instancePath + "/id",
         parentData: data,
-        parentDataProperty: "deviceName",
+        parentDataProperty: "id",
         rootData
       })) {
-        vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+        vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
         errors = vErrors.length;
       }
     }
-    if (data.code !== undefined) {
-      if (!validate40(data.code, {
-        instancePath: instancePath + "/code",
+    if (data.rawId !== undefined) {
+      if (!validate21(data.rawId, {
+        instancePath: instancePath + "/rawId",
         parentData: data,
-        parentDataProperty: "code",
+        parentDataProperty: "rawId",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.type !== undefined) {
+      if (!validate47(data.type, {
+        instancePath: instancePath + "/type",
+        parentData: data,
+        parentDataProperty: "type",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.authenticatorAttachment !== undefined) {
+      if (!validate49(data.authenticatorAttachment, {
+        instancePath: instancePath + "/authenticatorAttachment",
+        parentData: data,
+        parentDataProperty: "authenticatorAttachment",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.clientExtensionResults !== undefined) {
+      if (!validate51(data.clientExtensionResults, {
+        instancePath: instancePath + "/clientExtensionResults",
+        parentData: data,
+        parentDataProperty: "clientExtensionResults",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.response !== undefined) {
+      if (!validate53(data.response, {
+        instancePath: instancePath + "/response",
+        parentData: data,
+        parentDataProperty: "response",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        errors = vErrors.length;
+      }
+    }
+  }
+  validate44.errors = vErrors;
+  return errors === 0;
+}
+function validate39(data, {
+  instancePath = "",
+  parentData,
+  parentDataProperty,
+  rootData = data
+} = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
+    const err0 = {
+      instancePath,
+      schemaPath: "#/type",
+      keyword: "type",
+      params: {
+        type: "object"
+      }
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.deviceName !== undefined) {
+      if (!validate40(data.deviceName, {
+        instancePath: instancePath + "/deviceName",
+        parentData: data,
+        parentDataProperty: "deviceName",
         rootData
       })) {
         vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
         errors = vErrors.length;
       }
     }
+    if (data.code !== undefined) {
+      if (!validate42(data.code, {
+        instancePath: instancePath + "/code",
+        parentData: data,
+        parentDataProperty: "code",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.assertion !== undefined) {
+      if (!validate44(data.assertion, {
+        instancePath: instancePath + "/assertion",
+        parentData: data,
+        parentDataProperty: "assertion",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+        errors = vErrors.length;
+      }
+    }
   }
-  validate37.errors = vErrors;
+  validate39.errors = vErrors;
   return errors === 0;
 }
-const schema19 = {
+const schema28 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
   "nullable": true
 };
-const pattern3 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
-function validate43(data, {
+const pattern7 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
+function validate63(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -544,7 +1309,7 @@ function validate43(data, {
       }
       errors++;
     }
-    if (!pattern3.test(data)) {
+    if (!pattern7.test(data)) {
       const err2 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -561,10 +1326,10 @@ function validate43(data, {
       errors++;
     }
   }
-  validate43.errors = vErrors;
+  validate63.errors = vErrors;
   return errors === 0;
 }
-function validate32(data, {
+function validate34(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -590,46 +1355,46 @@ function validate32(data, {
       errors++;
     }
     if (data.user !== undefined) {
-      if (!validate33(data.user, {
+      if (!validate35(data.user, {
         instancePath: instancePath + "/user",
         parentData: data,
         parentDataProperty: "user",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
-        errors = vErrors.length;
-      }
-    }
-    if (data.durationSeconds !== undefined) {
-      if (!validate35(data.durationSeconds, {
-        instancePath: instancePath + "/durationSeconds",
-        parentData: data,
-        parentDataProperty: "durationSeconds",
         rootData
       })) {
         vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
         errors = vErrors.length;
       }
     }
-    if (data.mfa !== undefined) {
-      if (!validate37(data.mfa, {
-        instancePath: instancePath + "/mfa",
+    if (data.durationSeconds !== undefined) {
+      if (!validate37(data.durationSeconds, {
+        instancePath: instancePath + "/durationSeconds",
         parentData: data,
-        parentDataProperty: "mfa",
+        parentDataProperty: "durationSeconds",
         rootData
       })) {
         vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
         errors = vErrors.length;
       }
     }
+    if (data.mfa !== undefined) {
+      if (!validate39(data.mfa, {
+        instancePath: instancePath + "/mfa",
+        parentData: data,
+        parentDataProperty: "mfa",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
+        errors = vErrors.length;
+      }
+    }
     if (data.secretName !== undefined) {
-      if (!validate43(data.secretName, {
+      if (!validate63(data.secretName, {
         instancePath: instancePath + "/secretName",
         parentData: data,
         parentDataProperty: "secretName",
         rootData
       })) {
-        vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+        vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
         errors = vErrors.length;
       }
     }
@@ -649,10 +1414,10 @@ function validate32(data, {
     }
     errors++;
   }
-  validate32.errors = vErrors;
+  validate34.errors = vErrors;
   return errors === 0;
 }
-const schema20 = {
+const schema29 = {
   "type": "object",
   "properties": {
     "accessKeyId": {
@@ -679,14 +1444,14 @@ const schema20 = {
   },
   "nullable": true
 };
-const schema21 = {
+const schema30 = {
   "type": "string",
   "maxLength": 20,
   "pattern": "^KGAS[A-Z2-7]{16}$",
   "nullable": true
 };
-const pattern4 = new RegExp("^KGAS[A-Z2-7]{16}$", "u");
-function validate47(data, {
+const pattern8 = new RegExp("^KGAS[A-Z2-7]{16}$", "u");
+function validate67(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -727,7 +1492,7 @@ function validate47(data, {
       }
       errors++;
     }
-    if (!pattern4.test(data)) {
+    if (!pattern8.test(data)) {
       const err2 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -744,16 +1509,16 @@ function validate47(data, {
       errors++;
     }
   }
-  validate47.errors = vErrors;
+  validate67.errors = vErrors;
   return errors === 0;
 }
-const schema6 = {
+const schema8 = {
   "type": "string",
   "format": "date-time",
   "nullable": true
 };
 const formats0 = formats["date-time"];
-function validate21(data, {
+function validate23(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -795,14 +1560,14 @@ function validate21(data, {
       errors++;
     }
   }
-  validate21.errors = vErrors;
+  validate23.errors = vErrors;
   return errors === 0;
 }
-const schema22 = {
+const schema31 = {
   "type": "boolean",
   "nullable": true
 };
-function validate51(data, {
+function validate71(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -826,10 +1591,10 @@ function validate51(data, {
     }
     errors++;
   }
-  validate51.errors = vErrors;
+  validate71.errors = vErrors;
   return errors === 0;
 }
-const schema23 = {
+const schema32 = {
   "type": "object",
   "properties": {
     "name": {
@@ -839,12 +1604,12 @@ const schema23 = {
   "required": ["name"],
   "nullable": true
 };
-const schema24 = {
+const schema33 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 };
-function validate54(data, {
+function validate74(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -869,7 +1634,7 @@ function validate54(data, {
       }
       errors++;
     }
-    if (!pattern3.test(data)) {
+    if (!pattern7.test(data)) {
       const err1 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -901,10 +1666,10 @@ function validate54(data, {
     }
     errors++;
   }
-  validate54.errors = vErrors;
+  validate74.errors = vErrors;
   return errors === 0;
 }
-function validate53(data, {
+function validate73(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -946,28 +1711,28 @@ function validate53(data, {
       errors++;
     }
     if (data.name !== undefined) {
-      if (!validate54(data.name, {
+      if (!validate74(data.name, {
         instancePath: instancePath + "/name",
         parentData: data,
         parentDataProperty: "name",
         rootData
       })) {
-        vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+        vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate53.errors = vErrors;
+  validate73.errors = vErrors;
   return errors === 0;
 }
-const schema25 = {
+const schema34 = {
   "type": "array",
   "items": {
     "$ref": "kGod0sr1M7bbHMFDzD274qGCYxE4j8T5i44d4iWZEg"
   },
   "nullable": true
 };
-const schema26 = {
+const schema35 = {
   "type": "object",
   "properties": {
     "type": {
@@ -991,13 +1756,13 @@ const schema26 = {
   },
   "required": ["type", "status", "lastTransitionTime", "reason", "message"]
 };
-const schema27 = {
+const schema36 = {
   "type": "string",
   "maxLength": 316,
   "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
 };
-const pattern6 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
-function validate59(data, {
+const pattern10 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
+function validate79(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1022,7 +1787,7 @@ function validate59(data, {
       }
       errors++;
     }
-    if (!pattern6.test(data)) {
+    if (!pattern10.test(data)) {
       const err1 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -1054,14 +1819,14 @@ function validate59(data, {
     }
     errors++;
   }
-  validate59.errors = vErrors;
+  validate79.errors = vErrors;
   return errors === 0;
 }
-const schema28 = {
+const schema37 = {
   "type": "string",
   "enum": ["True", "False", "Unknown"]
 };
-function validate61(data, {
+function validate81(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1091,7 +1856,7 @@ function validate61(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema28.enum
+        allowedValues: schema37.enum
       }
     };
     if (vErrors === null) {
@@ -1101,15 +1866,15 @@ function validate61(data, {
     }
     errors++;
   }
-  validate61.errors = vErrors;
+  validate81.errors = vErrors;
   return errors === 0;
 }
-const schema7 = {
+const schema9 = {
   "type": "integer",
   "minimum": 0,
   "nullable": true
 };
-function validate22(data, {
+function validate24(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1152,14 +1917,14 @@ function validate22(data, {
       errors++;
     }
   }
-  validate22.errors = vErrors;
+  validate24.errors = vErrors;
   return errors === 0;
 }
-const schema29 = {
+const schema38 = {
   "type": "string",
   "format": "date-time"
 };
-function validate64(data, {
+function validate84(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1200,17 +1965,17 @@ function validate64(data, {
     }
     errors++;
   }
-  validate64.errors = vErrors;
+  validate84.errors = vErrors;
   return errors === 0;
 }
-const schema30 = {
+const schema39 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1024,
   "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 };
-const pattern7 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
-function validate66(data, {
+const pattern11 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
+function validate86(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1251,7 +2016,7 @@ function validate66(data, {
       }
       errors++;
     }
-    if (!pattern7.test(data)) {
+    if (!pattern11.test(data)) {
       const err2 = {
         instancePath,
         schemaPath: "#/pattern",
@@ -1283,14 +2048,14 @@ function validate66(data, {
     }
     errors++;
   }
-  validate66.errors = vErrors;
+  validate86.errors = vErrors;
   return errors === 0;
 }
-const schema31 = {
+const schema40 = {
   "type": "string",
   "maxLength": 32768
 };
-function validate68(data, {
+function validate88(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1331,10 +2096,10 @@ function validate68(data, {
     }
     errors++;
   }
-  validate68.errors = vErrors;
+  validate88.errors = vErrors;
   return errors === 0;
 }
-function validate58(data, {
+function validate78(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1424,68 +2189,68 @@ function validate58(data, {
       errors++;
     }
     if (data.type !== undefined) {
-      if (!validate59(data.type, {
+      if (!validate79(data.type, {
         instancePath: instancePath + "/type",
         parentData: data,
         parentDataProperty: "type",
         rootData
       })) {
-        vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+        vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate61(data.status, {
+      if (!validate81(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+        vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
         errors = vErrors.length;
       }
     }
     if (data.observedGeneration !== undefined) {
-      if (!validate22(data.observedGeneration, {
+      if (!validate24(data.observedGeneration, {
         instancePath: instancePath + "/observedGeneration",
         parentData: data,
         parentDataProperty: "observedGeneration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
         errors = vErrors.length;
       }
     }
     if (data.lastTransitionTime !== undefined) {
-      if (!validate64(data.lastTransitionTime, {
+      if (!validate84(data.lastTransitionTime, {
         instancePath: instancePath + "/lastTransitionTime",
         parentData: data,
         parentDataProperty: "lastTransitionTime",
         rootData
       })) {
-        vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+        vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
         errors = vErrors.length;
       }
     }
     if (data.reason !== undefined) {
-      if (!validate66(data.reason, {
+      if (!validate86(data.reason, {
         instancePath: instancePath + "/reason",
         parentData: data,
         parentDataProperty: "reason",
         rootData
       })) {
-        vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+        vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
         errors = vErrors.length;
       }
     }
     if (data.message !== undefined) {
-      if (!validate68(data.message, {
+      if (!validate88(data.message, {
         instancePath: instancePath + "/message",
         parentData: data,
         parentDataProperty: "message",
         rootData
       })) {
-        vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+        vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
         errors = vErrors.length;
       }
     }
@@ -1505,10 +2270,10 @@ function validate58(data, {
     }
     errors++;
   }
-  validate58.errors = vErrors;
+  validate78.errors = vErrors;
   return errors === 0;
 }
-function validate57(data, {
+function validate77(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1535,21 +2300,21 @@ function validate57(data, {
   if (Array.isArray(data)) {
     const len0 = data.length;
     for (let i0 = 0; i0 < len0; i0++) {
-      if (!validate58(data[i0], {
+      if (!validate78(data[i0], {
         instancePath: instancePath + "/" + i0,
         parentData: data,
         parentDataProperty: i0,
         rootData
       })) {
-        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate57.errors = vErrors;
+  validate77.errors = vErrors;
   return errors === 0;
 }
-function validate46(data, {
+function validate66(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1575,87 +2340,87 @@ function validate46(data, {
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.accessKeyId !== undefined) {
-      if (!validate47(data.accessKeyId, {
+      if (!validate67(data.accessKeyId, {
         instancePath: instancePath + "/accessKeyId",
         parentData: data,
         parentDataProperty: "accessKeyId",
         rootData
       })) {
-        vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+        vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
         errors = vErrors.length;
       }
     }
     if (data.issuedAt !== undefined) {
-      if (!validate21(data.issuedAt, {
+      if (!validate23(data.issuedAt, {
         instancePath: instancePath + "/issuedAt",
         parentData: data,
         parentDataProperty: "issuedAt",
         rootData
       })) {
-        vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
         errors = vErrors.length;
       }
     }
     if (data.expiration !== undefined) {
-      if (!validate21(data.expiration, {
+      if (!validate23(data.expiration, {
         instancePath: instancePath + "/expiration",
         parentData: data,
         parentDataProperty: "expiration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
         errors = vErrors.length;
       }
     }
     if (data.mfaAuthenticated !== undefined) {
-      if (!validate51(data.mfaAuthenticated, {
+      if (!validate71(data.mfaAuthenticated, {
         instancePath: instancePath + "/mfaAuthenticated",
         parentData: data,
         parentDataProperty: "mfaAuthenticated",
         rootData
       })) {
-        vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+        vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
         errors = vErrors.length;
       }
     }
     if (data.secretRef !== undefined) {
-      if (!validate53(data.secretRef, {
+      if (!validate73(data.secretRef, {
         instancePath: instancePath + "/secretRef",
         parentData: data,
         parentDataProperty: "secretRef",
         rootData
       })) {
-        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
         errors = vErrors.length;
       }
     }
     if (data.conditions !== undefined) {
-      if (!validate57(data.conditions, {
+      if (!validate77(data.conditions, {
         instancePath: instancePath + "/conditions",
         parentData: data,
         parentDataProperty: "conditions",
         rootData
       })) {
-        vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+        vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
         errors = vErrors.length;
       }
     }
     if (data.observedGeneration !== undefined) {
-      if (!validate22(data.observedGeneration, {
+      if (!validate24(data.observedGeneration, {
         instancePath: instancePath + "/observedGeneration",
         parentData: data,
         parentDataProperty: "observedGeneration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate46.errors = vErrors;
+  validate66.errors = vErrors;
   return errors === 0;
 }
-function validate23(data, {
+function validate25(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1714,57 +2479,57 @@ function validate23(data, {
       errors++;
     }
     if (data.apiVersion !== undefined) {
-      if (!validate24(data.apiVersion, {
+      if (!validate26(data.apiVersion, {
         instancePath: instancePath + "/apiVersion",
         parentData: data,
         parentDataProperty: "apiVersion",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-        errors = vErrors.length;
-      }
-    }
-    if (data.kind !== undefined) {
-      if (!validate26(data.kind, {
-        instancePath: instancePath + "/kind",
-        parentData: data,
-        parentDataProperty: "kind",
         rootData
       })) {
         vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
         errors = vErrors.length;
       }
     }
-    if (data.metadata !== undefined) {
-      if (!validate28(data.metadata, {
-        instancePath: instancePath + "/metadata",
+    if (data.kind !== undefined) {
+      if (!validate28(data.kind, {
+        instancePath: instancePath + "/kind",
         parentData: data,
-        parentDataProperty: "metadata",
+        parentDataProperty: "kind",
         rootData
       })) {
         vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
         errors = vErrors.length;
       }
     }
+    if (data.metadata !== undefined) {
+      if (!validate30(data.metadata, {
+        instancePath: instancePath + "/metadata",
+        parentData: data,
+        parentDataProperty: "metadata",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+        errors = vErrors.length;
+      }
+    }
     if (data.spec !== undefined) {
-      if (!validate32(data.spec, {
+      if (!validate34(data.spec, {
         instancePath: instancePath + "/spec",
         parentData: data,
         parentDataProperty: "spec",
         rootData
       })) {
-        vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+        vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate46(data.status, {
+      if (!validate66(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
+        vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
         errors = vErrors.length;
       }
     }
@@ -1784,6 +2549,6 @@ function validate23(data, {
     }
     errors++;
   }
-  validate23.errors = vErrors;
+  validate25.errors = vErrors;
   return errors === 0;
 }

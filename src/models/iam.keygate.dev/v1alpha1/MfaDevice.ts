@@ -7,7 +7,7 @@ import type { ValidateFunc } from "@kubernetes-models/validate";
 import { validate } from "../../_schemas/IamKeygateDevV1alpha1MfaDevice.js";
 
 /**
- * A multi-factor authentication device (a TOTP app) of an IAM-style user of this namespace.
+ * A multi-factor authentication device (a TOTP app or a FIDO2 security key) of an IAM-style user of this namespace.
  */
 export interface IMfaDevice {
   /**
@@ -28,19 +28,19 @@ export interface IMfaDevice {
      */
     "user": string;
     /**
-     * Virtual: a TOTP authenticator app. Immutable.
+     * Virtual: a TOTP authenticator app. SecurityKey: a FIDO2/WebAuthn authenticator. Immutable.
      */
-    "type": "Virtual";
+    "type": "Virtual" | "SecurityKey";
     /**
      * Name of the device, as the clouds' consoles ask for it. Immutable.
      */
     "deviceName": string;
     /**
-     * Secret the seed, otpauth URI and QR code are written to, once. Defaults to <metadata.name>-credentials. Immutable.
+     * Virtual only: Secret the seed, otpauth URI and QR code are written to, once. Defaults to <metadata.name>-credentials. Immutable.
      */
     "secretName"?: string;
     /**
-     * Two consecutive codes that prove the app holds the seed; binds the device.
+     * Virtual only: two consecutive codes that prove the app holds the seed; binds the device.
      */
     "verification"?: {
       /**
@@ -52,13 +52,56 @@ export interface IMfaDevice {
        */
       "code2": string;
     };
+    /**
+     * SecurityKey only: the browser's answer to the challenge in status.registration; registers the key.
+     */
+    "registration"?: {
+      /**
+       * Credential id, base64url (at most 1023 bytes, as WebAuthn allows).
+       */
+      "id": string;
+      /**
+       * The same id as id.
+       */
+      "rawId": string;
+      /**
+       * Always public-key.
+       */
+      "type": "public-key";
+      /**
+       * Where the authenticator is attached.
+       */
+      "authenticatorAttachment"?: "platform" | "cross-platform";
+      /**
+       * Extension outputs; keygate asks for none.
+       */
+      "clientExtensionResults"?: {
+      };
+      /**
+       * The authenticator's attestation response.
+       */
+      "response": {
+        /**
+         * The client data the browser signed over: type, challenge, origin.
+         */
+        "clientDataJSON": string;
+        /**
+         * Authenticator data and attestation statement (CBOR).
+         */
+        "attestationObject": string;
+        /**
+         * How the browser reached the authenticator.
+         */
+        "transports"?: Array<"ble" | "cable" | "hybrid" | "internal" | "nfc" | "smart-card" | "usb">;
+      };
+    };
   };
   /**
    * Observed state of the MFA device.
    */
   "status"?: {
     /**
-     * Whether possession was proven; only bound devices verify codes.
+     * Whether possession was proven (two codes, or a registered key); only bound devices verify.
      */
     "bound"?: boolean;
     /**
@@ -82,6 +125,39 @@ export interface IMfaDevice {
        */
       "name": string;
     };
+    /**
+     * SecurityKey: the registration ceremony to complete, while the key is not registered.
+     */
+    "registration"?: {
+      /**
+       * The random challenge the authenticator must sign, base64url.
+       */
+      "challenge": string;
+      /**
+       * After this the challenge is refused and a new one is issued.
+       */
+      "expiresAt": string;
+      /**
+       * The relying party id the key is registered for.
+       */
+      "rpId": string;
+      /**
+       * PublicKeyCredentialCreationOptionsJSON, for PublicKeyCredential.parseCreationOptionsFromJSON() and navigator.credentials.create().
+       */
+      "options": string;
+    };
+    /**
+     * SecurityKey: the registered credential's id.
+     */
+    "credentialId"?: string;
+    /**
+     * SecurityKey: the highest signature counter seen.
+     */
+    "signCount"?: number;
+    /**
+     * SecurityKey: when an assertion came with a counter not above the last one, a sign of a cloned authenticator. The key verifies no more; register it again.
+     */
+    "cloneSuspectedAt"?: string;
     /**
      * Ready, with a reason, per the Kubernetes API conventions.
      */
@@ -119,7 +195,7 @@ export interface IMfaDevice {
 }
 
 /**
- * A multi-factor authentication device (a TOTP app) of an IAM-style user of this namespace.
+ * A multi-factor authentication device (a TOTP app or a FIDO2 security key) of an IAM-style user of this namespace.
  */
 export class MfaDevice extends Model<IMfaDevice> implements IMfaDevice {
   "apiVersion": IMfaDevice["apiVersion"];

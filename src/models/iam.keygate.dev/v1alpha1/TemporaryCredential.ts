@@ -32,17 +32,64 @@ export interface ITemporaryCredential {
      */
     "durationSeconds"?: number;
     /**
-     * Issue an MFA-authenticated session; nothing is issued if the code is refused.
+     * Issue an MFA-authenticated session: a code of the virtual device, or a security key's assertion. Nothing is issued if it is refused.
      */
     "mfa"?: {
       /**
-       * The user's bound virtual MFA device.
+       * The user's bound MFA device; required with code.
        */
-      "deviceName": string;
+      "deviceName"?: string;
       /**
-       * A current code of that device.
+       * A current code of the virtual device named by deviceName.
        */
-      "code": string;
+      "code"?: string;
+      /**
+       * A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user.
+       */
+      "assertion"?: {
+        /**
+         * Credential id, base64url (at most 1023 bytes, as WebAuthn allows).
+         */
+        "id": string;
+        /**
+         * The same id as id.
+         */
+        "rawId": string;
+        /**
+         * Always public-key.
+         */
+        "type": "public-key";
+        /**
+         * Where the authenticator is attached.
+         */
+        "authenticatorAttachment"?: "platform" | "cross-platform";
+        /**
+         * Extension outputs; keygate asks for none.
+         */
+        "clientExtensionResults"?: {
+        };
+        /**
+         * The authenticator's assertion response.
+         */
+        "response": {
+          /**
+           * The client data the browser signed over: type, challenge, origin.
+           */
+          "clientDataJSON": string;
+          /**
+           * RP id hash, flags and signature counter.
+           */
+          "authenticatorData": string;
+          /**
+           * The authenticator's signature over authenticatorData and the client data's hash.
+           */
+          "signature": string;
+          /**
+           * The user handle, given by resident keys.
+           */
+          "userHandle"?: string;
+        };
+      };
     };
     /**
      * Secret the session is written to, once. Defaults to <metadata.name>-credentials.
