@@ -31,7 +31,7 @@ export async function checkAssertion(
   if (isRefusal(authenticatorData)) return authenticatorData;
   try {
     const verified = await verifyAuthenticationResponse({
-      response: { ...response, clientExtensionResults: response.clientExtensionResults ?? {} },
+      response: { ...response, clientExtensionResults: {} },
       expectedChallenge: clientData.challenge,
       expectedOrigin: clientData.origin,
       expectedRPID: credential.rpId,

@@ -68,7 +68,7 @@ export async function verifyRegistration(
   if (Date.parse(pending.expiresAt) <= now.getTime()) return refusal(WebAuthnCode.ChallengeExpired, `the challenge expired at ${pending.expiresAt}`);
   try {
     const verified = await verifyRegistrationResponse({
-      response: { ...response, clientExtensionResults: response.clientExtensionResults ?? {} },
+      response: { ...response, clientExtensionResults: {} },
       expectedChallenge: pending.challenge,
       expectedOrigin: clientData.origin,
       expectedRPID: pending.rpId,

@@ -17,7 +17,7 @@ const schema12 = {
       "$ref": "a6f0oUEaFqHmymdwnqPORTNOTU7GczWAkwGD0uYU"
     },
     "spec": {
-      "$ref": "ifllk0o83fIHLjcmO5Xk2dBT7iJUplXMGuOrtmcYQ"
+      "$ref": "5NMBn5J3Ihni1KOjBprP8Ne9me4UTLRchO7b193Z8"
     },
     "status": {
       "$ref": "E8DnLukptatJoaFEczKpgUIeErkF28K4mAG7vSkS7w"
@@ -166,7 +166,7 @@ const schema17 = {
       "$ref": "m5E8IV4DUI9UibT4X5wEyF61XDIllOgRvrecSf4AGM"
     },
     "registration": {
-      "$ref": "IeU4G6IkozKB8cOaJ9WEoXPLklkGGLFtm5g8hvHCxfU"
+      "$ref": "astuYK9bSeQxsgLUvreXP8tdv1u6tsBls0aH9u0"
     }
   },
   "required": ["user", "type", "deviceName"]
@@ -562,9 +562,6 @@ const schema23 = {
     "authenticatorAttachment": {
       "$ref": "N7os7q0kzXIYiQ2FN4uPuFlea31g4hTwncBkNo56v0"
     },
-    "clientExtensionResults": {
-      "$ref": "wnCl8zCvz1PLbyEivJTcktRgDZuzOGT9FYulvrA2T8w"
-    },
     "response": {
       "$ref": "3PhCGO7wJsDNxMnYCzK9rQDIVbSVZeJirzOMFng"
     }
@@ -752,38 +749,6 @@ function validate54(data, {
 }
 const schema26 = {
   "type": "object",
-  "properties": {},
-  "nullable": true
-};
-function validate56(data, {
-  instancePath = "",
-  parentData,
-  parentDataProperty,
-  rootData = data
-} = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
-    const err0 = {
-      instancePath,
-      schemaPath: "#/type",
-      keyword: "type",
-      params: {
-        type: "object"
-      }
-    };
-    if (vErrors === null) {
-      vErrors = [err0];
-    } else {
-      vErrors.push(err0);
-    }
-    errors++;
-  }
-  validate56.errors = vErrors;
-  return errors === 0;
-}
-const schema27 = {
-  "type": "object",
   "properties": {
     "clientDataJSON": {
       "$ref": "XdFj0bIizo7XUxhcj4qWsJZemBPnJ9NR0DeutJ9pYo"
@@ -797,13 +762,13 @@ const schema27 = {
   },
   "required": ["clientDataJSON", "attestationObject"]
 };
-const schema28 = {
+const schema27 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 4096,
   "pattern": "^[A-Za-z0-9_-]+$"
 };
-function validate59(data, {
+function validate57(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -876,16 +841,16 @@ function validate59(data, {
     }
     errors++;
   }
-  validate59.errors = vErrors;
+  validate57.errors = vErrors;
   return errors === 0;
 }
-const schema29 = {
+const schema28 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 16384,
   "pattern": "^[A-Za-z0-9_-]+$"
 };
-function validate61(data, {
+function validate59(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -958,10 +923,10 @@ function validate61(data, {
     }
     errors++;
   }
-  validate61.errors = vErrors;
+  validate59.errors = vErrors;
   return errors === 0;
 }
-const schema30 = {
+const schema29 = {
   "maxItems": 7,
   "type": "array",
   "items": {
@@ -969,11 +934,11 @@ const schema30 = {
   },
   "nullable": true
 };
-const schema31 = {
+const schema30 = {
   "type": "string",
   "enum": ["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]
 };
-function validate64(data, {
+function validate62(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1003,7 +968,7 @@ function validate64(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema31.enum
+        allowedValues: schema30.enum
       }
     };
     if (vErrors === null) {
@@ -1013,10 +978,10 @@ function validate64(data, {
     }
     errors++;
   }
-  validate64.errors = vErrors;
+  validate62.errors = vErrors;
   return errors === 0;
 }
-function validate63(data, {
+function validate61(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1059,21 +1024,21 @@ function validate63(data, {
     }
     const len0 = data.length;
     for (let i0 = 0; i0 < len0; i0++) {
-      if (!validate64(data[i0], {
+      if (!validate62(data[i0], {
         instancePath: instancePath + "/" + i0,
         parentData: data,
         parentDataProperty: i0,
         rootData
       })) {
-        vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+        vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate63.errors = vErrors;
+  validate61.errors = vErrors;
   return errors === 0;
 }
-function validate58(data, {
+function validate56(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1115,35 +1080,35 @@ function validate58(data, {
       errors++;
     }
     if (data.clientDataJSON !== undefined) {
-      if (!validate59(data.clientDataJSON, {
+      if (!validate57(data.clientDataJSON, {
         instancePath: instancePath + "/clientDataJSON",
         parentData: data,
         parentDataProperty: "clientDataJSON",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.attestationObject !== undefined) {
+      if (!validate59(data.attestationObject, {
+        instancePath: instancePath + "/attestationObject",
+        parentData: data,
+        parentDataProperty: "attestationObject",
         rootData
       })) {
         vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
         errors = vErrors.length;
       }
     }
-    if (data.attestationObject !== undefined) {
-      if (!validate61(data.attestationObject, {
-        instancePath: instancePath + "/attestationObject",
-        parentData: data,
-        parentDataProperty: "attestationObject",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
-        errors = vErrors.length;
-      }
-    }
     if (data.transports !== undefined) {
-      if (!validate63(data.transports, {
+      if (!validate61(data.transports, {
         instancePath: instancePath + "/transports",
         parentData: data,
         parentDataProperty: "transports",
         rootData
       })) {
-        vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
         errors = vErrors.length;
       }
     }
@@ -1163,7 +1128,7 @@ function validate58(data, {
     }
     errors++;
   }
-  validate58.errors = vErrors;
+  validate56.errors = vErrors;
   return errors === 0;
 }
 function validate49(data, {
@@ -1299,25 +1264,14 @@ function validate49(data, {
         errors = vErrors.length;
       }
     }
-    if (data.clientExtensionResults !== undefined) {
-      if (!validate56(data.clientExtensionResults, {
-        instancePath: instancePath + "/clientExtensionResults",
-        parentData: data,
-        parentDataProperty: "clientExtensionResults",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
-        errors = vErrors.length;
-      }
-    }
     if (data.response !== undefined) {
-      if (!validate58(data.response, {
+      if (!validate56(data.response, {
         instancePath: instancePath + "/response",
         parentData: data,
         parentDataProperty: "response",
         rootData
       })) {
-        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
         errors = vErrors.length;
       }
     }
@@ -1467,7 +1421,7 @@ function validate36(data, {
   validate36.errors = vErrors;
   return errors === 0;
 }
-const schema32 = {
+const schema31 = {
   "type": "object",
   "properties": {
     "bound": {
@@ -1506,11 +1460,11 @@ const schema32 = {
   },
   "nullable": true
 };
-const schema33 = {
+const schema32 = {
   "type": "boolean",
   "nullable": true
 };
-function validate71(data, {
+function validate69(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1534,7 +1488,7 @@ function validate71(data, {
     }
     errors++;
   }
-  validate71.errors = vErrors;
+  validate69.errors = vErrors;
   return errors === 0;
 }
 const schema8 = {
@@ -1639,7 +1593,7 @@ function validate25(data, {
   validate25.errors = vErrors;
   return errors === 0;
 }
-const schema34 = {
+const schema33 = {
   "type": "object",
   "properties": {
     "name": {
@@ -1649,12 +1603,12 @@ const schema34 = {
   "required": ["name"],
   "nullable": true
 };
-const schema35 = {
+const schema34 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 };
-function validate77(data, {
+function validate75(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1711,10 +1665,10 @@ function validate77(data, {
     }
     errors++;
   }
-  validate77.errors = vErrors;
+  validate75.errors = vErrors;
   return errors === 0;
 }
-function validate76(data, {
+function validate74(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1756,21 +1710,21 @@ function validate76(data, {
       errors++;
     }
     if (data.name !== undefined) {
-      if (!validate77(data.name, {
+      if (!validate75(data.name, {
         instancePath: instancePath + "/name",
         parentData: data,
         parentDataProperty: "name",
         rootData
       })) {
-        vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
+        vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate76.errors = vErrors;
+  validate74.errors = vErrors;
   return errors === 0;
 }
-const schema36 = {
+const schema35 = {
   "type": "object",
   "properties": {
     "challenge": {
@@ -1867,7 +1821,7 @@ function validate26(data, {
   validate26.errors = vErrors;
   return errors === 0;
 }
-function validate80(data, {
+function validate78(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2001,17 +1955,17 @@ function validate80(data, {
       }
     }
   }
-  validate80.errors = vErrors;
+  validate78.errors = vErrors;
   return errors === 0;
 }
-const schema37 = {
+const schema36 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1366,
   "pattern": "^[A-Za-z0-9_-]+$",
   "nullable": true
 };
-function validate86(data, {
+function validate84(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2085,17 +2039,17 @@ function validate86(data, {
       errors++;
     }
   }
-  validate86.errors = vErrors;
+  validate84.errors = vErrors;
   return errors === 0;
 }
-const schema38 = {
+const schema37 = {
   "type": "array",
   "items": {
     "$ref": "kGod0sr1M7bbHMFDzD274qGCYxE4j8T5i44d4iWZEg"
   },
   "nullable": true
 };
-const schema39 = {
+const schema38 = {
   "type": "object",
   "properties": {
     "type": {
@@ -2119,13 +2073,13 @@ const schema39 = {
   },
   "required": ["type", "status", "lastTransitionTime", "reason", "message"]
 };
-const schema40 = {
+const schema39 = {
   "type": "string",
   "maxLength": 316,
   "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
 };
 const pattern9 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
-function validate92(data, {
+function validate90(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2182,14 +2136,14 @@ function validate92(data, {
     }
     errors++;
   }
-  validate92.errors = vErrors;
+  validate90.errors = vErrors;
   return errors === 0;
 }
-const schema41 = {
+const schema40 = {
   "type": "string",
   "enum": ["True", "False", "Unknown"]
 };
-function validate94(data, {
+function validate92(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2219,7 +2173,7 @@ function validate94(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema41.enum
+        allowedValues: schema40.enum
       }
     };
     if (vErrors === null) {
@@ -2229,17 +2183,17 @@ function validate94(data, {
     }
     errors++;
   }
-  validate94.errors = vErrors;
+  validate92.errors = vErrors;
   return errors === 0;
 }
-const schema42 = {
+const schema41 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1024,
   "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 };
 const pattern10 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
-function validate98(data, {
+function validate96(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2312,14 +2266,14 @@ function validate98(data, {
     }
     errors++;
   }
-  validate98.errors = vErrors;
+  validate96.errors = vErrors;
   return errors === 0;
 }
-const schema43 = {
+const schema42 = {
   "type": "string",
   "maxLength": 32768
 };
-function validate100(data, {
+function validate98(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2360,10 +2314,10 @@ function validate100(data, {
     }
     errors++;
   }
-  validate100.errors = vErrors;
+  validate98.errors = vErrors;
   return errors === 0;
 }
-function validate91(data, {
+function validate89(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2453,24 +2407,24 @@ function validate91(data, {
       errors++;
     }
     if (data.type !== undefined) {
-      if (!validate92(data.type, {
+      if (!validate90(data.type, {
         instancePath: instancePath + "/type",
         parentData: data,
         parentDataProperty: "type",
         rootData
       })) {
-        vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+        vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate94(data.status, {
+      if (!validate92(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+        vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
         errors = vErrors.length;
       }
     }
@@ -2497,24 +2451,24 @@ function validate91(data, {
       }
     }
     if (data.reason !== undefined) {
-      if (!validate98(data.reason, {
+      if (!validate96(data.reason, {
         instancePath: instancePath + "/reason",
         parentData: data,
         parentDataProperty: "reason",
         rootData
       })) {
-        vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+        vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
         errors = vErrors.length;
       }
     }
     if (data.message !== undefined) {
-      if (!validate100(data.message, {
+      if (!validate98(data.message, {
         instancePath: instancePath + "/message",
         parentData: data,
         parentDataProperty: "message",
         rootData
       })) {
-        vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+        vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
         errors = vErrors.length;
       }
     }
@@ -2534,10 +2488,10 @@ function validate91(data, {
     }
     errors++;
   }
-  validate91.errors = vErrors;
+  validate89.errors = vErrors;
   return errors === 0;
 }
-function validate90(data, {
+function validate88(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2564,21 +2518,21 @@ function validate90(data, {
   if (Array.isArray(data)) {
     const len0 = data.length;
     for (let i0 = 0; i0 < len0; i0++) {
-      if (!validate91(data[i0], {
+      if (!validate89(data[i0], {
         instancePath: instancePath + "/" + i0,
         parentData: data,
         parentDataProperty: i0,
         rootData
       })) {
-        vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+        vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate90.errors = vErrors;
+  validate88.errors = vErrors;
   return errors === 0;
 }
-function validate70(data, {
+function validate68(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2604,13 +2558,13 @@ function validate70(data, {
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.bound !== undefined) {
-      if (!validate71(data.bound, {
+      if (!validate69(data.bound, {
         instancePath: instancePath + "/bound",
         parentData: data,
         parentDataProperty: "bound",
         rootData
       })) {
-        vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+        vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
         errors = vErrors.length;
       }
     }
@@ -2648,35 +2602,35 @@ function validate70(data, {
       }
     }
     if (data.secretRef !== undefined) {
-      if (!validate76(data.secretRef, {
+      if (!validate74(data.secretRef, {
         instancePath: instancePath + "/secretRef",
         parentData: data,
         parentDataProperty: "secretRef",
         rootData
       })) {
-        vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
+        vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
         errors = vErrors.length;
       }
     }
     if (data.registration !== undefined) {
-      if (!validate80(data.registration, {
+      if (!validate78(data.registration, {
         instancePath: instancePath + "/registration",
         parentData: data,
         parentDataProperty: "registration",
         rootData
       })) {
-        vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
+        vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
         errors = vErrors.length;
       }
     }
     if (data.credentialId !== undefined) {
-      if (!validate86(data.credentialId, {
+      if (!validate84(data.credentialId, {
         instancePath: instancePath + "/credentialId",
         parentData: data,
         parentDataProperty: "credentialId",
         rootData
       })) {
-        vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
+        vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
         errors = vErrors.length;
       }
     }
@@ -2703,13 +2657,13 @@ function validate70(data, {
       }
     }
     if (data.conditions !== undefined) {
-      if (!validate90(data.conditions, {
+      if (!validate88(data.conditions, {
         instancePath: instancePath + "/conditions",
         parentData: data,
         parentDataProperty: "conditions",
         rootData
       })) {
-        vErrors = vErrors === null ? validate90.errors : vErrors.concat(validate90.errors);
+        vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
         errors = vErrors.length;
       }
     }
@@ -2725,7 +2679,7 @@ function validate70(data, {
       }
     }
   }
-  validate70.errors = vErrors;
+  validate68.errors = vErrors;
   return errors === 0;
 }
 function validate27(data, {
@@ -2831,13 +2785,13 @@ function validate27(data, {
       }
     }
     if (data.status !== undefined) {
-      if (!validate70(data.status, {
+      if (!validate68(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
+        vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
         errors = vErrors.length;
       }
     }

@@ -17,7 +17,7 @@ const schema10 = {
       "$ref": "a6f0oUEaFqHmymdwnqPORTNOTU7GczWAkwGD0uYU"
     },
     "spec": {
-      "$ref": "RZ0cEcanKh4Yaw77HygcpXH5ErVdqN6Ot7efh3940"
+      "$ref": "XGideFXJeD60Bx1kRgtRwZ3V0njUJBwHqe8KJHO28RI"
     },
     "status": {
       "$ref": "uxacrMtJQmOP08tu4YtIFt32Ewpl07SxYQVsP76GE"
@@ -157,7 +157,7 @@ const schema15 = {
       "$ref": "RrKaDsLtcybIOjsE1S4ebFooiwPmFwG2dsR1fGWo"
     },
     "mfa": {
-      "$ref": "45I0nGcbIjqN5lVFJlTMlPbsN2Uwdp4O04DjJGNFo"
+      "$ref": "zGU29xt6KzRGaJIoaJuWrtcqXrazUK6lgfweQXOwG8w"
     },
     "secretName": {
       "$ref": "7beQgUqFkeBT94N8zwq6aTxX5cxNf7LrZkdFkEDZdE"
@@ -312,7 +312,7 @@ const schema18 = {
       "$ref": "UeGcGQ7ZKmO9flkkZKTyzsrj2orKT9RiFaxk4z7or4"
     },
     "assertion": {
-      "$ref": "YdgLgE3L5ITvhAWypMu8MYuAsz4OERv389PUVA75M"
+      "$ref": "Ik2V42rd451SgFsHbD3hhfwMapZFZtx4O1uJX9elUIU"
     }
   },
   "nullable": true
@@ -433,9 +433,6 @@ const schema21 = {
     },
     "authenticatorAttachment": {
       "$ref": "N7os7q0kzXIYiQ2FN4uPuFlea31g4hTwncBkNo56v0"
-    },
-    "clientExtensionResults": {
-      "$ref": "wnCl8zCvz1PLbyEivJTcktRgDZuzOGT9FYulvrA2T8w"
     },
     "response": {
       "$ref": "ubOSSbODulq23ZvNaM2ve75tv9Ey9Y4lS5ODVfdQTI"
@@ -624,38 +621,6 @@ function validate49(data, {
 }
 const schema24 = {
   "type": "object",
-  "properties": {},
-  "nullable": true
-};
-function validate51(data, {
-  instancePath = "",
-  parentData,
-  parentDataProperty,
-  rootData = data
-} = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (!(data && typeof data == "object" && !Array.isArray(data)) && data !== null) {
-    const err0 = {
-      instancePath,
-      schemaPath: "#/type",
-      keyword: "type",
-      params: {
-        type: "object"
-      }
-    };
-    if (vErrors === null) {
-      vErrors = [err0];
-    } else {
-      vErrors.push(err0);
-    }
-    errors++;
-  }
-  validate51.errors = vErrors;
-  return errors === 0;
-}
-const schema25 = {
-  "type": "object",
   "properties": {
     "clientDataJSON": {
       "$ref": "XdFj0bIizo7XUxhcj4qWsJZemBPnJ9NR0DeutJ9pYo"
@@ -754,13 +719,13 @@ function validate22(data, {
   validate22.errors = vErrors;
   return errors === 0;
 }
-const schema26 = {
+const schema25 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1024,
   "pattern": "^[A-Za-z0-9_-]+$"
 };
-function validate56(data, {
+function validate54(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -833,17 +798,17 @@ function validate56(data, {
     }
     errors++;
   }
-  validate56.errors = vErrors;
+  validate54.errors = vErrors;
   return errors === 0;
 }
-const schema27 = {
+const schema26 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 128,
   "pattern": "^[A-Za-z0-9_-]+$",
   "nullable": true
 };
-function validate58(data, {
+function validate56(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -917,10 +882,10 @@ function validate58(data, {
       errors++;
     }
   }
-  validate58.errors = vErrors;
+  validate56.errors = vErrors;
   return errors === 0;
 }
-function validate53(data, {
+function validate51(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1000,24 +965,24 @@ function validate53(data, {
       }
     }
     if (data.signature !== undefined) {
-      if (!validate56(data.signature, {
+      if (!validate54(data.signature, {
         instancePath: instancePath + "/signature",
         parentData: data,
         parentDataProperty: "signature",
         rootData
       })) {
-        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
+        vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
         errors = vErrors.length;
       }
     }
     if (data.userHandle !== undefined) {
-      if (!validate58(data.userHandle, {
+      if (!validate56(data.userHandle, {
         instancePath: instancePath + "/userHandle",
         parentData: data,
         parentDataProperty: "userHandle",
         rootData
       })) {
-        vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+        vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
         errors = vErrors.length;
       }
     }
@@ -1037,7 +1002,7 @@ function validate53(data, {
     }
     errors++;
   }
-  validate53.errors = vErrors;
+  validate51.errors = vErrors;
   return errors === 0;
 }
 function validate44(data, {
@@ -1173,25 +1138,14 @@ function validate44(data, {
         errors = vErrors.length;
       }
     }
-    if (data.clientExtensionResults !== undefined) {
-      if (!validate51(data.clientExtensionResults, {
-        instancePath: instancePath + "/clientExtensionResults",
-        parentData: data,
-        parentDataProperty: "clientExtensionResults",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
-        errors = vErrors.length;
-      }
-    }
     if (data.response !== undefined) {
-      if (!validate53(data.response, {
+      if (!validate51(data.response, {
         instancePath: instancePath + "/response",
         parentData: data,
         parentDataProperty: "response",
         rootData
       })) {
-        vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
+        vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
         errors = vErrors.length;
       }
     }
@@ -1261,14 +1215,14 @@ function validate39(data, {
   validate39.errors = vErrors;
   return errors === 0;
 }
-const schema28 = {
+const schema27 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
   "nullable": true
 };
 const pattern7 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
-function validate63(data, {
+function validate61(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1326,7 +1280,7 @@ function validate63(data, {
       errors++;
     }
   }
-  validate63.errors = vErrors;
+  validate61.errors = vErrors;
   return errors === 0;
 }
 function validate34(data, {
@@ -1388,13 +1342,13 @@ function validate34(data, {
       }
     }
     if (data.secretName !== undefined) {
-      if (!validate63(data.secretName, {
+      if (!validate61(data.secretName, {
         instancePath: instancePath + "/secretName",
         parentData: data,
         parentDataProperty: "secretName",
         rootData
       })) {
-        vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+        vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
         errors = vErrors.length;
       }
     }
@@ -1417,7 +1371,7 @@ function validate34(data, {
   validate34.errors = vErrors;
   return errors === 0;
 }
-const schema29 = {
+const schema28 = {
   "type": "object",
   "properties": {
     "accessKeyId": {
@@ -1444,14 +1398,14 @@ const schema29 = {
   },
   "nullable": true
 };
-const schema30 = {
+const schema29 = {
   "type": "string",
   "maxLength": 20,
   "pattern": "^KGAS[A-Z2-7]{16}$",
   "nullable": true
 };
 const pattern8 = new RegExp("^KGAS[A-Z2-7]{16}$", "u");
-function validate67(data, {
+function validate65(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1509,7 +1463,7 @@ function validate67(data, {
       errors++;
     }
   }
-  validate67.errors = vErrors;
+  validate65.errors = vErrors;
   return errors === 0;
 }
 const schema8 = {
@@ -1563,11 +1517,11 @@ function validate23(data, {
   validate23.errors = vErrors;
   return errors === 0;
 }
-const schema31 = {
+const schema30 = {
   "type": "boolean",
   "nullable": true
 };
-function validate71(data, {
+function validate69(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1591,10 +1545,10 @@ function validate71(data, {
     }
     errors++;
   }
-  validate71.errors = vErrors;
+  validate69.errors = vErrors;
   return errors === 0;
 }
-const schema32 = {
+const schema31 = {
   "type": "object",
   "properties": {
     "name": {
@@ -1604,12 +1558,12 @@ const schema32 = {
   "required": ["name"],
   "nullable": true
 };
-const schema33 = {
+const schema32 = {
   "type": "string",
   "maxLength": 253,
   "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 };
-function validate74(data, {
+function validate72(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1666,10 +1620,10 @@ function validate74(data, {
     }
     errors++;
   }
-  validate74.errors = vErrors;
+  validate72.errors = vErrors;
   return errors === 0;
 }
-function validate73(data, {
+function validate71(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1711,28 +1665,28 @@ function validate73(data, {
       errors++;
     }
     if (data.name !== undefined) {
-      if (!validate74(data.name, {
+      if (!validate72(data.name, {
         instancePath: instancePath + "/name",
         parentData: data,
         parentDataProperty: "name",
         rootData
       })) {
-        vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+        vErrors = vErrors === null ? validate72.errors : vErrors.concat(validate72.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate73.errors = vErrors;
+  validate71.errors = vErrors;
   return errors === 0;
 }
-const schema34 = {
+const schema33 = {
   "type": "array",
   "items": {
     "$ref": "kGod0sr1M7bbHMFDzD274qGCYxE4j8T5i44d4iWZEg"
   },
   "nullable": true
 };
-const schema35 = {
+const schema34 = {
   "type": "object",
   "properties": {
     "type": {
@@ -1756,13 +1710,13 @@ const schema35 = {
   },
   "required": ["type", "status", "lastTransitionTime", "reason", "message"]
 };
-const schema36 = {
+const schema35 = {
   "type": "string",
   "maxLength": 316,
   "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
 };
 const pattern10 = new RegExp("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "u");
-function validate79(data, {
+function validate77(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1819,14 +1773,14 @@ function validate79(data, {
     }
     errors++;
   }
-  validate79.errors = vErrors;
+  validate77.errors = vErrors;
   return errors === 0;
 }
-const schema37 = {
+const schema36 = {
   "type": "string",
   "enum": ["True", "False", "Unknown"]
 };
-function validate81(data, {
+function validate79(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1856,7 +1810,7 @@ function validate81(data, {
       schemaPath: "#/enum",
       keyword: "enum",
       params: {
-        allowedValues: schema37.enum
+        allowedValues: schema36.enum
       }
     };
     if (vErrors === null) {
@@ -1866,7 +1820,7 @@ function validate81(data, {
     }
     errors++;
   }
-  validate81.errors = vErrors;
+  validate79.errors = vErrors;
   return errors === 0;
 }
 const schema9 = {
@@ -1920,11 +1874,11 @@ function validate24(data, {
   validate24.errors = vErrors;
   return errors === 0;
 }
-const schema38 = {
+const schema37 = {
   "type": "string",
   "format": "date-time"
 };
-function validate84(data, {
+function validate82(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -1965,17 +1919,17 @@ function validate84(data, {
     }
     errors++;
   }
-  validate84.errors = vErrors;
+  validate82.errors = vErrors;
   return errors === 0;
 }
-const schema39 = {
+const schema38 = {
   "type": "string",
   "minLength": 1,
   "maxLength": 1024,
   "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 };
 const pattern11 = new RegExp("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "u");
-function validate86(data, {
+function validate84(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2048,14 +2002,14 @@ function validate86(data, {
     }
     errors++;
   }
-  validate86.errors = vErrors;
+  validate84.errors = vErrors;
   return errors === 0;
 }
-const schema40 = {
+const schema39 = {
   "type": "string",
   "maxLength": 32768
 };
-function validate88(data, {
+function validate86(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2096,10 +2050,10 @@ function validate88(data, {
     }
     errors++;
   }
-  validate88.errors = vErrors;
+  validate86.errors = vErrors;
   return errors === 0;
 }
-function validate78(data, {
+function validate76(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2189,24 +2143,24 @@ function validate78(data, {
       errors++;
     }
     if (data.type !== undefined) {
-      if (!validate79(data.type, {
+      if (!validate77(data.type, {
         instancePath: instancePath + "/type",
         parentData: data,
         parentDataProperty: "type",
         rootData
       })) {
-        vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+        vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
         errors = vErrors.length;
       }
     }
     if (data.status !== undefined) {
-      if (!validate81(data.status, {
+      if (!validate79(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+        vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
         errors = vErrors.length;
       }
     }
@@ -2222,35 +2176,35 @@ function validate78(data, {
       }
     }
     if (data.lastTransitionTime !== undefined) {
-      if (!validate84(data.lastTransitionTime, {
+      if (!validate82(data.lastTransitionTime, {
         instancePath: instancePath + "/lastTransitionTime",
         parentData: data,
         parentDataProperty: "lastTransitionTime",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.reason !== undefined) {
+      if (!validate84(data.reason, {
+        instancePath: instancePath + "/reason",
+        parentData: data,
+        parentDataProperty: "reason",
         rootData
       })) {
         vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
         errors = vErrors.length;
       }
     }
-    if (data.reason !== undefined) {
-      if (!validate86(data.reason, {
-        instancePath: instancePath + "/reason",
-        parentData: data,
-        parentDataProperty: "reason",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
-        errors = vErrors.length;
-      }
-    }
     if (data.message !== undefined) {
-      if (!validate88(data.message, {
+      if (!validate86(data.message, {
         instancePath: instancePath + "/message",
         parentData: data,
         parentDataProperty: "message",
         rootData
       })) {
-        vErrors = vErrors === null ? validate88.errors : vErrors.concat(validate88.errors);
+        vErrors = vErrors === null ? validate86.errors : vErrors.concat(validate86.errors);
         errors = vErrors.length;
       }
     }
@@ -2270,10 +2224,10 @@ function validate78(data, {
     }
     errors++;
   }
-  validate78.errors = vErrors;
+  validate76.errors = vErrors;
   return errors === 0;
 }
-function validate77(data, {
+function validate75(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2300,21 +2254,21 @@ function validate77(data, {
   if (Array.isArray(data)) {
     const len0 = data.length;
     for (let i0 = 0; i0 < len0; i0++) {
-      if (!validate78(data[i0], {
+      if (!validate76(data[i0], {
         instancePath: instancePath + "/" + i0,
         parentData: data,
         parentDataProperty: i0,
         rootData
       })) {
-        vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
+        vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
         errors = vErrors.length;
       }
     }
   }
-  validate77.errors = vErrors;
+  validate75.errors = vErrors;
   return errors === 0;
 }
-function validate66(data, {
+function validate64(data, {
   instancePath = "",
   parentData,
   parentDataProperty,
@@ -2340,13 +2294,13 @@ function validate66(data, {
   }
   if (data && typeof data == "object" && !Array.isArray(data)) {
     if (data.accessKeyId !== undefined) {
-      if (!validate67(data.accessKeyId, {
+      if (!validate65(data.accessKeyId, {
         instancePath: instancePath + "/accessKeyId",
         parentData: data,
         parentDataProperty: "accessKeyId",
         rootData
       })) {
-        vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+        vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
         errors = vErrors.length;
       }
     }
@@ -2373,35 +2327,35 @@ function validate66(data, {
       }
     }
     if (data.mfaAuthenticated !== undefined) {
-      if (!validate71(data.mfaAuthenticated, {
+      if (!validate69(data.mfaAuthenticated, {
         instancePath: instancePath + "/mfaAuthenticated",
         parentData: data,
         parentDataProperty: "mfaAuthenticated",
+        rootData
+      })) {
+        vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.secretRef !== undefined) {
+      if (!validate71(data.secretRef, {
+        instancePath: instancePath + "/secretRef",
+        parentData: data,
+        parentDataProperty: "secretRef",
         rootData
       })) {
         vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
         errors = vErrors.length;
       }
     }
-    if (data.secretRef !== undefined) {
-      if (!validate73(data.secretRef, {
-        instancePath: instancePath + "/secretRef",
-        parentData: data,
-        parentDataProperty: "secretRef",
-        rootData
-      })) {
-        vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
-        errors = vErrors.length;
-      }
-    }
     if (data.conditions !== undefined) {
-      if (!validate77(data.conditions, {
+      if (!validate75(data.conditions, {
         instancePath: instancePath + "/conditions",
         parentData: data,
         parentDataProperty: "conditions",
         rootData
       })) {
-        vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
+        vErrors = vErrors === null ? validate75.errors : vErrors.concat(validate75.errors);
         errors = vErrors.length;
       }
     }
@@ -2417,7 +2371,7 @@ function validate66(data, {
       }
     }
   }
-  validate66.errors = vErrors;
+  validate64.errors = vErrors;
   return errors === 0;
 }
 function validate25(data, {
@@ -2523,13 +2477,13 @@ function validate25(data, {
       }
     }
     if (data.status !== undefined) {
-      if (!validate66(data.status, {
+      if (!validate64(data.status, {
         instancePath: instancePath + "/status",
         parentData: data,
         parentDataProperty: "status",
         rootData
       })) {
-        vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
+        vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
         errors = vErrors.length;
       }
     }

@@ -73,11 +73,6 @@ export interface IMfaDevice {
        */
       "authenticatorAttachment"?: "platform" | "cross-platform";
       /**
-       * Extension outputs; keygate asks for none.
-       */
-      "clientExtensionResults"?: {
-      };
-      /**
        * The authenticator's attestation response.
        */
       "response": {

@@ -64,11 +64,6 @@ export interface ITemporaryCredential {
          */
         "authenticatorAttachment"?: "platform" | "cross-platform";
         /**
-         * Extension outputs; keygate asks for none.
-         */
-        "clientExtensionResults"?: {
-        };
-        /**
          * The authenticator's assertion response.
          */
         "response": {
