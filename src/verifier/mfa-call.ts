@@ -1,29 +1,69 @@
+import { authenticationResponse, type AuthenticationResponse } from "../api/webauthn.js";
 import { parseJson } from "../json.js";
-import { type ApiError, invalidField } from "./errors.js";
+import { type ApiError, invalidField, isApiError } from "./errors.js";
 
-/** A `POST /v1/mfa/verify` body: whose device, and the code to check. */
-export interface MfaCall {
+/** Whose MFA device a call is about: a user of the namespace (the account) of the signing key. */
+export interface MfaSubject {
   namespace: string;
   user: string;
-  code: string;
 }
 
-function field(body: Record<string, unknown>, name: keyof MfaCall, rule: RegExp, problem: string): string | ApiError {
+/** A `POST /v1/mfa/verify` body: a code of the user's virtual device, or a security key's assertion. */
+export type MfaCall = (MfaSubject & { code: string }) | (MfaSubject & { assertion: AuthenticationResponse });
+
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const USER = /^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$/;
+const CODE = /^\d{6}$/;
+
+type Body = Record<string, unknown>;
+
+function field(body: Body, name: string, rule: RegExp, problem: string): string | ApiError {
   const value = body[name];
   return typeof value === "string" && rule.test(value) ? value : invalidField(name, problem);
 }
 
-export function parseMfaCall(text: string): MfaCall | ApiError {
+function object(text: string, shape: string): Body | ApiError {
   const body = parseJson(text);
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return invalidField("body", 'must be a JSON object {"namespace", "user", "code"}');
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return invalidField("body", `must be a JSON object ${shape}`);
+  return body as Body;
+}
+
+function subject(body: Body): MfaSubject | ApiError {
+  const namespace = field(body, "namespace", NAMESPACE, "must be a namespace name");
+  if (isApiError(namespace)) return namespace;
+  const user = field(body, "user", USER, "must be an IAM-style user name");
+  if (isApiError(user)) return user;
+  return { namespace, user };
+}
+
+/** A `POST /v1/mfa/challenge` body: whose security keys are to answer. */
+export function parseChallengeCall(text: string): MfaSubject | ApiError {
+  const body = object(text, '{"namespace", "user"}');
+  return isApiError(body) ? body : subject(body);
+}
+
+// The first problem only, named by its path in the body (assertion.response.signature) and the
+// rule it breaks; never the value sent.
+function readAssertion(value: unknown): AuthenticationResponse | ApiError {
+  const parsed = authenticationResponse.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = ["assertion", ...(issue?.path ?? []).map(String)].join(".");
+  return invalidField(path, issue?.message ?? "is not a PublicKeyCredential's JSON");
+}
+
+export function parseMfaCall(text: string): MfaCall | ApiError {
+  const body = object(text, '{"namespace", "user", and "code" or "assertion"}');
+  if (isApiError(body)) return body;
+  const who = subject(body);
+  if (isApiError(who)) return who;
+  if ((body.code === undefined) === (body.assertion === undefined)) {
+    return invalidField("code/assertion", "give exactly one: a 6-digit code of the virtual device, or a security key's assertion");
   }
-  const record = body as Record<string, unknown>;
-  const namespace = field(record, "namespace", /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a namespace name");
-  if (typeof namespace !== "string") return namespace;
-  const user = field(record, "user", /^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$/, "must be an IAM-style user name");
-  if (typeof user !== "string") return user;
-  const code = field(record, "code", /^\d{6}$/, "must be a 6-digit code");
-  if (typeof code !== "string") return code;
-  return { namespace, user, code };
+  if (body.code !== undefined) {
+    const code = field(body, "code", CODE, "must be a 6-digit code");
+    return isApiError(code) ? code : { ...who, code };
+  }
+  const assertion = readAssertion(body.assertion);
+  return isApiError(assertion) ? assertion : { ...who, assertion };
 }
