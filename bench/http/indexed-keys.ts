@@ -1,4 +1,5 @@
 import type { IndexedKey } from "../../src/verifier/key-table.js";
+import type { ServerDeps } from "../../src/verifier/server.js";
 import { benchKeys } from "../inprocess/fixtures.js";
 import { HTTP_KEYS } from "./requests.js";
 
@@ -19,3 +20,9 @@ export function indexedKeys(): Map<string, IndexedKey> {
     ]),
   );
 }
+
+/** The load signs no MFA calls: no user has a security key. */
+export const NO_SECURITY_KEYS: ServerDeps["securityKeys"] = {
+  challenge: () => Promise.resolve({ found: false, code: "MfaDeviceNotFound", message: "no registered security key" }),
+  verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound", message: "no registered security key" }),
+};

@@ -10,7 +10,7 @@ import { VerifierMetrics } from "../../src/verifier/metrics.js";
 import { createVerifierServer } from "../../src/verifier/server.js";
 import { Verification } from "../../src/verifier/verification.js";
 import { serveChild } from "./child.js";
-import { indexedKeys } from "./indexed-keys.js";
+import { indexedKeys, NO_SECURITY_KEYS } from "./indexed-keys.js";
 
 const keys = indexedKeys();
 const none = parseNetworks([]);
@@ -26,6 +26,7 @@ serveChild(
     verification: new Verification(index, nonces, now),
     owners: { owner: () => undefined },
     mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
+    securityKeys: NO_SECURITY_KEYS,
     ready: () => true,
     metrics: new VerifierMetrics({ keyCounts: () => ({ Active: keys.size, Inactive: 0, Recycled: 0 }), replayCacheSize: () => nonces.size(), ready: () => true }),
     // Batching as in production; the flush that would patch the cluster does nothing here.

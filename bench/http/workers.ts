@@ -36,7 +36,7 @@ import { currentLoad, describeMachine } from "../lib/machine.js";
 import { processTree } from "../lib/proc.js";
 import { median, round } from "../lib/stats.js";
 import { compileEntries } from "./build.js";
-import { indexedKeys } from "./indexed-keys.js";
+import { indexedKeys, NO_SECURITY_KEYS } from "./indexed-keys.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { forwardAuthRequests, HTTP_KEYS, type LoadRequest, verifyRequests } from "./requests.js";
 
@@ -60,6 +60,7 @@ function verifierServer(link: WorkerLink | undefined): Server {
     verification: new Verification(index, metrics.counted(replay), () => new Date()),
     owners: { owner: () => undefined },
     mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
+    securityKeys: NO_SECURITY_KEYS,
     ready,
     metrics,
     // A worker relays last uses at most once a second per key, as src/verifier/verifier.ts does.

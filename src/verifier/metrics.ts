@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RecordState } from "../keystore/record.js";
 import type { ReplayStore } from "../replay/store.js";
 
-export type Endpoint = "verify" | "forward-auth" | "owner" | "mfa";
+export type Endpoint = "verify" | "forward-auth" | "owner" | "mfa" | "mfa-challenge";
 
 export interface MetricSources {
   keyCounts(): Record<RecordState, number>;
@@ -28,6 +28,7 @@ const ENDPOINT_LABELS: Record<Endpoint, { endpoint: Endpoint }> = {
   "forward-auth": { endpoint: "forward-auth" },
   owner: { endpoint: "owner" },
   mfa: { endpoint: "mfa" },
+  "mfa-challenge": { endpoint: "mfa-challenge" },
 };
 
 /** The verifier's Prometheus metrics, in a registry of its own so that two verifiers in one process do not collide. */

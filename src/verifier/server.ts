@@ -17,11 +17,14 @@ import { schemeOf } from "./scheme.js";
 import { directClientIp, nearestUntrustedHop, type Peer, peerOf } from "./source-ip.js";
 import type { Allowed, Outcome, Verification } from "./verification.js";
 import type { MfaChecker } from "../otp/checker.js";
-import { parseMfaCall } from "./mfa-call.js";
+import type { AssertionChecker } from "../webauthn/checker.js";
+import { type MfaSubject, parseChallengeCall, parseMfaCall } from "./mfa-call.js";
 
 export interface ServerDeps {
   readonly verification: Verification;
   readonly mfa: Pick<MfaChecker, "verify">;
+  /** Security keys: assertion challenges, and assertions checked against them. */
+  readonly securityKeys: Pick<AssertionChecker, "challenge" | "verify">;
   readonly owners: { owner(accessKeyId: string): KeyOwner | undefined };
   /** Default: cluster (any caller with a live key may look up any key). */
   readonly ownerLookupScope?: OwnerLookupScope;
@@ -156,6 +159,10 @@ class Handler {
   private readonly clock: IsoClock;
   // A socket's peer never changes: its address is parsed and matched against the trusted networks once per connection.
   private readonly peers = new WeakMap<object, Peer>();
+  private readonly mfaRoutes = new Map<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>([
+    ["/v1/mfa/verify", (req, res) => this.mfaVerify(req, res)],
+    ["/v1/mfa/challenge", (req, res) => this.mfaChallenge(req, res)],
+  ]);
 
   constructor(private readonly deps: ServerDeps) {
     this.clock = new IsoClock(deps.now);
@@ -171,7 +178,8 @@ class Handler {
     if (rawPath === "/v1/verify") return this.allow(req, res, "POST") ? this.verify(req, res) : undefined;
     const gateway = gatewayOf(rawPath);
     if (gateway) return this.forwardAuth(req, res, gateway);
-    if (rawPath === "/v1/mfa/verify") return this.allow(req, res, "POST") ? this.mfaVerify(req, res) : undefined;
+    const mfa = this.mfaRoutes.get(rawPath);
+    if (mfa) return this.allow(req, res, "POST") ? mfa(req, res) : undefined;
     const owner = OWNER_PATH.exec(rawPath);
     if (owner) return this.allow(req, res, "GET") ? this.owner(req, res, owner[1] ?? "") : undefined;
     return this.probe(req, res, rawPath);
@@ -338,22 +346,48 @@ class Handler {
     return { outcome, body };
   }
 
-  /** TOTP check for a user of the caller's own namespace (the namespace is the account). */
-  private async mfaVerify(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const caller = await this.authenticated(req, res, "mfa");
-    if (!caller) return;
-    // The body names whose code to check: unsigned, it could be swapped for any user's.
+  /**
+   * An MFA call's body, from a request signed by a key of the namespace it names (the namespace
+   * is the account); undefined once a refusal is sent.
+   */
+  private async mfaCall<T extends MfaSubject>(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, parse: (text: string) => T | ApiError): Promise<T | undefined> {
+    const caller = await this.authenticated(req, res, endpoint);
+    if (!caller) return undefined;
+    // The body names whose device to check: unsigned, it could be swapped for any user's.
     if (!caller.outcome.payloadVerified) {
-      return sendJson(res, 403, UNSIGNED_MFA_BODY);
+      sendJson(res, 403, UNSIGNED_MFA_BODY);
+      return undefined;
     }
-    const call = parseMfaCall(caller.body.toString("utf8"));
-    if (isApiError(call)) return sendJson(res, call.httpStatus, refusalBody(call));
+    const call = parse(caller.body.toString("utf8"));
+    if (isApiError(call)) {
+      sendJson(res, call.httpStatus, refusalBody(call));
+      return undefined;
+    }
     if (call.namespace !== caller.outcome.principal.namespace) {
-      return sendJson(res, 403, refusalBody(apiError("AccessDenied", "MFA codes can be checked only by a key of the same namespace")));
+      sendJson(res, 403, refusalBody(apiError("AccessDenied", "MFA devices can be checked only by a key of the same namespace")));
+      return undefined;
     }
-    const answer = await this.deps.mfa.verify(call.namespace, call.user, call.code);
+    return call;
+  }
+
+  /** A code of the user's virtual device, or an assertion by one of the user's security keys. */
+  private async mfaVerify(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call = await this.mfaCall(req, res, "mfa", parseMfaCall);
+    if (!call) return;
+    const answer =
+      "code" in call ? await this.deps.mfa.verify(call.namespace, call.user, call.code) : await this.deps.securityKeys.verify(call.namespace, call.user, call.assertion);
     if (answer.valid || answer.code !== "MfaLocked") return sendJson(res, 200, answer);
-    sendJson(res, 429, { valid: false, code: answer.code }, { "retry-after": String(answer.retryAfterSeconds) });
+    const { retryAfterSeconds, ...locked } = answer;
+    sendJson(res, 429, locked, { "retry-after": String(retryAfterSeconds) });
+  }
+
+  /** The options for navigator.credentials.get(): a challenge for this user only, and the user's keys. */
+  private async mfaChallenge(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call = await this.mfaCall(req, res, "mfa-challenge", parseChallengeCall);
+    if (!call) return;
+    const answer = await this.deps.securityKeys.challenge(call.namespace, call.user);
+    if (answer.found) return sendJson(res, 200, answer.options);
+    sendJson(res, 404, { code: answer.code, message: answer.message });
   }
 
   /** GetAccessKeyInfo: the request must itself be signed with a live key. */

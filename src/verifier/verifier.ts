@@ -14,7 +14,9 @@ import { statusFlush } from "./last-used-patch.js";
 import { VerifierMetrics } from "./metrics.js";
 import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
-import type { RelyingParty } from "../webauthn/relying-party.js";
+import { AssertionChecker } from "../webauthn/checker.js";
+import { DEFAULT_RELYING_PARTY, type RelyingParty } from "../webauthn/relying-party.js";
+import { flagClonedDevice } from "./clone-flag.js";
 import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server.js";
 import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
 import type { WorkerLink } from "./worker-link.js";
@@ -164,15 +166,20 @@ export async function startVerifier(options: VerifierOptions): Promise<RunningVe
   const ready = (): boolean => index.isReady && !draining && (link?.podReady() ?? true);
   const sources = { keyCounts: () => index.counts(), replayCacheSize: () => replay.size(), ready };
   const metrics = link ? link.metrics(sources) : new VerifierMetrics(sources);
-  const mfa = new MfaChecker({
-    records: new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace),
+  const records = new MfaRecordStore(kc.makeApiClient(k8s.CoreV1Api), options.operatorNamespace);
+  const mfa = new MfaChecker({ records, keks: () => index.kekSet(), now, log });
+  const securityKeys = new AssertionChecker({
+    records,
     keks: () => index.kekSet(),
+    rp: options.relyingParty ?? DEFAULT_RELYING_PARTY,
     now,
     log,
+    onCloneSuspected: flagClonedDevice(kc.makeApiClient(k8s.CustomObjectsApi), log),
   });
   const server = createVerifierServer({
     verification: new Verification(index, metrics.counted(replay), now, policyOf(options)),
     mfa,
+    securityKeys,
     owners: index,
     ownerLookupScope: options.ownerLookupScope,
     ready,

@@ -11,6 +11,7 @@ import { sealSessionToken, type SessionClaims } from "../../../src/keystore/sess
 import { parseNetworks } from "../../../src/verifier/ip.js";
 import type { IndexedKey, KeyOwner } from "../../../src/verifier/key-table.js";
 import { VerifierMetrics } from "../../../src/verifier/metrics.js";
+import { NO_SECURITY_KEYS } from "../verifier/server-deps.js";
 import { createVerifierServer } from "../../../src/verifier/server.js";
 import { Verification, type KeyLookup } from "../../../src/verifier/verification.js";
 import { FakeKeys } from "../verifier/fake-keys.js";
@@ -81,6 +82,7 @@ export async function startServer(maxBodyBytes: number, logs?: Writable): Promis
   const server = createVerifierServer({
     verification: new Verification(keys, nonces, () => new Date()),
     owners: keys,
+    securityKeys: NO_SECURITY_KEYS,
     mfa: {
       verify: (namespace: string, user: string, code: string): Promise<MfaAnswer> => {
         mfaCalls.push({ namespace, user, code });

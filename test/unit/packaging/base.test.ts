@@ -194,6 +194,7 @@ describe("RBAC", () => {
         "iam.keygate.dev/accesskeys/status patch",
         "iam.keygate.dev/accountpolicies list",
         "iam.keygate.dev/accountpolicies watch",
+        "iam.keygate.dev/mfadevices/status patch",
         "iam.keygate.dev/temporarycredentials list",
         "iam.keygate.dev/temporarycredentials watch",
       ].sort(),

@@ -8,6 +8,7 @@ import type { ReplayStore } from "../../../src/replay/store.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { parseNetworks } from "../../../src/verifier/ip.js";
 import { VerifierMetrics } from "../../../src/verifier/metrics.js";
+import { NO_SECURITY_KEYS } from "../verifier/server-deps.js";
 import { createVerifierServer } from "../../../src/verifier/server.js";
 import { Verification } from "../../../src/verifier/verification.js";
 import { startRedis, type RunningRedis } from "../../support/redis.js";
@@ -46,6 +47,7 @@ async function startReplica(store: ReplayStore): Promise<Replica> {
   const server = createVerifierServer({
     verification: new Verification(keys, metrics.counted(store), () => new Date()),
     owners: keys,
+    securityKeys: NO_SECURITY_KEYS,
     mfa: { verify: () => Promise.resolve({ valid: false, code: "MfaDeviceNotFound" }) },
     ready: () => true,
     metrics,

@@ -17,7 +17,7 @@ import { Verification } from "../../../src/verifier/verification.js";
 import { httpSend, postVerify, targetOf, verifyBody } from "../../support/verifier-http.js";
 import { FakeKeys, KEY_ID, SECRET } from "./fake-keys.js";
 import { LogCapture } from "../../support/log-capture.js";
-import { serverDeps } from "./server-deps.js";
+import { NO_SECURITY_KEYS, serverDeps } from "./server-deps.js";
 
 const MAX_BODY = 4096;
 const aws = { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "things" };
@@ -43,6 +43,7 @@ describe("the verifier's HTTP API, in-process", () => {
     server = createVerifierServer({
       verification: new Verification(keys, nonces, () => new Date()),
       owners: keys,
+      securityKeys: NO_SECURITY_KEYS,
       mfa: {
         verify: (namespace, user) => {
           mfaUsers.push(`${namespace}/${user}`);

@@ -1,0 +1,114 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuthenticationResponse } from "../../../src/api/webauthn.js";
+import type { HttpRequestDescription } from "../../../src/signing/request.js";
+import { createVerifierServer, type ServerDeps } from "../../../src/verifier/server.js";
+import { VerifierMetrics } from "../../../src/verifier/metrics.js";
+import type { KeyAnswer } from "../../../src/webauthn/checker.js";
+import { signSigV4 } from "../../support/signers/sigv4.js";
+import { httpSend } from "../../support/verifier-http.js";
+import { KEY_ID, SECRET } from "./fake-keys.js";
+import { serverDeps } from "./server-deps.js";
+
+const assertion: AuthenticationResponse = {
+  id: "a2V5LW9uZQ",
+  rawId: "a2V5LW9uZQ",
+  type: "public-key",
+  response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA" },
+};
+const OPTIONS = { challenge: "Y2hhbGxlbmdl", rpId: "localhost", allowCredentials: [{ id: "a2V5LW9uZQ", type: "public-key" as const }], timeout: 300_000 };
+
+describe("the security-key routes, in-process", () => {
+  const calls: string[] = [];
+  let answer: KeyAnswer = { valid: true, deviceName: "yubikey" };
+  const securityKeys: ServerDeps["securityKeys"] = {
+    challenge: (namespace, user) => {
+      calls.push(`challenge ${namespace}/${user}`);
+      return Promise.resolve(user === "alice" ? { found: true, options: OPTIONS } : { found: false, code: "MfaDeviceNotFound", message: `user ${user} has no registered security key` });
+    },
+    verify: (namespace, user, sent) => {
+      calls.push(`verify ${namespace}/${user} ${sent.id}`);
+      return Promise.resolve(answer);
+    },
+  };
+  const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true });
+  let server: Server;
+  let url = "";
+
+  beforeAll(async () => {
+    server = createVerifierServer(serverDeps({ securityKeys, metrics }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function send(path: string, body: unknown, options: { secret?: string; unsigned?: boolean } = {}) {
+    const text = Buffer.from(JSON.stringify(body));
+    const request: HttpRequestDescription = { method: "POST", rawPath: path, rawQuery: "", headers: [["Host", new URL(url).host], ["Content-Type", "application/json"]], body: text };
+    const unsigned: HttpRequestDescription = { ...request, headers: [...request.headers, ["x-amz-content-sha256", "UNSIGNED-PAYLOAD"]] };
+    const service = options.unsigned ? "s3" : "keygate";
+    const signed = signSigV4(options.unsigned ? unsigned : request, { accessKeyId: KEY_ID, secret: options.secret ?? SECRET, region: "eu-west-1", service }, new Date());
+    return httpSend(url, { method: "POST", target: path, headers: signed.headers, body: text });
+  }
+
+  it("answers a challenge with the options for navigator.credentials.get()", async () => {
+    const answered = await send("/v1/mfa/challenge", { namespace: "team", user: "alice" });
+    expect([answered.status, answered.json]).toEqual([200, OPTIONS]);
+    expect(calls.at(-1)).toBe("challenge team/alice");
+  });
+
+  it("answers 404 MfaDeviceNotFound for a user without a registered key", async () => {
+    const answered = await send("/v1/mfa/challenge", { namespace: "team", user: "bob" });
+    expect([answered.status, answered.json]).toEqual([404, { code: "MfaDeviceNotFound", message: "user bob has no registered security key" }]);
+  });
+
+  it("authenticates a challenge call as a verify call: a signature, over the body, by a key of the namespace", async () => {
+    const before = calls.length;
+    const forged = await send("/v1/mfa/challenge", { namespace: "team", user: "alice" }, { secret: "not-the-secret" });
+    expect([forged.status, forged.json.code]).toEqual([403, "SignatureDoesNotMatch"]);
+    const unsigned = await send("/v1/mfa/challenge", { namespace: "team", user: "alice" }, { unsigned: true });
+    expect([unsigned.status, unsigned.json.code]).toEqual([403, "AccessDenied"]);
+    const elsewhere = await send("/v1/mfa/challenge", { namespace: "other", user: "alice" });
+    expect([elsewhere.status, elsewhere.json.code]).toEqual([403, "AccessDenied"]);
+    const malformed = await send("/v1/mfa/challenge", { namespace: "team" });
+    expect([malformed.status, malformed.json]).toEqual([400, { allowed: false, code: "InvalidRequest", message: "user: must be an IAM-style user name" }]);
+    expect(calls.length).toBe(before);
+    const counted = await metrics.text();
+    expect(counted).toMatch(/keygate_verifier_verifications_total\{endpoint="mfa-challenge",scheme="AWS4-HMAC-SHA256",code="SignatureDoesNotMatch"\} 1/);
+  });
+
+  it("verifies an assertion, naming the device that made it", async () => {
+    answer = { valid: true, deviceName: "yubikey" };
+    const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", assertion });
+    expect([answered.status, answered.json]).toEqual([200, { valid: true, deviceName: "yubikey" }]);
+    expect(calls.at(-1)).toBe(`verify team/alice ${assertion.id}`);
+  });
+
+  it("answers a refused assertion with 200, its code and message", async () => {
+    answer = { valid: false, code: "ChallengeUsed", message: "this challenge was already answered; ask for a new one" };
+    const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", assertion });
+    expect([answered.status, answered.json]).toEqual([200, answer]);
+  });
+
+  it("answers a locked key with 429 and Retry-After", async () => {
+    answer = { valid: false, code: "MfaLocked", message: "too many failed attempts: locked until 2030-01-01T00:05:00.000Z", retryAfterSeconds: 300 };
+    const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", assertion });
+    expect([answered.status, answered.headers["retry-after"], answered.json]).toEqual([429, "300", { valid: false, code: "MfaLocked", message: answer.message }]);
+  });
+
+  it("refuses a body with both a code and an assertion before any check", async () => {
+    const before = calls.length;
+    const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", code: "123456", assertion });
+    expect([answered.status, answered.json.code, answered.json.message]).toEqual([400, "InvalidRequest", expect.stringMatching(/^code\/assertion: give exactly one/)]);
+    expect(calls.length).toBe(before);
+  });
+
+  it("takes only POST on the challenge route", async () => {
+    const answered = await httpSend(url, { method: "GET", target: "/v1/mfa/challenge", headers: [["Host", "x"]] });
+    expect([answered.status, answered.headers.allow]).toEqual([405, "POST"]);
+  });
+});
