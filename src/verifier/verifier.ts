@@ -16,7 +16,7 @@ import { MfaChecker } from "../otp/checker.js";
 import { MfaRecordStore } from "../keystore/mfa-store.js";
 import { AssertionChecker } from "../webauthn/checker.js";
 import { DEFAULT_RELYING_PARTY, type RelyingParty } from "../webauthn/relying-party.js";
-import { flagClonedDevice } from "./clone-flag.js";
+import { flagClonedDevice } from "../webauthn/clone-flag.js";
 import { createVerifierServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from "./server.js";
 import { DEFAULT_POLICY, Verification, type VerificationPolicy } from "./verification.js";
 import type { WorkerLink } from "./worker-link.js";

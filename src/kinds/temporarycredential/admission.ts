@@ -20,7 +20,8 @@ async function admitCreate(request: AdmissionRequest, context: AdmissionContext)
     allowed: false,
     message:
       `AccountPolicy default of namespace ${namespace} requires MFA for temporary credentials of users with a bound MFA device, ` +
-      `and user ${spec.user} has ${bound.join(", ")}: set spec.mfa {deviceName, code} with a current code`,
+      `and user ${spec.user} has ${bound.join(", ")}: set spec.mfa {deviceName, code} with a current code of a virtual device, ` +
+      "or spec.mfa {assertion} with a security key's answer to a challenge from the verifier's POST /v1/mfa/challenge",
   };
 }
 

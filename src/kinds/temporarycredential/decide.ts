@@ -2,6 +2,7 @@ import type { TemporaryCredential } from "../../api/temporarycredential.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import type { MfaRecord } from "../../keystore/mfa-record.js";
 import { judgeCode } from "../../otp/checker.js";
+import type { AssertionJudgement } from "../../webauthn/assertion.js";
 import type { SecretObservation } from "../../runtime/kube.js";
 import type { Outcome, Settled } from "../../runtime/reconcile.js";
 import { Reason } from "./reasons.js";
@@ -16,10 +17,19 @@ export interface IssuedFacts {
 /** What the issuance annotation says happened; absent until the operator has decided. */
 export type Issuance = ({ result: "Issued" } & IssuedFacts) | { result: "MfaFailed" | "MfaRequired"; message: string };
 
-/** The bound device spec.mfa names, opened for a code check. */
+/** The bound virtual device spec.mfa names, opened for a code check. */
 export interface MfaDeviceState {
   record: MfaRecord;
   seed: Buffer;
+}
+
+/**
+ * The assertion in spec.mfa, judged against the registered security key that made it (the
+ * signature check is asynchronous, so gather does it); the record to write is not written yet.
+ */
+export interface KeyAssertionState {
+  deviceName: string;
+  judgement: AssertionJudgement;
 }
 
 export interface TemporaryObservation {
@@ -31,6 +41,10 @@ export interface TemporaryObservation {
   secretFacts?: IssuedFacts;
   /** Gathered only while a code in spec.mfa is still to be judged. */
   mfaDevice?: MfaDeviceState;
+  /** The device a code in spec.mfa names is a security key, which answers with an assertion instead. */
+  codeForSecurityKey?: boolean;
+  /** Gathered only while an assertion in spec.mfa is still to be judged; absent: no registered key of the user made it. */
+  keyAssertion?: KeyAssertionState;
   /**
    * The account's policy requires MFA and the user has a bound device; gathered only while a
    * session without spec.mfa is still to be issued.
@@ -92,8 +106,11 @@ function decideIssued(obs: TemporaryObservation, facts: IssuedFacts): TemporaryS
 }
 
 // A code in spec.mfa is judged once: accepted, it is used up with the issue; refused, for good.
-function decideMfa(obs: TemporaryObservation, mfa: { deviceName: string; code: string }): TemporaryStep {
+function decideCode(obs: TemporaryObservation, mfa: { deviceName: string; code: string }): TemporaryStep {
   const device = obs.mfaDevice;
+  if (obs.codeForSecurityKey) {
+    return { kind: "refuseMfa", message: `MFA device ${mfa.deviceName} is a security key: it answers with spec.mfa.assertion, not a code; nothing was issued` };
+  }
   if (!device) return { kind: "refuseMfa", message: `MFA device ${mfa.deviceName} is not a bound device of user ${obs.credential.spec.user}; nothing was issued` };
   const judgement = judgeCode(device.record, device.seed, mfa.code, obs.now.getTime());
   if (judgement.answer.valid) return { kind: "issue", mfaRecord: judgement.next };
@@ -104,19 +121,30 @@ function decideMfa(obs: TemporaryObservation, mfa: { deviceName: string; code: s
   };
 }
 
+// An assertion too: accepted, its challenge is used up (and the counter moved) with the issue.
+function decideAssertion(obs: TemporaryObservation): TemporaryStep {
+  const judged = obs.keyAssertion;
+  if (!judged) {
+    return { kind: "refuseMfa", message: `the assertion is by a security key not registered to user ${obs.credential.spec.user} (UnknownCredential); nothing was issued` };
+  }
+  const { answer, next } = judged.judgement;
+  if (answer.valid) return { kind: "issue", mfaRecord: next };
+  return { kind: "refuseMfa", message: `assertion of security key ${judged.deviceName} refused (${answer.code}: ${answer.message}); nothing was issued`, mfaRecord: next };
+}
+
 // Refused for good, like a wrong code: the spec cannot change to add one.
 function mfaRequiredMessage(user: string): string {
   return (
     `the account's AccountPolicy sets requireMfa and user ${user} has a bound MFA device: ` +
-    "a session must be requested with spec.mfa {deviceName, code}; nothing was issued"
+    "a session must be requested with spec.mfa {deviceName, code} of a virtual device, or {assertion} of a security key; nothing was issued"
   );
 }
 
 /**
  * The next step for a TemporaryCredential. A session is issued at most once: anything that says
  * it was (the issuance annotation, an owned Secret after a crash, an earlier status) means never
- * again; a refused MFA code, or a missing one the account requires, is final, since the spec
- * cannot change.
+ * again; a refused MFA code or assertion, or a missing one the account requires, is final,
+ * since the spec cannot change.
  */
 export function decideTemporary(obs: TemporaryObservation): TemporaryStep {
   const issuance = obs.issuance;
@@ -133,6 +161,7 @@ export function decideTemporary(obs: TemporaryObservation): TemporaryStep {
 
 function decideUnissued(obs: TemporaryObservation): TemporaryStep {
   const mfa = obs.credential.spec.mfa;
-  if (mfa) return decideMfa(obs, { deviceName: mfa.deviceName ?? "", code: mfa.code ?? "" });
+  if (mfa?.assertion) return decideAssertion(obs);
+  if (mfa) return decideCode(obs, { deviceName: mfa.deviceName ?? "", code: mfa.code ?? "" });
   return obs.mfaRequired ? { kind: "requireMfa", message: mfaRequiredMessage(obs.credential.spec.user) } : { kind: "issue" };
 }

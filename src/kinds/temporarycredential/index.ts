@@ -2,6 +2,8 @@ import { ACCOUNT_POLICY_PLURAL } from "../../api/accountpolicy.js";
 import { parseTemporaryCredential, temporaryCredentialDefinition } from "../../api/temporarycredential.js";
 import { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { KindClient } from "../../runtime/kube.js";
+import { AssertionChecker } from "../../webauthn/checker.js";
+import { flagClonedDevice } from "../../webauthn/clone-flag.js";
 import { ReconcileSkeleton } from "../../runtime/reconcile.js";
 import type { ControllerContext, KindModule } from "../kind.js";
 import { stampIdentity } from "../identity-stamps.js";
@@ -17,11 +19,14 @@ export const temporaryCredential: KindModule = {
   controller(context: ControllerContext) {
     const { core, custom, keks, caches, events, clock, log, settings } = context;
     const client = new KindClient(custom, temporaryCredentialDefinition.plural);
+    const mfaRecords = new MfaRecordStore(core, settings.namespace);
     const logic = new TemporaryCredentialLogic({
       core,
       client,
       keks,
-      mfaRecords: new MfaRecordStore(core, settings.namespace),
+      mfaRecords,
+      assertions: new AssertionChecker({ records: mfaRecords, keks: () => keks, rp: settings.relyingParty, now: clock, log }),
+      flagCloned: flagClonedDevice(custom, log),
       policies: caches.of(ACCOUNT_POLICY_PLURAL),
       events,
       clock,

@@ -12,14 +12,15 @@ import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/
 import { parseJson } from "../../json.js";
 import { accountPolicyIn, type ObjectLookup } from "../../api/accountpolicy.js";
 import type { KekSet } from "../../keystore/kek.js";
-import { openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
+import { isSecurityKey, openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
 import type { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { sealSessionToken } from "../../keystore/session-token.js";
 import { isApiStatus } from "../../runtime/errors.js";
 import type { EventSink } from "../../runtime/events.js";
 import { controllerReference, createOwnedSecret, type KindClient, observationOf, readSecret } from "../../runtime/kube.js";
 import type { KindLogic } from "../../runtime/reconcile.js";
-import { decideTemporary, type Issuance, type IssuedFacts, type MfaDeviceState, type TemporaryObservation, type TemporaryOutcome, type TemporaryStep } from "./decide.js";
+import type { AssertionChecker } from "../../webauthn/checker.js";
+import { decideTemporary, type Issuance, type IssuedFacts, type TemporaryObservation, type TemporaryOutcome, type TemporaryStep } from "./decide.js";
 import { buildSessionSecret } from "./issued-secret.js";
 import { ISSUANCE_ANNOTATION, Reason } from "./reasons.js";
 import { desiredStatus, transitionEvents } from "./status.js";
@@ -32,6 +33,10 @@ export interface TemporaryReconcilerDeps {
   client: KindClient;
   keks: KekSet;
   mfaRecords: MfaRecordStore;
+  /** Judges a security key's assertion in spec.mfa, without writing. */
+  assertions: Pick<AssertionChecker, "judge">;
+  /** Shows on its MfaDevice that a key was flagged as cloned by a session's assertion. */
+  flagCloned: (record: MfaRecord) => Promise<void>;
   /** The cache of AccountPolicies: requireMfa. */
   policies: ObjectLookup;
   events: EventSink;
@@ -88,9 +93,9 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     const secret = observationOf(found, uid);
     const secretFacts = found && secret === "owned" ? factsOf(found) : undefined;
     const undecided = !issuance && !secretFacts;
-    const mfaDevice = undecided ? await this.mfaDevice(credential) : undefined;
+    const mfa = undecided ? await this.mfaEvidence(credential) : {};
     const mfaRequired = undecided && !credential.spec.mfa ? await this.mfaRequired(credential) : undefined;
-    return { credential, issuance, secret, secretFacts, mfaDevice, mfaRequired, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
+    return { credential, issuance, secret, secretFacts, ...mfa, mfaRequired, now: this.deps.clock(), retentionMs: this.deps.retentionMs };
   }
 
   // The device list is read only when the account asks for MFA at all.
@@ -100,12 +105,22 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     return (await this.deps.mfaRecords.bound(namespace, credential.spec.user)).length > 0;
   }
 
-  private async mfaDevice(credential: TemporaryCredential): Promise<MfaDeviceState | undefined> {
+  // The device a code names, opened; or the assertion judged against the key that made it.
+  private async mfaEvidence(credential: TemporaryCredential): Promise<Pick<TemporaryObservation, "mfaDevice" | "codeForSecurityKey" | "keyAssertion">> {
     const mfa = credential.spec.mfa;
-    if (!mfa) return undefined;
-    const bound = await this.deps.mfaRecords.bound(credential.metadata.namespace ?? "", credential.spec.user);
+    if (!mfa) return {};
+    const namespace = credential.metadata.namespace ?? "";
+    const user = credential.spec.user;
+    const bound = await this.deps.mfaRecords.bound(namespace, user);
+    if (mfa.assertion) {
+      const assertion = mfa.assertion;
+      const record = bound.find((candidate) => isSecurityKey(candidate) && candidate.credentialId === assertion.id);
+      if (!record) return {};
+      return { keyAssertion: { deviceName: record.deviceName, judgement: await this.deps.assertions.judge(record, namespace, user, assertion) } };
+    }
     const record = bound.find((candidate) => candidate.deviceName === mfa.deviceName);
-    return record ? { record, seed: openSeed(this.deps.keks, record) } : undefined;
+    if (record && isSecurityKey(record)) return { codeForSecurityKey: true };
+    return record ? { mfaDevice: { record, seed: openSeed(this.deps.keks, record) } } : {};
   }
 
   desiredStatus(observation: TemporaryObservation, outcome: TemporaryOutcome): TemporaryCredentialStatus {
@@ -136,8 +151,9 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     }
   }
 
-  // The code is used up (with the record's resourceVersion, so a race on any replica loses with
-  // a conflict) before the session exists; the issuance is recorded by the next step.
+  // The code, or the assertion's challenge, is used up (with the record's resourceVersion, so a
+  // race on any replica loses with a conflict) before the session exists; the issuance is
+  // recorded by the next step.
   private async issue(credential: TemporaryCredential, raw: k8s.KubernetesObject, mfaRecord: MfaRecord | undefined): Promise<void> {
     if (mfaRecord) await this.deps.mfaRecords.update(mfaRecord);
     const namespace = credential.metadata.namespace ?? "";
@@ -161,6 +177,8 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
 
   private async refuseMfa(raw: k8s.KubernetesObject, message: string, mfaRecord: MfaRecord | undefined): Promise<void> {
     if (mfaRecord) await this.deps.mfaRecords.update(mfaRecord);
+    // Only the judgement that flags a key writes cloneSuspectedAt: a flagged key's are never written again.
+    if (mfaRecord?.cloneSuspectedAt !== undefined) await this.deps.flagCloned(mfaRecord);
     await this.recordIssuance(raw, { result: "MfaFailed", message });
     await this.deps.events.emit(raw, "Warning", Reason.MfaFailed, message);
   }

@@ -3,6 +3,8 @@ import type { TemporaryCredential } from "../../../../src/api/temporarycredentia
 import type { MfaRecord } from "../../../../src/keystore/mfa-record.js";
 import { decideTemporary, type IssuedFacts, type TemporaryObservation } from "../../../../src/kinds/temporarycredential/decide.js";
 import { hotp, stepAt } from "../../../../src/otp/totp.js";
+import type { AuthenticationResponse } from "../../../../src/api/webauthn.js";
+import type { AssertionJudgement } from "../../../../src/webauthn/assertion.js";
 
 const SEED = Buffer.from("0123456789abcdef0123", "ascii");
 // Fifteen seconds into a 30-second step, so the codes around it are unambiguous.
@@ -189,7 +191,7 @@ describe("an account that requires MFA (AccountPolicy requireMfa)", () => {
       kind: "requireMfa",
       message:
         "the account's AccountPolicy sets requireMfa and user alice has a bound MFA device: " +
-        "a session must be requested with spec.mfa {deviceName, code}; nothing was issued",
+        "a session must be requested with spec.mfa {deviceName, code} of a virtual device, or {assertion} of a security key; nothing was issued",
     });
   });
 
@@ -210,5 +212,60 @@ describe("an account that requires MFA (AccountPolicy requireMfa)", () => {
 
   it("never takes back a session already issued", () => {
     expect(required(credential(), { issuance: { result: "Issued", ...valid } })).toMatchObject({ kind: "none", outcome: { reason: "Issued" } });
+  });
+});
+
+describe("judging the security key's assertion of a session", () => {
+  const assertion: AuthenticationResponse = {
+    id: "a2V5LW9uZQ",
+    rawId: "a2V5LW9uZQ",
+    type: "public-key",
+    response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA" },
+  };
+  const withAssertion = credential({ mfa: { assertion } });
+  const key = mfaRecord({ deviceName: "yubikey", deviceType: "SecurityKey", credentialId: assertion.id, signCount: 7, failedAttempts: 0 });
+  const judged = (judgement: AssertionJudgement) => decideTemporary(observe(withAssertion, { keyAssertion: { deviceName: "yubikey", judgement } }));
+
+  it("issues on a valid assertion, writing the judged record (challenge used, counter moved) with the issue", () => {
+    const next = { ...key, signCount: 8, usedChallenges: [{ id: "bm9uY2U", expiresAt: at(5 * MINUTE) }] };
+    expect(judged({ answer: { valid: true, deviceName: "yubikey" }, next })).toEqual({ kind: "issue", mfaRecord: next });
+  });
+
+  it("refuses for good an assertion the judgement refused, naming its code, and writes what the refusal changed", () => {
+    const next = { ...key, failedAttempts: 1 };
+    const step = judged({ answer: { valid: false, code: "ChallengeUsed", message: "this challenge was already answered; ask for a new one" }, next });
+    expect(step).toEqual({
+      kind: "refuseMfa",
+      message: "assertion of security key yubikey refused (ChallengeUsed: this challenge was already answered; ask for a new one); nothing was issued",
+      mfaRecord: next,
+    });
+  });
+
+  it("refuses a locked key's assertion without writing anything", () => {
+    const step = judged({ answer: { valid: false, code: "MfaLocked", message: `too many failed attempts: locked until ${at(MINUTE)}`, retryAfterSeconds: 60 } });
+    expect(step).toEqual({ kind: "refuseMfa", message: expect.stringContaining("refused (MfaLocked: too many failed attempts") as unknown, mfaRecord: undefined });
+  });
+
+  it("refuses an assertion by a key not registered to the user", () => {
+    expect(decideTemporary(observe(withAssertion))).toEqual({
+      kind: "refuseMfa",
+      message: "the assertion is by a security key not registered to user alice (UnknownCredential); nothing was issued",
+    });
+  });
+
+  it("refuses a code given for a security key's device name, which takes assertions only", () => {
+    const step = decideTemporary(observe(credential({ mfa: { deviceName: "yubikey", code: code(STEP) } }), { codeForSecurityKey: true }));
+    expect(step).toEqual({ kind: "refuseMfa", message: "MFA device yubikey is a security key: it answers with spec.mfa.assertion, not a code; nothing was issued" });
+  });
+
+  it("satisfies an account that requires MFA", () => {
+    const next = { ...key, signCount: 8 };
+    const step = decideTemporary(observe(withAssertion, { mfaRequired: true, keyAssertion: { deviceName: "yubikey", judgement: { answer: { valid: true, deviceName: "yubikey" }, next } } }));
+    expect(step).toEqual({ kind: "issue", mfaRecord: next });
+  });
+
+  it("does not judge the assertion again once the session was issued", () => {
+    const step = decideTemporary(observe(withAssertion, { issuance: { result: "Issued", ...valid, mfaAuthenticated: true } }));
+    expect(step).toMatchObject({ kind: "none", outcome: { reason: "Issued", facts: { mfaAuthenticated: true } } });
   });
 });

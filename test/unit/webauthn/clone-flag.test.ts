@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cloneSuspectedPatch } from "../../../src/verifier/clone-flag.js";
+import { cloneSuspectedPatch } from "../../../src/webauthn/clone-flag.js";
 
 describe("showing a cloned security key on its MfaDevice", () => {
   it("patches status.cloneSuspectedAt only on the device the record belongs to (its uid)", () => {
