@@ -1,6 +1,6 @@
 import { generateAuthenticationOptions } from "@simplewebauthn/server";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import { decodeClientDataJSON } from "@simplewebauthn/server/helpers";
+import { decodeClientDataJSON, isoBase64URL } from "@simplewebauthn/server/helpers";
 import type { Logger } from "pino";
 import type { AuthenticationResponse } from "../api/webauthn.js";
 import type { KekSet } from "../keystore/kek.js";
@@ -52,7 +52,8 @@ export class AssertionChecker {
     if (keys.length === 0) return { found: false, code: "MfaDeviceNotFound", message: `user ${user} has no registered security key` };
     const options = await generateAuthenticationOptions({
       rpID: keys[0]?.rpId ?? this.options.rp.id,
-      challenge: issueAssertionChallenge(this.keks(), { namespace, user }, this.options.now()),
+      // As bytes: the library would encode a string's UTF-8 once more, and the browser would sign that.
+      challenge: isoBase64URL.toBuffer(issueAssertionChallenge(this.keks(), { namespace, user }, this.options.now())),
       allowCredentials: keys.map((record) => ({ id: record.credentialId ?? "", transports: record.transports })),
       timeout: ASSERTION_TTL_MS,
       userVerification: "preferred",
