@@ -9,6 +9,7 @@ import type { OwnerLookupScope } from "../../src/verifier/owner-lookup.js";
 import { kubeConfig } from "./cluster.js";
 import { LogCapture } from "./log-capture.js";
 import type { ReplayStoreSpec } from "../../src/replay/config.js";
+import type { RelyingParty } from "../../src/webauthn/relying-party.js";
 
 export interface TestOperator {
   operator: RunningOperator;
@@ -93,6 +94,8 @@ export interface TestVerifierOptions {
   /** Default: in memory, as a single replica runs it. */
   replayStore?: ReplayStoreSpec;
   ownerLookupScope?: OwnerLookupScope;
+  /** Who keygate is to security keys (default: localhost, any port). */
+  relyingParty?: RelyingParty;
 }
 
 /** The verifier as `keygate operator` runs it, in this process, on a free loopback port, ready. */
@@ -110,6 +113,7 @@ export async function startTestVerifier(operatorNamespace: string, options: Test
     clock: options.clock,
     replayStore: options.replayStore,
     ownerLookupScope: options.ownerLookupScope,
+    relyingParty: options.relyingParty,
   });
   await verifier.ready();
   return verifier;
