@@ -48,8 +48,12 @@ export class AssertionChecker {
 
   /** Options for navigator.credentials.get(): a fresh challenge for this user, and the keys that may answer it. */
   async challenge(namespace: string, user: string): Promise<ChallengeAnswer> {
-    const keys = registeredKeys(await this.options.records.bound(namespace, user)).filter((record) => record.cloneSuspectedAt === undefined);
-    if (keys.length === 0) return { found: false, code: "MfaDeviceNotFound", message: `user ${user} has no registered security key` };
+    const registered = registeredKeys(await this.options.records.bound(namespace, user));
+    const keys = registered.filter((record) => record.cloneSuspectedAt === undefined);
+    if (keys.length === 0) {
+      const why = registered.length === 0 ? "has no registered security key" : "has only security keys flagged as cloned; register a key again";
+      return { found: false, code: "MfaDeviceNotFound", message: `user ${user} ${why}` };
+    }
     const options = await generateAuthenticationOptions({
       rpID: keys[0]?.rpId ?? this.options.rp.id,
       // As bytes: the library would encode a string's UTF-8 once more, and the browser would sign that.

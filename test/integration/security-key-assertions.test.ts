@@ -200,6 +200,8 @@ describe("security-key assertions across verifier replicas, with Chromium's virt
     expect(ready(flagged.conditions)?.status).toBe("False");
     const after = await verify(first, "bob", await assertWith(key, spare));
     expect([after.status, after.json.code]).toEqual([200, "AuthenticatorCloned"]);
+    const offered = await call(first, "/v1/mfa/challenge", { namespace: ns.name, user: "bob" });
+    expect([offered.status, offered.json.message]).toEqual([404, "user bob has only security keys flagged as cloned; register a key again"]);
   });
 
   it("locks a key after five bad assertions: 429 MfaLocked with Retry-After, even for a good one", async () => {

@@ -52,5 +52,10 @@ describe("the options a user's security keys are asked with", () => {
     const answer = await checker([key({}), key({ credentialId: "Y2xvbmVk", cloneSuspectedAt: NOW.toISOString() }), key({ credentialId: undefined })]).challenge("team-a", "alice");
     expect(answer.found && answer.options.allowCredentials?.map((credential) => credential.id)).toEqual(["a2V5LW9uZQ"]);
     expect(await checker([]).challenge("team-a", "alice")).toEqual({ found: false, code: "MfaDeviceNotFound", message: "user alice has no registered security key" });
+    expect(await checker([key({ cloneSuspectedAt: NOW.toISOString() })]).challenge("team-a", "alice")).toEqual({
+      found: false,
+      code: "MfaDeviceNotFound",
+      message: "user alice has only security keys flagged as cloned; register a key again",
+    });
   });
 });
