@@ -7,6 +7,7 @@ import type { HeaderList, HttpRequestDescription } from "../../../src/signing/re
 import { signSigV4 } from "../../support/signers/sigv4.js";
 import { seal } from "../../../src/keystore/seal.js";
 import { sealSessionToken } from "../../../src/keystore/session-token.js";
+import { authenticationResponse } from "../../../src/api/webauthn.js";
 import { API_ERROR_STATUS } from "../../../src/verifier/errors.js";
 import { postVerify, targetOf, verifyBody, type HttpAnswer } from "../../support/verifier-http.js";
 import { KEY_ID, SECRET } from "../verifier/fake-keys.js";
@@ -225,6 +226,46 @@ describe("the verifier's HTTP handler on hostile input, in-process", () => {
     for (const call of running.mfaCalls) expect(call).toMatchObject({ namespace: "team", user: expect.stringMatching(/^[A-Za-z0-9][A-Za-z0-9+=,.@_-]{0,63}$/) as unknown, code: expect.stringMatching(/^\d{6}$/) as unknown });
   });
 
+  it("answers the security-key routes, signed or not, with hostile bodies with a coded answer, and lets only well-formed calls reach the checker", async () => {
+    const base64url = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/);
+    const field = fc.oneof(base64url, fc.constantFrom("", "a+b/c==", "é"), nasty(), long(5000), fc.integer());
+    const assertion = fc.record(
+      {
+        id: field,
+        rawId: field,
+        type: fc.constantFrom("public-key", "password", ""),
+        authenticatorAttachment: fc.constantFrom("platform", "cross-platform", "usb"),
+        response: fc.oneof(fc.record({ clientDataJSON: field, authenticatorData: field, signature: field, userHandle: field }, { requiredKeys: [] }), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
+    const wellFormed = fc.record({
+      namespace: fc.constant("team"),
+      user: fc.constant("alice"),
+      assertion: fc.record({ id: base64url, rawId: base64url, type: fc.constant("public-key"), response: fc.record({ clientDataJSON: base64url, authenticatorData: base64url, signature: base64url }) }),
+    });
+    const body = fc.oneof(
+      wellFormed,
+      fc.record({ namespace: fc.constantFrom("team", "other", "Team"), user: fc.oneof(fc.constantFrom("alice", "a b"), nasty()), assertion: fc.oneof(assertion, fc.jsonValue()), code: fc.constantFrom(undefined, "123456") }, { requiredKeys: ["namespace", "user"] }),
+      fc.jsonValue(),
+    ).map((call) => JSON.stringify(call) ?? "");
+    const route = fc.constantFrom("/v1/mfa/verify", "/v1/mfa/challenge");
+    await fc.assert(
+      fc.asyncProperty(route, fc.oneof(body, nasty(40)), fc.boolean(), async (path, text, signed) => {
+        const answer = await rawExchange(port, mfaCall(Buffer.from(text, "utf8"), signed, path));
+        if (answer.status === 200) expect(answer.json).toMatchObject({ valid: false, code: "MfaDeviceNotFound" });
+        else if (answer.status === 404) expect(answer.json).toEqual({ code: "MfaDeviceNotFound", message: "no registered security key" });
+        else expectCodedRefusal(answer.status, answer.json);
+      }),
+      PARAMS,
+    );
+    expect(running.keyCalls.some((call) => call.assertion !== undefined)).toBe(true);
+    for (const call of running.keyCalls) {
+      expect(call.namespace).toBe("team");
+      if (call.assertion) expect(authenticationResponse.safeParse(call.assertion).success).toBe(true);
+    }
+  });
+
   // Runs last: everything above has been logged by now.
   it("logged no secret, session token, signature, warning or error, and made no metric label out of input", async () => {
     const text = logs.text();
@@ -293,11 +334,11 @@ function sessionClaimsOf() {
   return { accessKeyId: TEMPORARY_KEY_ID, namespace: "team", user: "alice", issuedAt: now, expiresAt: now + 60_000, mfaAuthenticated: false, secretAccessKey: TEMPORARY_SECRET };
 }
 
-/** POST /v1/mfa/verify with a body, signed by the fake index's key (namespace "team") or not signed at all. */
-function mfaCall(body: Buffer, signed: boolean): Buffer {
-  const request: HttpRequestDescription = { method: "POST", rawPath: "/v1/mfa/verify", rawQuery: "", headers: [["Host", "verifier.test"], ["Content-Type", "application/json"]], body };
+/** POST to an MFA route with a body, signed by the fake index's key (namespace "team") or not signed at all. */
+function mfaCall(body: Buffer, signed: boolean, path = "/v1/mfa/verify"): Buffer {
+  const request: HttpRequestDescription = { method: "POST", rawPath: path, rawQuery: "", headers: [["Host", "verifier.test"], ["Content-Type", "application/json"]], body };
   const sent = signed ? signSigV4(request, { accessKeyId: KEY_ID, secret: SECRET, region: "eu-west-1", service: "keygate" }, new Date()) : request;
-  return rawRequest("POST /v1/mfa/verify HTTP/1.1", [...sent.headers, ["Content-Length", String(body.length)]], body);
+  return rawRequest(`POST ${path} HTTP/1.1`, [...sent.headers, ["Content-Length", String(body.length)]], body);
 }
 
 function chunked(size: number): Buffer {

@@ -11,7 +11,7 @@ import { sealSessionToken, type SessionClaims } from "../../../src/keystore/sess
 import { parseNetworks } from "../../../src/verifier/ip.js";
 import type { IndexedKey, KeyOwner } from "../../../src/verifier/key-table.js";
 import { VerifierMetrics } from "../../../src/verifier/metrics.js";
-import { NO_SECURITY_KEYS } from "../verifier/server-deps.js";
+import type { AuthenticationResponse } from "../../../src/api/webauthn.js";
 import { createVerifierServer } from "../../../src/verifier/server.js";
 import { Verification, type KeyLookup } from "../../../src/verifier/verification.js";
 import { FakeKeys } from "../verifier/fake-keys.js";
@@ -59,12 +59,20 @@ export interface MfaCall {
   readonly code: string;
 }
 
+/** A call that reached the security-key checker: a challenge (no assertion) or an assertion to check. */
+export interface KeyCall {
+  readonly namespace: string;
+  readonly user: string;
+  readonly assertion?: AuthenticationResponse;
+}
+
 export interface RunningServer {
   readonly server: Server;
   readonly port: number;
   readonly url: string;
   /** What reached the MFA checker: only calls that passed every check. */
   readonly mfaCalls: MfaCall[];
+  readonly keyCalls: KeyCall[];
   close(): Promise<void>;
 }
 
@@ -79,10 +87,21 @@ export async function startServer(maxBodyBytes: number, logs?: Writable): Promis
   const keys = new KeysWithSessions();
   const nonces = new MemoryReplayStore();
   const mfaCalls: MfaCall[] = [];
+  const keyCalls: KeyCall[] = [];
+  const notFound = { code: "MfaDeviceNotFound", message: "no registered security key" } as const;
   const server = createVerifierServer({
     verification: new Verification(keys, nonces, () => new Date()),
     owners: keys,
-    securityKeys: NO_SECURITY_KEYS,
+    securityKeys: {
+      challenge: (namespace, user) => {
+        keyCalls.push({ namespace, user });
+        return Promise.resolve({ found: false, ...notFound });
+      },
+      verify: (namespace, user, assertion) => {
+        keyCalls.push({ namespace, user, assertion });
+        return Promise.resolve({ valid: false, ...notFound });
+      },
+    },
     mfa: {
       verify: (namespace: string, user: string, code: string): Promise<MfaAnswer> => {
         mfaCalls.push({ namespace, user, code });
@@ -106,6 +125,7 @@ export async function startServer(maxBodyBytes: number, logs?: Writable): Promis
     port,
     url: `http://127.0.0.1:${port}`,
     mfaCalls,
+    keyCalls,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
