@@ -1,19 +1,23 @@
-import { MFA_DEVICE_PLURAL, parseMfaDevice } from "../../api/mfadevice.js";
+import { MFA_DEVICE_PLURAL, type MfaDevice, parseMfaDevice } from "../../api/mfadevice.js";
 import { peersOf } from "../../api/peers.js";
-import { parseTemporaryCredential } from "../../api/temporarycredential.js";
+import { parseTemporaryCredential, type TemporaryCredentialSpec } from "../../api/temporarycredential.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
 import { accountSettingsIn } from "../account-policy-of.js";
 import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
 
-async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
-  const parsed = parseTemporaryCredential(request.object);
-  if (!parsed.ok) return refuseForRawUser(request, context, "get temporary credentials");
-  const { spec } = parsed.value;
-  const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
-  const refused = await refuseActingFor(request, context, { doing: "get temporary credentials", user: spec.user });
-  if (refused) return refused;
-  if (spec.mfa !== undefined || !accountSettingsIn(context, namespace).requireMfa) return ALLOW;
-  const devices = peersOf(context.objectsOf(MFA_DEVICE_PLURAL, namespace), parseMfaDevice, namespace, spec.user);
+// A code is checked against the virtual device it names; a security key answers with an assertion.
+function refuseCodeForKey(spec: TemporaryCredentialSpec, devices: readonly MfaDevice[]): AdmissionVerdict | undefined {
+  const named = spec.mfa?.code === undefined ? undefined : devices.find((device) => device.spec.deviceName === spec.mfa?.deviceName);
+  if (named?.spec.type !== "SecurityKey") return undefined;
+  return {
+    allowed: false,
+    message:
+      `MFA device ${named.spec.deviceName} of user ${spec.user} is a security key, which takes no code: ` +
+      "set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge",
+  };
+}
+
+function refuseWithoutMfa(namespace: string, spec: TemporaryCredentialSpec, devices: readonly MfaDevice[]): AdmissionVerdict {
   const bound = devices.filter((device) => device.status?.bound === true).map((device) => device.spec.deviceName);
   if (bound.length === 0) return ALLOW;
   return {
@@ -23,6 +27,23 @@ async function admitCreate(request: AdmissionRequest, context: AdmissionContext)
       `and user ${spec.user} has ${bound.join(", ")}: set spec.mfa {deviceName, code} with a current code of a virtual device, ` +
       "or spec.mfa {assertion} with a security key's answer to a challenge from the verifier's POST /v1/mfa/challenge",
   };
+}
+
+async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
+  const parsed = parseTemporaryCredential(request.object);
+  if (!parsed.ok) return refuseForRawUser(request, context, "get temporary credentials");
+  const { spec } = parsed.value;
+  const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
+  const refused = await refuseActingFor(request, context, { doing: "get temporary credentials", user: spec.user });
+  return refused ?? admitMfa(namespace, spec, context);
+}
+
+// The user's devices are read only when a code names one or the account requires MFA.
+function admitMfa(namespace: string, spec: TemporaryCredentialSpec, context: AdmissionContext): AdmissionVerdict {
+  const required = spec.mfa === undefined && accountSettingsIn(context, namespace).requireMfa;
+  if (spec.mfa?.code === undefined && !required) return ALLOW;
+  const devices = peersOf(context.objectsOf(MFA_DEVICE_PLURAL, namespace), parseMfaDevice, namespace, spec.user);
+  return required ? refuseWithoutMfa(namespace, spec, devices) : (refuseCodeForKey(spec, devices) ?? ALLOW);
 }
 
 async function admitDelete(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
@@ -38,7 +59,7 @@ async function admitUpdate(request: AdmissionRequest, context: AdmissionContext)
   return refuseForRawUser(request, context, "set the owners of temporary credentials");
 }
 
-/** The TemporaryCredential admission rules: who may act for the session's user, and the account's MFA requirement. */
+/** The TemporaryCredential admission rules: who may act for the session's user, the account's MFA requirement, a code only for a virtual device. */
 export function admitTemporaryCredential(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   if (request.operation === "CREATE") return admitCreate(request, context);
   if (request.operation === "UPDATE") return admitUpdate(request, context);

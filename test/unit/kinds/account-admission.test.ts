@@ -234,6 +234,16 @@ describe("requireMfa", () => {
     expect((await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects }))).allowed).toBe(true);
   });
 
+  it("refuses a code naming a security key, which answers with an assertion", async () => {
+    const key = { ...bound, metadata: { name: "yubikey", namespace: "ns" }, spec: { user: "alice", type: "SecurityKey", deviceName: "yubikey" } };
+    const verdict = await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "yubikey", code: "123456" })), fakeContext({ objects: { mfadevices: [bound, key] } }));
+    expect(verdict).toEqual({
+      allowed: false,
+      message: "MFA device yubikey of user alice is a security key, which takes no code: set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge",
+    });
+    expect((await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects: { mfadevices: [bound, key] } }))).allowed).toBe(true);
+  });
+
   it("allows a session without a code to a user with no bound device", async () => {
     const objects = { accountpolicies: [policy({ requireMfa: true })] };
     expect((await admitTemporaryCredential(request("CREATE", "alice", session()), fakeContext({ objects }))).allowed).toBe(true);
