@@ -54,35 +54,39 @@ async function submit(session: Session, name: string, response: RegistrationResp
   return waitForObject(session, { plural: MFA_DEVICE_PLURAL, name }, registrationOutcome, timeoutMs);
 }
 
+type Judged = { registered: MfaDevice } | { refused: unknown };
+
 /**
- * Serves the page until the key's answer is judged or the time runs out. The page hears the
- * verdict; the terminal, through the returned promise.
+ * Serves the page until the key's answer is judged and the page told, or the time runs out;
+ * the terminal hears the verdict from the returned promise.
  */
 async function runCeremony(session: Session, device: MfaDevice, port: number, timeoutMs: number): Promise<MfaDevice> {
   const name = device.metadata.name ?? "";
   const devices = new Kind(session, MFA_DEVICE_PLURAL);
-  let settle: { resolve: (device: MfaDevice) => void; reject: (error: unknown) => void } | undefined;
-  const outcome = new Promise<MfaDevice>((resolve, reject) => (settle = { resolve, reject }));
+  // Set by the answer, which runs while the page is served.
+  let judged = { refused: new PluginError(`no answer from the page within ${timeoutMs / 1000}s`) } as Judged;
   const answer = async (response: RegistrationResponse): Promise<Verdict> => {
     try {
       const registered = await submit(session, name, response, timeoutMs);
-      settle?.resolve(registered);
+      judged = { registered };
       return { ok: true, message: `${registeredLine(session, registered)} You can close this page.` };
     } catch (error) {
-      settle?.reject(error);
+      judged = { refused: error };
       return { ok: false, message: `${errorLine(error)}. Run kubectl keygate mfa add-key again.` };
     }
   };
   const heading = `Security key ${device.spec.deviceName} for user ${device.spec.user} in namespace ${session.namespace}.`;
   const page = await serveRegistrationPage(port, heading, { options: () => currentOptions(devices, name), answer });
   process.stdout.write(`Open ${page.url} in a browser on this machine, press the button and touch your security key.\n`);
-  const timer = setTimeout(() => settle?.reject(new PluginError(`no answer from the page within ${timeoutMs / 1000}s`)), timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await outcome;
+    await Promise.race([page.answered, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   } finally {
     clearTimeout(timer);
     await page.close();
   }
+  if ("refused" in judged) throw judged.refused;
+  return judged.registered;
 }
 
 // A key that was not registered is removed again, as `mfa add` does: the account is left as it was.

@@ -18,6 +18,8 @@ export interface RegistrationPageHandlers {
 
 export interface RegistrationPage {
   readonly url: string;
+  /** Settles once the verdict on the answer has been sent to the page (or the page went away). */
+  readonly answered: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,13 +115,17 @@ async function readAnswer(req: IncomingMessage): Promise<RegistrationResponse | 
 export async function serveRegistrationPage(port: number, heading: string, handlers: RegistrationPageHandlers): Promise<RegistrationPage> {
   let answered = false;
   let origin = "";
+  let verdictSent = (): void => undefined;
+  const sent = new Promise<void>((resolve) => (verdictSent = resolve));
   const takeAnswer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.headers.origin !== origin) return sendVerdict(res, 403, { ok: false, message: `answers are taken from ${origin} only` });
     const answer = await readAnswer(req);
     if (typeof answer === "string") return sendVerdict(res, 400, { ok: false, message: answer });
     if (answered) return sendVerdict(res, 409, { ok: false, message: "an answer was already sent; see the terminal" });
     answered = true;
-    sendVerdict(res, 200, await handlers.answer(answer));
+    const verdict = await handlers.answer(answer);
+    res.once("close", verdictSent);
+    sendVerdict(res, 200, verdict);
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.headers.host !== new URL(origin).host) return send(res, 421, "text/plain", `open ${origin}/`);
@@ -144,10 +150,12 @@ export async function serveRegistrationPage(port: number, heading: string, handl
   origin = `http://localhost:${typeof address === "object" && address ? address.port : port}`;
   return {
     url: `${origin}/`,
+    answered: sent,
+    // The browser keeps its connections open; the page has nothing more to say on them.
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       }),
   };
 }
