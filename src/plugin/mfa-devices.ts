@@ -68,12 +68,12 @@ export function registrationOutcome(object: KeygateObject): Progress<MfaDevice> 
   return undefined;
 }
 
-export const MFA_LIST_HEADERS = ["name", "user", "device", "bound", "age"] as const;
+export const MFA_LIST_HEADERS = ["name", "user", "type", "device", "bound", "age"] as const;
 export const MFA_LIST_WIDE_HEADERS = [...MFA_LIST_HEADERS, "bound at", "status"] as const;
 
 /** One row of `mfa list`, as `kubectl get mfadevices` shows a device; wide adds when it was bound and why it stands so. */
 export function mfaDeviceRow(device: MfaDevice, now: number, wide: boolean): string[] {
-  const row = [device.metadata.name ?? "", device.spec.user, device.spec.deviceName, String(device.status?.bound === true), ageOf(device.metadata.creationTimestamp, now)];
+  const row = [device.metadata.name ?? "", device.spec.user, device.spec.type, device.spec.deviceName, String(device.status?.bound === true), ageOf(device.metadata.creationTimestamp, now)];
   if (!wide) return row;
   return [...row, device.status?.boundAt ?? "-", findCondition(device.status?.conditions ?? [], "Ready")?.reason ?? "-"];
 }

@@ -61,7 +61,7 @@ async function mfaRemove(name: string, options: MfaRemoveOptions, command: Comma
 function registerList(mfa: Command): void {
   const command = mfa
     .command("list")
-    .description("list USER's MFA devices (default: yours): name, user, device, bound, age")
+    .description("list USER's MFA devices (default: yours): name, user, type, device, bound, age")
     .argument("[user]", "the keygate user (default: the user you are)");
   withExamples(withOutput(command), ["kubectl keygate mfa list", "kubectl keygate mfa list bob -n team-a -o wide"]).action(mfaList);
 }

@@ -51,15 +51,15 @@ describe("mfa add-key's waiting", () => {
 
 describe("mfa list's rows", () => {
   const now = Date.parse("2026-11-29T09:00:00Z");
-  it("shows name, user, device, bound and age, and wide adds when bound and the reason", () => {
+  it("shows name, user, type, device, bound and age, and wide adds when bound and the reason", () => {
     const bound = device({ bound: true, boundAt: "2026-11-29T06:01:00Z", conditions: ready("True", "Bound") });
-    expect(mfaDeviceRow(bound, now, false)).toEqual(["alice-mfa-x", "alice", "alice-phone", "true", "3h"]);
-    expect(mfaDeviceRow(bound, now, true).slice(5)).toEqual(["2026-11-29T06:01:00Z", "Bound"]);
+    expect(mfaDeviceRow(bound, now, false)).toEqual(["alice-mfa-x", "alice", "Virtual", "alice-phone", "true", "3h"]);
+    expect(mfaDeviceRow(bound, now, true).slice(6)).toEqual(["2026-11-29T06:01:00Z", "Bound"]);
   });
 
   it("says the age is unknown without a creation time", () => {
     const unborn = { ...device({}), metadata: { name: "alice-mfa-x" } };
-    expect(mfaDeviceRow(unborn, now, false)[4]).toBe("<unknown>");
+    expect(mfaDeviceRow(unborn, now, false)[5]).toBe("<unknown>");
   });
 
   it("names a new device after its user, within the field's characters", () => {
