@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MfaDevice } from "../../src/api/mfadevice.js";
 import { loadOrCreateKek } from "../../src/keystore/kek.js";
 import { mfaRecordName, openSecurityKey, secretToMfaRecord } from "../../src/keystore/mfa-record.js";
+import { MfaRecordStore } from "../../src/keystore/mfa-store.js";
 import { apply, eventReasons, GROUP, VERSION } from "../support/accesskeys.js";
 import { launchChromium, type RunningBrowser, type VirtualCredential, VirtualSecurityKey } from "../support/browser.js";
 import { controlPlane, kubectl, useNamespace } from "../support/cluster.js";
@@ -208,6 +209,34 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     expect(readyOf(refused)?.message).toMatch(/^ChallengeMismatch: /);
     expect(refused.status?.bound).toBe(false);
     expect(refused.status?.failedAttempts).toBe(1);
+  });
+
+  it("renews a challenge that ran out unanswered", async () => {
+    const before = (await read("replay"))?.status?.registration;
+    op.advance(6 * 60_000);
+    // The operator looks again at the expiry by its own timer; a change wakes it sooner.
+    await kubectl(["annotate", "mfadevice", "replay", "-n", ns.name, "example.com/nudge=1"]);
+    const renewed = await waitFor("a new challenge", async () => {
+      const registration = (await read("replay"))?.status?.registration;
+      return registration && registration.challenge !== before?.challenge ? registration : undefined;
+    });
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(before?.expiresAt ?? ""));
+  });
+
+  it("shows a key the verifier flagged as cloned from its keystore record: Ready=False CloneSuspected", async () => {
+    const device = await read("nonresident");
+    const records = new MfaRecordStore(ns.kc.makeApiClient(k8s.CoreV1Api), op.namespace);
+    const record = await records.get(device?.metadata.uid ?? "");
+    if (!record) throw new Error("no record");
+    const flaggedAt = new Date().toISOString();
+    // What the verifier writes when a counter goes back, then the status patch that wakes the operator.
+    await records.update({ ...record, cloneSuspectedAt: flaggedAt });
+    await kubectl(["patch", "mfadevice", "nonresident", "-n", ns.name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { cloneSuspectedAt: flaggedAt } })]);
+    const flagged = await reason("nonresident", "CloneSuspected");
+    expect(readyOf(flagged)?.status).toBe("False");
+    expect(flagged.status?.cloneSuspectedAt).toBe(flaggedAt);
+    expect(flagged.status?.bound).toBe(true);
+    await waitFor("the CloneSuspected event", async () => ((await eventReasons(ns, "nonresident")).includes("CloneSuspected") ? true : undefined));
   });
 
   it("unbinds a registered key only once the deletion is confirmed with YES: its keystore record is gone", async () => {
