@@ -18,13 +18,13 @@ function settled(ready: boolean, reason: Reason, message: string, requeueAt?: nu
   return { kind: "none", outcome: { ready, reason, message, requeueAt } };
 }
 
-function generationOf(obs: MfaObservation): number {
-  return obs.device.metadata.generation ?? 0;
+function generationOf(device: MfaDevice): number {
+  return device.metadata.generation ?? 0;
 }
 
 /** Whether spec.registration holds an answer not judged yet: one judgement per spec generation, as for codes. */
 export function answerToJudge(device: MfaDevice, record: MfaRecord): boolean {
-  return device.spec.registration !== undefined && record.attemptedGeneration !== (device.metadata.generation ?? 0);
+  return device.spec.registration !== undefined && record.attemptedGeneration !== generationOf(device);
 }
 
 // The same authenticator twice would be one factor counted as two: the browser is told which
@@ -63,7 +63,7 @@ function registered(obs: MfaObservation, record: MfaRecord): MfaStep {
 // A refusal counts toward the lockout, as a wrong pair of codes does, and is said once per answer.
 function refused(obs: MfaObservation, record: MfaRecord, why: CeremonyRefusal): MfaStep {
   const message = `${why.code}: ${why.message}`;
-  const failed: MfaRecord = { ...record, ...afterFailure(record, obs.now.getTime()), attemptedGeneration: generationOf(obs), lastAttemptMessage: message };
+  const failed: MfaRecord = { ...record, ...afterFailure(record, obs.now.getTime()), attemptedGeneration: generationOf(obs.device), lastAttemptMessage: message };
   return { kind: "updateRecord", record: failed, event: { type: "Warning", reason: Reason.RegistrationFailed, message } };
 }
 
@@ -83,7 +83,7 @@ function accepted(obs: MfaObservation, record: MfaRecord, credential: Registered
     registration: undefined,
     failedAttempts: 0,
     lockedUntil: undefined,
-    attemptedGeneration: generationOf(obs),
+    attemptedGeneration: generationOf(obs.device),
     lastAttemptMessage: undefined,
   };
   const message = `security key ${obs.device.spec.deviceName} registered`;

@@ -5,8 +5,6 @@ import { peersOf } from "../../api/peers.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import type { KekSet } from "../../keystore/kek.js";
 import { type MfaRecord, openSeed, sealSeed } from "../../keystore/mfa-record.js";
-import type { RelyingParty } from "../../webauthn/relying-party.js";
-import { SecurityKeyRegistrar } from "./registrar.js";
 import type { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { FINALIZER } from "../../labels.js";
 import { generateSeed } from "../../otp/totp.js";
@@ -15,8 +13,10 @@ import type { ObjectCache } from "../../runtime/informer.js";
 import { controllerReference, createOwnedSecret, deleteOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
 import type { KindLogic } from "../../runtime/reconcile.js";
 import { decideMfa, type MfaObservation, type MfaOutcome, type MfaStep } from "./decide.js";
+import type { RelyingParty } from "../../webauthn/relying-party.js";
 import { buildMfaSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
+import { SecurityKeyRegistrar } from "./registrar.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 
 export interface MfaReconcilerDeps {
@@ -54,7 +54,10 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
     const record = await this.deps.records.get(device.metadata.uid ?? "");
     const now = this.deps.clock();
     const peers = peersOf(this.deps.cache.list(namespace), parseMfaDevice, namespace, device.spec.user);
-    if (device.spec.type === "SecurityKey") return { device, peers, record, secret: "absent", now, ...(await this.registrar.gather(device, record, now)) };
+    // A security key has no Secret; what its decision needs besides the record, the registrar reads.
+    if (device.spec.type === "SecurityKey") {
+      return { device, peers, record, secret: "absent", now, ...(await this.registrar.gather(device, record, now)) };
+    }
     return {
       device,
       peers,
