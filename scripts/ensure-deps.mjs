@@ -1,7 +1,7 @@
 // Runs before `npm test` and `npm run demo`: installs the npm dependencies on a fresh clone, or
 // when package-lock.json changed since the last install, makes sure botocore is importable, and
-// that Debian's redis-server and nginx are there for the replay-store and gateway tests, and tmux
-// for the kubectl plugin's terminal tests.
+// that Debian's redis-server and nginx are there for the replay-store and gateway tests, tmux
+// for the kubectl plugin's terminal tests, and chromium for the security-key browser tests.
 // Plain JavaScript: it must run before any dependency (TypeScript, tsx) exists.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -75,4 +75,8 @@ function ensureTestPackages() {
   ensureDebianPackage("nginx", () => runs("nginx") || runs("/usr/sbin/nginx"), "the gateway tests", { optional: true });
   // The kubectl plugin's tests answer its prompts in a real pseudo-terminal that tmux provides.
   ensureDebianPackage("tmux", () => spawnSync("tmux", ["-V"], { stdio: "ignore" }).status === 0, "the kubectl plugin's terminal tests");
+  // The security-key tests register and use keys in a real browser: Debian's Chromium, headless,
+  // with WebAuthn virtual authenticators (test/support/browser.ts, which KEYGATE_CHROMIUM redirects).
+  const chromium = process.env.KEYGATE_CHROMIUM ?? "/usr/bin/chromium";
+  ensureDebianPackage("chromium", () => spawnSync(chromium, ["--version"], { stdio: "ignore" }).status === 0, "the security-key browser tests");
 }

@@ -5,6 +5,7 @@ import { type OutputFormat, type PluginCommand, withExamples, withOutput, withYe
 import { PluginError } from "./exit.js";
 import { mfaCodeAnnotations, mfaCodeFor, withMfaCode } from "./mfa-code.js";
 import { registerMfaAdd } from "./mfa-add.js";
+import { registerMfaAddKey } from "./mfa-add-key.js";
 import { asMfaDevice, MFA_LIST_HEADERS, MFA_LIST_WIDE_HEADERS, mfaDeviceRow } from "./mfa-devices.js";
 import { renderObjects, renderTable } from "./output.js";
 import { confirmTyped } from "./prompt.js";
@@ -60,7 +61,7 @@ async function mfaRemove(name: string, options: MfaRemoveOptions, command: Comma
 function registerList(mfa: Command): void {
   const command = mfa
     .command("list")
-    .description("list USER's MFA devices (default: yours): name, user, device, bound, age")
+    .description("list USER's MFA devices (default: yours): name, user, type, device, bound, age")
     .argument("[user]", "the keygate user (default: the user you are)");
   withExamples(withOutput(command), ["kubectl keygate mfa list", "kubectl keygate mfa list bob -n team-a -o wide"]).action(mfaList);
 }
@@ -79,9 +80,10 @@ function registerRemove(mfa: Command): void {
 
 export const mfaCommand: PluginCommand = {
   register(program) {
-    const mfa = program.command("mfa").description("virtual MFA devices: add (scan a QR code and bind), list, remove");
-    withExamples(mfa, ["kubectl keygate mfa add", "kubectl keygate mfa list", "kubectl keygate mfa remove alice-mfa-x7k2p"]);
+    const mfa = program.command("mfa").description("MFA devices: add (an authenticator app), add-key (a security key), list, remove");
+    withExamples(mfa, ["kubectl keygate mfa add", "kubectl keygate mfa add-key", "kubectl keygate mfa list", "kubectl keygate mfa remove alice-mfa-x7k2p"]);
     registerMfaAdd(mfa);
+    registerMfaAddKey(mfa);
     registerList(mfa);
     registerRemove(mfa);
   },

@@ -180,11 +180,11 @@ describe("kubectl keygate mfa, session and rotate, the real executable in a term
   });
 
   describe("mfa list", () => {
-    it("shows the caller's devices as a table: name, user, device, bound, age", async () => {
+    it("shows the caller's devices as a table: name, user, type, device, bound, age", async () => {
       const run = await runPlugin(alice.kubeconfigPath, aliceArgs(["mfa", "list"]));
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^NAME\s+USER\s+DEVICE\s+BOUND\s+AGE\n/);
-      expect(run.stdout).toMatch(new RegExp(`${deviceName}\\s+alice\\s+alice-phone\\s+true\\s+\\d+s\\n$`));
+      expect(run.stdout).toMatch(/^NAME\s+USER\s+TYPE\s+DEVICE\s+BOUND\s+AGE\n/);
+      expect(run.stdout).toMatch(new RegExp(`${deviceName}\\s+alice\\s+Virtual\\s+alice-phone\\s+true\\s+\\d+s\\n$`));
       expect(run.stdout).not.toContain(seed);
     });
   });

@@ -40,6 +40,8 @@ export interface TestOperatorOptions {
   webhookCertDir?: string;
   /** Prefixes removed from usernames before they are read as keygate users. */
   stripUsernamePrefixes?: string[];
+  /** Who keygate is to security keys (default: localhost, any port). */
+  relyingParty?: RelyingParty;
 }
 
 /** Real time plus an offset a test moves forward; timers still run in real time. */
@@ -79,6 +81,7 @@ export async function startTestOperator(options: TestOperatorOptions = {}): Prom
     leaderElection: options.leaderElection ?? false,
     sessionRetentionMs: options.sessionRetentionMs,
     userMapping: { stripPrefixes: options.stripUsernamePrefixes ?? [] },
+    relyingParty: options.relyingParty,
     clock,
     log,
   });

@@ -127,6 +127,9 @@ memory
 {{- with .Values.verifier.trustedCallers }}
 - --trusted-callers={{ join "," . }}
 {{- end }}
+- --webauthn-rp-id={{ .Values.webauthn.rpId }}
+- {{ printf "--webauthn-rp-name=%s" .Values.webauthn.rpName | quote }}
+- {{ printf "--webauthn-origins=%s" (join "," .Values.webauthn.origins) | quote }}
 {{- end -}}
 
 {{/* The pod's namespace and name: the operator's namespace (KEK, keystore, Lease) and its leader-election identity. */}}

@@ -6,20 +6,24 @@ import { accountSettingsIn } from "../account-policy-of.js";
 import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
 import { stampIdentity } from "../identity-stamps.js";
 import { refuseUnprotected } from "../operation-protection.js";
-import { livingDevices } from "./decide.js";
+import { DEVICE_LIMITS, livingDevices } from "./limits.js";
 
-/** At most one Virtual device per user, refused at apply time. */
-function refuseSecondVirtual(device: MfaDevice, namespace: string, context: AdmissionContext): AdmissionVerdict {
-  if (device.spec.type !== "Virtual") return ALLOW;
+// Who holds the slots, the rule, and what to do; the existing rule's words for a virtual device.
+function limitMessage(device: MfaDevice, namespace: string, existing: readonly MfaDevice[]): string {
+  const holders = `(${existing.map((d) => d.metadata.name).join(", ")}) in namespace ${namespace}`;
+  const user = device.spec.user;
+  if (device.spec.type === "Virtual") return `user ${user} already has a virtual MFA device ${holders}; at most one per user. Delete it first to bind another.`;
+  const limit = DEVICE_LIMITS.SecurityKey;
+  return `user ${user} already has ${limit} security keys ${holders}; at most ${limit} per user. Delete one first to register another.`;
+}
+
+/** At most one Virtual device and eight security keys per user, refused at apply time. */
+function refuseOverLimit(device: MfaDevice, namespace: string, context: AdmissionContext): AdmissionVerdict {
+  const type = device.spec.type;
   const peers = peersOf(context.objectsIn(namespace), parseMfaDevice, namespace, device.spec.user);
-  const existing = livingDevices(peers).filter((peer) => peer.metadata.name !== device.metadata.name);
-  if (existing.length === 0) return ALLOW;
-  return {
-    allowed: false,
-    message:
-      `user ${device.spec.user} already has a virtual MFA device (${existing.map((d) => d.metadata.name).join(", ")}) ` +
-      `in namespace ${namespace}; at most one per user. Delete it first to bind another.`,
-  };
+  const existing = livingDevices(peers, type).filter((peer) => peer.metadata.name !== device.metadata.name);
+  if (existing.length < DEVICE_LIMITS[type]) return ALLOW;
+  return { allowed: false, message: limitMessage(device, namespace, existing) };
 }
 
 async function admitCreate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
@@ -27,7 +31,7 @@ async function admitCreate(request: AdmissionRequest, context: AdmissionContext)
   if (!parsed.ok) return refuseForRawUser(request, context, "add an MFA device");
   const namespace = request.namespace ?? parsed.value.metadata.namespace ?? "";
   const refused = await refuseActingFor(request, context, { doing: "add an MFA device", user: parsed.value.spec.user });
-  return refused ?? refuseSecondVirtual(parsed.value, namespace, context);
+  return refused ?? refuseOverLimit(parsed.value, namespace, context);
 }
 
 function confirming(before: MfaDevice, after: MfaDevice): boolean {
@@ -39,7 +43,8 @@ function confirming(before: MfaDevice, after: MfaDevice): boolean {
 function updating(request: AdmissionRequest, before: MfaDevice, after: MfaDevice): string | undefined {
   if (ownersChanged(request)) return "set the owners of an MFA device";
   if (confirming(before, after)) return "confirm the removal of an MFA device";
-  return JSON.stringify(before.spec) === JSON.stringify(after.spec) ? undefined : "bind an MFA device";
+  if (JSON.stringify(before.spec) === JSON.stringify(after.spec)) return undefined;
+  return after.spec.type === "SecurityKey" ? "register a security key" : "bind an MFA device";
 }
 
 async function admitUpdate(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
@@ -74,7 +79,7 @@ function refuseUnconfirmed(device: MfaDevice, namespace: string): AdmissionVerdi
   };
 }
 
-/** The MfaDevice admission rules: who may act for the device's user, one Virtual per user, confirmed unbinding. */
+/** The MfaDevice admission rules: who may act for the device's user, the per-type limits, confirmed unbinding. */
 export function admitMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   if (request.operation === "CREATE") return admitCreate(request, context);
   if (request.operation === "UPDATE") return admitUpdate(request, context);

@@ -1,12 +1,15 @@
 import type { MfaDevice } from "../../api/mfadevice.js";
-import { oldestLiving } from "../../api/peers.js";
 import { issuedSecretName } from "../../api/secret-name.js";
 import type { MfaRecord } from "../../keystore/mfa-record.js";
 import { FINALIZER } from "../../labels.js";
 import type { SecretObservation } from "../../runtime/kube.js";
 import type { Outcome, Settled, TransitionEvent } from "../../runtime/reconcile.js";
 import { afterFailure, checkBindingCodes, lockedUntil } from "../../otp/binding.js";
-import { MAX_VIRTUAL_DEVICES_PER_USER, Reason } from "./reasons.js";
+import type { CeremonyRefusal } from "../../webauthn/ceremony.js";
+import type { KnownCredential, RegisteredCredential } from "../../webauthn/registration.js";
+import { decideSecurityKey, type RegisteredKey } from "./decide-security-key.js";
+import { livingDevices } from "./limits.js";
+import { Reason } from "./reasons.js";
 
 export interface MfaObservation {
   device: MfaDevice;
@@ -16,6 +19,10 @@ export interface MfaObservation {
   /** The seed, opened from the record; only for checking binding codes. */
   seed?: Buffer;
   secret: SecretObservation;
+  /** A security key's answer in spec.registration, verified; only while one waits to be judged. */
+  registrationCheck?: RegisteredCredential | CeremonyRefusal;
+  /** The user's keys registered to other devices, from the keystore; only while an answer waits to be judged. */
+  registeredElsewhere?: readonly RegisteredKey[];
   now: Date;
 }
 
@@ -31,18 +38,15 @@ export type MfaStep =
   | { kind: "writeSecret"; record: MfaRecord; secretName: string }
   | { kind: "updateRecord"; record: MfaRecord; event?: TransitionEvent }
   | { kind: "removeSeedSecret"; record: MfaRecord; secretName: string; secret: SecretObservation }
+  /** A security key's record, with a registration ceremony for the browser. */
+  | { kind: "startRegistration"; exclude: KnownCredential[] }
+  | { kind: "renewRegistration"; record: MfaRecord; exclude: KnownCredential[] }
+  /** The registered key's record, its public key sealed beside the user handle. */
+  | { kind: "registerKey"; record: MfaRecord; publicKey: string; event: TransitionEvent }
   | Settled<MfaOutcome>;
 
 function none(ready: boolean, reason: Reason, message: string): MfaStep {
   return { kind: "none", outcome: { ready, reason, message } };
-}
-
-/** The Virtual device a user may have: the oldest one not being deleted. */
-export function livingDevices(peers: readonly MfaDevice[]): MfaDevice[] {
-  return oldestLiving(
-    peers.filter((peer) => peer.spec.type === "Virtual"),
-    MAX_VIRTUAL_DEVICES_PER_USER,
-  );
 }
 
 function decideSecret(obs: MfaObservation, record: MfaRecord): MfaStep | undefined {
@@ -98,7 +102,7 @@ function decideDeletion(obs: MfaObservation): MfaStep {
 
 // At most one Virtual device per user: the oldest wins, whatever order events arrive in.
 function decideIssuance(obs: MfaObservation): MfaStep {
-  const living = livingDevices(obs.peers);
+  const living = livingDevices(obs.peers, "Virtual");
   if (living.some((peer) => peer.metadata.uid === obs.device.metadata.uid)) return { kind: "generateRecord" };
   const holder = living[0]?.metadata.name ?? "";
   return none(false, Reason.DeviceLimitExceeded, `user ${obs.device.spec.user} already has a virtual MFA device (${holder}); delete it first`);
@@ -116,10 +120,11 @@ function decideBound(obs: MfaObservation, record: MfaRecord): MfaStep {
   return { kind: "removeSeedSecret", record, secretName: record.issuedSecret ?? issuedSecretName(obs.device), secret: obs.secret };
 }
 
-/** The next step for an MfaDevice, one check at a time, as for AccessKeys. */
+/** The next step for an MfaDevice, one check at a time, as for AccessKeys; a security key's own in decide-security-key.ts. */
 export function decideMfa(obs: MfaObservation): MfaStep {
   if (obs.device.metadata.deletionTimestamp) return decideDeletion(obs);
   if (!(obs.device.metadata.finalizers ?? []).includes(FINALIZER)) return { kind: "addFinalizer" };
+  if (obs.device.spec.type === "SecurityKey") return decideSecurityKey(obs);
   const record = obs.record;
   if (!record) return decideIssuance(obs);
   if (record.bound) return decideBound(obs, record);

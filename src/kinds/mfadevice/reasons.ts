@@ -10,7 +10,10 @@ export const Reason = {
   Deleting: "Deleting",
   DeviceLimitExceeded: "DeviceLimitExceeded",
   SecretConflict: "SecretConflict",
+  RegistrationFailed: "RegistrationFailed",
+  CloneSuspected: "CloneSuspected",
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
 export const MAX_VIRTUAL_DEVICES_PER_USER = 1;
+export const MAX_SECURITY_KEYS_PER_USER = 8;

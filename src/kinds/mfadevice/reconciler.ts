@@ -13,8 +13,10 @@ import type { ObjectCache } from "../../runtime/informer.js";
 import { controllerReference, createOwnedSecret, deleteOwnedSecret, type KindClient, observeSecret } from "../../runtime/kube.js";
 import type { KindLogic } from "../../runtime/reconcile.js";
 import { decideMfa, type MfaObservation, type MfaOutcome, type MfaStep } from "./decide.js";
+import type { RelyingParty } from "../../webauthn/relying-party.js";
 import { buildMfaSecret } from "./issued-secret.js";
 import { Reason } from "./reasons.js";
+import { SecurityKeyRegistrar } from "./registrar.js";
 import { desiredStatus, transitionEvents } from "./status.js";
 
 export interface MfaReconcilerDeps {
@@ -25,37 +27,50 @@ export interface MfaReconcilerDeps {
   cache: ObjectCache;
   events: EventSink;
   clock: () => Date;
+  relyingParty: RelyingParty;
 }
 
 type Action = Exclude<MfaStep, { kind: "none" }>;
+type SecurityKeyAction = Extract<Action, { kind: "startRegistration" | "renewRegistration" | "registerKey" }>;
 
-/** MfaDevice's part of the reconcile skeleton: seed issued once, bound with two consecutive codes, unbound on delete. */
+/**
+ * MfaDevice's part of the reconcile skeleton: a virtual device's seed issued once, bound with two
+ * consecutive codes; a security key registered through a WebAuthn ceremony; unbound on delete.
+ */
 export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Action, MfaOutcome> {
   readonly kind = MFA_DEVICE_KIND;
   readonly parse = parseMfaDevice;
   readonly transitionEvents = transitionEvents;
   readonly decide = decideMfa;
 
-  constructor(private readonly deps: MfaReconcilerDeps) {}
+  private readonly registrar: SecurityKeyRegistrar;
+
+  constructor(private readonly deps: MfaReconcilerDeps) {
+    this.registrar = new SecurityKeyRegistrar(deps);
+  }
 
   async gather(device: MfaDevice): Promise<MfaObservation> {
-    const uid = device.metadata.uid ?? "";
     const namespace = device.metadata.namespace ?? "";
-    const record = await this.deps.records.get(uid);
+    const record = await this.deps.records.get(device.metadata.uid ?? "");
+    const now = this.deps.clock();
+    const peers = peersOf(this.deps.cache.list(namespace), parseMfaDevice, namespace, device.spec.user);
+    // A security key has no Secret; what its decision needs besides the record, the registrar reads.
+    if (device.spec.type === "SecurityKey") {
+      return { device, peers, record, secret: "absent", now, ...(await this.registrar.gather(device, record, now)) };
+    }
     return {
       device,
-      peers: peersOf(this.deps.cache.list(namespace), parseMfaDevice, namespace, device.spec.user),
+      peers,
       record,
       seed: record ? openSeed(this.deps.keks, record) : undefined,
-      secret: await observeSecret(this.deps.core, namespace, issuedSecretName(device), uid),
-      now: this.deps.clock(),
+      secret: await observeSecret(this.deps.core, namespace, issuedSecretName(device), device.metadata.uid ?? ""),
+      now,
     };
   }
 
   desiredStatus(observation: MfaObservation, outcome: MfaOutcome): MfaDeviceStatus {
     return desiredStatus({ device: observation.device, record: observation.record, outcome, now: observation.now });
   }
-
 
   async act(device: MfaDevice, raw: k8s.KubernetesObject, step: Action): Promise<k8s.KubernetesObject | void> {
     switch (step.kind) {
@@ -65,7 +80,7 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
         return this.deps.client.removeFinalizer(raw, FINALIZER);
       case "deleteRecord":
         await this.deps.records.delete(step.record);
-        await this.deps.events.emit(raw, "Normal", Reason.Unbound, `device ${device.spec.deviceName} unbound; its seed is gone`);
+        await this.deps.events.emit(raw, "Normal", Reason.Unbound, `device ${device.spec.deviceName} unbound; its ${device.spec.type === "SecurityKey" ? "credential" : "seed"} is gone`);
         return;
       case "generateRecord":
         return this.generateRecord(device);
@@ -77,6 +92,21 @@ export class MfaDeviceLogic implements KindLogic<MfaDevice, MfaObservation, Acti
         return;
       case "removeSeedSecret":
         return this.removeSeedSecret(device, raw, step);
+      default:
+        return this.actForSecurityKey(device, raw, step);
+    }
+  }
+
+  private async actForSecurityKey(device: MfaDevice, raw: k8s.KubernetesObject, step: SecurityKeyAction): Promise<void> {
+    switch (step.kind) {
+      case "startRegistration":
+        return this.registrar.start(device, step.exclude);
+      case "renewRegistration":
+        return this.registrar.renew(device, step.record, step.exclude);
+      case "registerKey":
+        await this.registrar.register(step.record, step.publicKey);
+        await this.deps.events.emit(raw, step.event.type, step.event.reason, step.event.message);
+        return;
     }
   }
 

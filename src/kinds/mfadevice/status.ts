@@ -1,5 +1,5 @@
 import type { MfaDevice, MfaDeviceStatus } from "../../api/mfadevice.js";
-import type { MfaRecord } from "../../keystore/mfa-record.js";
+import { isSecurityKey, type MfaRecord } from "../../keystore/mfa-record.js";
 import { setCondition } from "../../runtime/conditions.js";
 import { READY, type TransitionEvent } from "../../runtime/reconcile.js";
 import type { MfaOutcome } from "./decide.js";
@@ -26,6 +26,20 @@ function recordFacts(record: MfaRecord | undefined, now: Date): Partial<MfaDevic
   };
 }
 
+// A security key's credential as registered, and its ceremony while one is to be completed; a
+// key over the limit is offered none. The verifier flags a cloned key in the record too, so the
+// flag shows from here whoever wrote the status last.
+function securityKeyFacts(record: MfaRecord | undefined, outcome: MfaOutcome): Partial<MfaDeviceStatus> {
+  if (!record || !isSecurityKey(record)) return {};
+  const offered = !record.bound && outcome.reason !== Reason.DeviceLimitExceeded;
+  return {
+    registration: offered ? record.registration : undefined,
+    credentialId: record.credentialId,
+    signCount: record.signCount,
+    cloneSuspectedAt: record.cloneSuspectedAt,
+  };
+}
+
 /** The status the MfaDevice should show: facts from its record, and the outcome as Ready. */
 export function desiredStatus(input: StatusInput): MfaDeviceStatus {
   const observedGeneration = input.device.metadata.generation ?? 0;
@@ -38,13 +52,14 @@ export function desiredStatus(input: StatusInput): MfaDeviceStatus {
   } as const;
   const status: MfaDeviceStatus = {
     ...recordFacts(input.record, input.now),
+    ...securityKeyFacts(input.record, input.outcome),
     conditions: setCondition(input.device.status?.conditions ?? [], ready, input.now),
     observedGeneration,
   };
   return asJson(status);
 }
 
-const WARNINGS: ReadonlySet<string> = new Set([Reason.DeviceLimitExceeded, Reason.SecretConflict, Reason.BindingLocked]);
+const WARNINGS: ReadonlySet<string> = new Set([Reason.DeviceLimitExceeded, Reason.SecretConflict, Reason.BindingLocked, Reason.CloneSuspected]);
 
 function readyReason(status: MfaDeviceStatus | undefined): string | undefined {
   return status?.conditions?.find((condition) => condition.type === READY)?.reason;

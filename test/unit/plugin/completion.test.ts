@@ -28,7 +28,7 @@ describe("shell completion", () => {
 
   it("answers kubectl's plugin completion as cobra's __complete does: candidates, then a directive", () => {
     const program = buildPluginProgram();
-    expect(completions(program, ["mfa", "a"])).toBe("add\n:4\n");
+    expect(completions(program, ["mfa", "a"])).toBe("add\nadd-key\n:4\n");
     expect(completions(program, ["-n", "team-a", "recycle-bin", "p"])).toBe("purge\n:4\n");
     expect(completions(program, ["nothing-like-it"])).toBe(":4\n");
     expect(completions(program, [""]).split("\n")).not.toContain("__complete");

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { MfaDevice } from "../../../../src/api/mfadevice.js";
 import type { MfaRecord } from "../../../../src/keystore/mfa-record.js";
-import { decideMfa, livingDevices, type MfaObservation } from "../../../../src/kinds/mfadevice/decide.js";
+import { decideMfa, type MfaObservation } from "../../../../src/kinds/mfadevice/decide.js";
+import { livingDevices } from "../../../../src/kinds/mfadevice/limits.js";
 import { FINALIZER } from "../../../../src/labels.js";
 import { hotp, stepAt } from "../../../../src/otp/totp.js";
 
@@ -236,8 +237,8 @@ describe("the one-virtual-device cap", () => {
   });
 
   it("does not count security keys, which have their own cap", () => {
-    // The API accepts only Virtual until WebAuthn lands; the cap must already leave other types out.
-    const securityKey = device("k1", { type: "SecurityKey" as unknown as "Virtual" }, { creationTimestamp: "2027-01-15T08:00:00Z" });
+    // A security key counts toward its own limit, not the virtual device's.
+    const securityKey = device("k1", { type: "SecurityKey" }, { creationTimestamp: "2027-01-15T08:00:00Z" });
     expect(decideMfa(observe(second, { ...fresh, peers: [securityKey, second] }))).toEqual({ kind: "generateRecord" });
   });
 
@@ -249,9 +250,9 @@ describe("the one-virtual-device cap", () => {
   it("picks the oldest, then the first by name, the same way on every replica", () => {
     const x = device("x", {}, { creationTimestamp: "2027-01-15T08:00:00Z" });
     const y = device("y", {}, { creationTimestamp: "2027-01-15T08:00:00Z" });
-    expect(livingDevices([y, x]).map((d) => d.metadata.name)).toEqual(["x"]);
-    expect(livingDevices([x, y]).map((d) => d.metadata.name)).toEqual(["x"]);
-    expect(livingDevices([second, first]).map((d) => d.metadata.name)).toEqual(["m1"]);
-    expect(livingDevices([])).toEqual([]);
+    expect(livingDevices([y, x], "Virtual").map((d) => d.metadata.name)).toEqual(["x"]);
+    expect(livingDevices([x, y], "Virtual").map((d) => d.metadata.name)).toEqual(["x"]);
+    expect(livingDevices([second, first], "Virtual").map((d) => d.metadata.name)).toEqual(["m1"]);
+    expect(livingDevices([], "Virtual")).toEqual([]);
   });
 });

@@ -113,9 +113,39 @@ describe("the status an MfaDevice should show", () => {
   });
 });
 
+describe("the status a security key should show", () => {
+  const key = (): MfaDevice => ({ ...device(), spec: { user: "alice", type: "SecurityKey", deviceName: "yubikey" } });
+  const ceremony = { challenge: "Y2hhbGxlbmdl", expiresAt: "2027-01-15T08:05:00Z", rpId: "localhost", options: "{}" };
+  const securityKey = (overrides: Partial<MfaRecord> = {}): MfaRecord =>
+    record({ deviceType: "SecurityKey", issuedSecret: undefined, registration: ceremony, ...overrides });
+  const registered = { bound: true, boundAt: EARLIER, registration: undefined, credentialId: "Y3JlZA", signCount: 7 };
+
+  const cases: Array<[string, { record: MfaRecord; outcome: MfaOutcome }, Partial<MfaDeviceStatus>, string[]]> = [
+    ["a pending key shows its ceremony for the browser", { record: securityKey(), outcome: outcome("Pending") }, { bound: false, registration: ceremony }, ["credentialId", "secretRef"]],
+    ["a key over the limit is offered no ceremony", { record: securityKey(), outcome: outcome("DeviceLimitExceeded") }, { bound: false }, ["registration"]],
+    [
+      "a registered key shows its credential and counter, and no ceremony",
+      { record: securityKey(registered), outcome: outcome("Bound", true) },
+      { bound: true, credentialId: "Y3JlZA", signCount: 7 },
+      ["registration", "cloneSuspectedAt", "failedAttempts"],
+    ],
+    [
+      "a key the verifier flagged shows when, from the record",
+      { record: securityKey({ ...registered, cloneSuspectedAt: EARLIER }), outcome: outcome("CloneSuspected") },
+      { bound: true, cloneSuspectedAt: EARLIER },
+      [],
+    ],
+  ];
+  it.each(cases)("%s", (_name, input, shown, hidden) => {
+    const status = desiredStatus({ device: key(), ...input, now: NOW });
+    expect(status).toMatchObject(shown);
+    for (const field of hidden) expect(status).not.toHaveProperty(field);
+  });
+});
+
 describe("the Events of an MfaDevice's status changes", () => {
   const previous = (reason: string): MfaDeviceStatus => ({ conditions: [readyCondition("False", reason)] });
-  const warned = ["DeviceLimitExceeded", "SecretConflict", "BindingLocked"] as const;
+  const warned = ["DeviceLimitExceeded", "SecretConflict", "BindingLocked", "CloneSuspected"] as const;
 
   it.each(warned)("warns once when the device lands in %s", (reason) => {
     const next = outcome(reason);

@@ -1,0 +1,95 @@
+import { request } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import type { RegistrationResponse } from "../../../src/api/webauthn.js";
+import { type RegistrationPage, serveRegistrationPage } from "../../../src/plugin/registration-page.js";
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(options.path, url), { method: options.method ?? "GET", headers: options.headers }, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+const answer: RegistrationResponse = {
+  id: "Y3JlZA",
+  rawId: "Y3JlZA",
+  type: "public-key",
+  response: { clientDataJSON: "eyJ9", attestationObject: "o2Nm", transports: ["usb"] },
+};
+
+describe("the page mfa add-key serves", () => {
+  let page: RegistrationPage | undefined;
+  const received: RegistrationResponse[] = [];
+
+  afterEach(async () => {
+    await page?.close();
+    received.length = 0;
+  });
+
+  // null: no challenge to hand out (it is being renewed).
+  async function serve(options: string | null = '{"challenge":"Y2g"}'): Promise<{ url: string; origin: string }> {
+    page = await serveRegistrationPage(0, "Security key alice-key for user alice.", {
+      options: () => Promise.resolve(options ?? undefined),
+      answer: (response) => {
+        received.push(response);
+        return Promise.resolve({ ok: true, message: "registered" });
+      },
+    });
+    return { url: page.url, origin: page.url.replace(/\/$/, "") };
+  }
+
+  // The client connects to 127.0.0.1 and names the host the browser would.
+  const loopback = (url: string): string => url.replace("localhost", "127.0.0.1");
+
+  it("serves a self-contained page on http://localhost, its script allowed by hash and nothing else", async () => {
+    const { url } = await serve();
+    expect(url).toMatch(/^http:\/\/localhost:\d+\/$/);
+    const got = await send(loopback(url), { path: "/", headers: { host: new URL(url).host } });
+    expect(got.status).toBe(200);
+    expect(got.body).toContain("Security key alice-key for user alice.");
+    expect(got.body).toContain("PublicKeyCredential.parseCreationOptionsFromJSON");
+    expect(got.body).not.toMatch(/<script[^>]+src=|<link|https?:\/\//);
+    expect(got.headers["content-security-policy"]).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*';/);
+  });
+
+  it("hands out the current options, and says when there are none yet", async () => {
+    const { url } = await serve();
+    expect((await send(loopback(url), { path: "/options", headers: { host: new URL(url).host } })).body).toBe('{"challenge":"Y2g"}');
+    await page?.close();
+    const renewing = await serve(null);
+    expect((await send(loopback(renewing.url), { path: "/options", headers: { host: new URL(renewing.url).host } })).status).toBe(503);
+  });
+
+  it("refuses requests that name another host, as a rebound name would", async () => {
+    const { url } = await serve();
+    const rebound = await send(loopback(url), { path: "/options", headers: { host: "attacker.example:80" } });
+    expect(rebound.status).toBe(421);
+  });
+
+  it("takes the first answer from its own origin only, keeping the schema's fields", async () => {
+    const { url, origin } = await serve();
+    const post = (from: string, body: string) =>
+      send(loopback(url), { method: "POST", path: "/registration", headers: { host: new URL(url).host, origin: from, "content-type": "application/json" }, body });
+    const foreign = await post("https://attacker.example", JSON.stringify(answer));
+    expect([foreign.status, received.length]).toEqual([403, 0]);
+    const malformed = await post(origin, JSON.stringify({ id: "x" }));
+    expect(malformed.status).toBe(400);
+    const first = await post(origin, JSON.stringify({ ...answer, clientExtensionResults: {}, extra: 1 }));
+    expect([first.status, JSON.parse(first.body)]).toEqual([200, { ok: true, message: "registered" }]);
+    expect(received).toEqual([answer]);
+    const second = await post(origin, JSON.stringify(answer));
+    expect(second.status).toBe(409);
+    expect(received).toHaveLength(1);
+  });
+});
