@@ -16,16 +16,23 @@ export interface SignedAssertion {
 
 /**
  * Everything about one assertion that does not depend on the device's replay state: our origin,
- * our relying party id, the user present, and a signature by the registered public key. The
- * counter is left to judgeAssertion, which reads it against the record it will write.
+ * the user handle registered, our relying party id, the user present, and a signature by the
+ * registered public key. The counter is left to judgeAssertion, which reads it against the
+ * record it will write.
  */
 export async function checkAssertion(
   rp: RelyingParty,
   response: AuthenticationResponse,
-  credential: { id: string; publicKey: string; rpId: string },
+  credential: { id: string; publicKey: string; rpId: string; userHandle?: string },
 ): Promise<SignedAssertion | CeremonyRefusal> {
   const clientData = checkClientData(response.response.clientDataJSON, "webauthn.get", rp);
   if (isRefusal(clientData)) return clientData;
+  // A resident key names the account it was made for (WebAuthn §7.2 step 6): it must be the one
+  // registered with this credential.
+  const handle = response.response.userHandle;
+  if (handle !== undefined && credential.userHandle !== undefined && handle !== credential.userHandle) {
+    return refusal(WebAuthnCode.UnknownCredential, "the assertion's user handle is not the one the key was registered for");
+  }
   const relyingParty = { ...rp, id: credential.rpId };
   const authenticatorData = checkAuthenticatorData(response.response.authenticatorData, relyingParty);
   if (isRefusal(authenticatorData)) return authenticatorData;

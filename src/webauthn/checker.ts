@@ -88,7 +88,7 @@ export class AssertionChecker {
     const challenge = checkAssertionChallenge(keks, readChallenge(assertion), { namespace, user }, now);
     if (isRefusal(challenge)) return { answer: { valid: false, code: challenge.code, message: challenge.message } };
     const secrets = openSecurityKey(keks, record);
-    const credential = { id: record.credentialId ?? "", publicKey: secrets.publicKey ?? "", rpId: record.rpId ?? this.options.rp.id };
+    const credential = { id: record.credentialId ?? "", publicKey: secrets.publicKey ?? "", rpId: record.rpId ?? this.options.rp.id, userHandle: secrets.userId };
     return judgeAssertion(record, await checkAssertion(this.options.rp, assertion, credential), challenge, now);
   }
 

@@ -176,6 +176,14 @@ describe("security-key assertions across verifier replicas, with Chromium's virt
     expect([answer.status, answer.json.code]).toEqual([200, "ChallengeMismatch"]);
   });
 
+  it("refuses a resident key's assertion whose user handle was changed (it is not under the signature)", async () => {
+    const assertion = await assertWith(keys["alice-key"] as VirtualSecurityKey, await challenge(replicas[0] as RunningVerifier, "alice"));
+    expect(assertion.response.userHandle).toBeDefined();
+    const handle = { ...assertion, response: { ...assertion.response, userHandle: "YW5vdGhlci11c2Vy" } };
+    const answer = await verify(replicas[1] as RunningVerifier, "alice", handle);
+    expect([answer.status, answer.json.code]).toEqual([200, "UnknownCredential"]);
+  });
+
   it("answers a challenge for a user without a security key with 404 MfaDeviceNotFound", async () => {
     const answer = await call(replicas[0] as RunningVerifier, "/v1/mfa/challenge", { namespace: ns.name, user: "nobody" });
     expect([answer.status, answer.json.code]).toEqual([404, "MfaDeviceNotFound"]);

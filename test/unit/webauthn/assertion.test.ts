@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { MfaRecord } from "../../../src/keystore/mfa-record.js";
 import type { ValidChallenge } from "../../../src/webauthn/assertion-challenge.js";
-import { judgeAssertion, type SignedAssertion } from "../../../src/webauthn/assertion.js";
+import { checkAssertion, judgeAssertion, type SignedAssertion } from "../../../src/webauthn/assertion.js";
 import { refusal } from "../../../src/webauthn/ceremony.js";
+import { DEFAULT_RELYING_PARTY } from "../../../src/webauthn/relying-party.js";
 
 const NOW = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number): string => new Date(NOW.getTime() + ms).toISOString();
@@ -89,5 +90,37 @@ describe("judging a security key's assertion", () => {
     expect(locked).toEqual({ answer: { valid: false, code: "MfaLocked", message: `too many failed attempts: locked until ${at(5 * MINUTE)}`, retryAfterSeconds: 240 } });
     const after = judgeAssertion(record, signed(8), challenge, new Date(NOW.getTime() + 5 * MINUTE));
     expect(after.answer).toEqual({ valid: true, deviceName: "yubikey" });
+  });
+});
+
+describe("checking an assertion before its signature", () => {
+  const clientData = (data: object): string => Buffer.from(JSON.stringify(data)).toString("base64url");
+  const assertion = (userHandle?: string) => ({
+    id: "a2V5LW9uZQ",
+    rawId: "a2V5LW9uZQ",
+    type: "public-key" as const,
+    response: { clientDataJSON: clientData({ type: "webauthn.get", challenge: "Y2hhbGxlbmdl", origin: "http://localhost:4321" }), authenticatorData: "AAAA", signature: "AAAA", userHandle },
+  });
+  const credential = { id: "a2V5LW9uZQ", publicKey: "AAAA", rpId: "localhost", userHandle: "aGFuZGxlLW9uZQ" };
+
+  it("refuses a resident key's assertion for another user handle than the key was registered with", async () => {
+    expect(await checkAssertion(DEFAULT_RELYING_PARTY, assertion("aGFuZGxlLXR3bw"), credential)).toEqual({
+      ok: false,
+      code: "UnknownCredential",
+      message: "the assertion's user handle is not the one the key was registered for",
+    });
+  });
+
+  it("goes on to the authenticator data when the handle is the registered one, or absent (a non-resident key)", async () => {
+    for (const handle of ["aGFuZGxlLW9uZQ", undefined]) {
+      expect(await checkAssertion(DEFAULT_RELYING_PARTY, assertion(handle), credential)).toMatchObject({ ok: false, code: "MalformedResponse" });
+    }
+  });
+
+  it("refuses another ceremony's client data, and a page at an origin not accepted", async () => {
+    const created = { ...assertion(), response: { ...assertion().response, clientDataJSON: clientData({ type: "webauthn.create", challenge: "Y2hhbGxlbmdl", origin: "http://localhost:4321" }) } };
+    expect(await checkAssertion(DEFAULT_RELYING_PARTY, created, credential)).toMatchObject({ ok: false, code: "WrongCeremony" });
+    const elsewhere = { ...assertion(), response: { ...assertion().response, clientDataJSON: clientData({ type: "webauthn.get", challenge: "Y2hhbGxlbmdl", origin: "https://localhost:4321" }) } };
+    expect(await checkAssertion(DEFAULT_RELYING_PARTY, elsewhere, credential)).toMatchObject({ ok: false, code: "OriginNotAllowed" });
   });
 });
