@@ -339,6 +339,13 @@ describe("keygate running as the chart's ServiceAccounts", () => {
     expect(await refusal(core.replaceNamespacedSecret({ namespace: RELEASE_NAMESPACE, name: "bystander", body }))).toMatch(/managed-by=keygate/);
   });
 
+  it("lets the verifier show a cloned security key on an MfaDevice's status, and change nothing else of it", async () => {
+    const verifierAccount = `system:serviceaccount:${RELEASE_NAMESPACE}:keygate-verifier`;
+    expect(await accessAllowed(verifierAccount, ns.name, "mfadevices/status", "patch")).toBe(true);
+    expect(await accessAllowed(verifierAccount, ns.name, "mfadevices", "patch")).toBe(false);
+    expect(await accessAllowed(verifierAccount, ns.name, "mfadevices", "get")).toBe(false);
+  });
+
   it("lets view read keygate's kinds, edit write them, and neither read Secrets through them", async () => {
     const bind = (user: string, role: string): Promise<unknown> =>
       ns.kc.makeApiClient(k8s.RbacAuthorizationV1Api).createNamespacedRoleBinding({
