@@ -58,7 +58,7 @@ export const temporaryCredentialStatus = z
     accessKeyId: z.string().max(20).regex(TEMPORARY_ACCESS_KEY_ID, "must be a temporary access key id").describe("Public id of the temporary key.").optional(),
     issuedAt: timestamp.describe("When the session was issued.").optional(),
     expiration: timestamp.describe("When the session stops verifying; its Secret is deleted then.").optional(),
-    mfaAuthenticated: z.boolean().describe("Whether the session was issued with a valid MFA code.").optional(),
+    mfaAuthenticated: z.boolean().describe("Whether the session was issued with a valid MFA code or security-key assertion.").optional(),
     secretRef: z
       .object({ name: secretName.describe("Name of the Secret, in this namespace.") })
       .describe("Secret the session was written to.")

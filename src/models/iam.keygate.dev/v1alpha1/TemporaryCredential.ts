@@ -108,7 +108,7 @@ export interface ITemporaryCredential {
      */
     "expiration"?: string;
     /**
-     * Whether the session was issued with a valid MFA code.
+     * Whether the session was issued with a valid MFA code or security-key assertion.
      */
     "mfaAuthenticated"?: boolean;
     /**
