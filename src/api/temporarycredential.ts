@@ -27,6 +27,7 @@ const temporaryCredentialMfa = withKubernetes(
     "x-kubernetes-validations": [
       { rule: "has(self.code) != has(self.assertion)", message: "set exactly one of code or assertion" },
       { rule: "!has(self.code) || has(self.deviceName)", message: "deviceName is required with code", fieldPath: ".deviceName" },
+      { rule: "!has(self.deviceName) || has(self.code)", message: "deviceName is only for code: an assertion names its key itself", fieldPath: ".deviceName" },
     ],
   },
 );

@@ -211,6 +211,25 @@ describe("TemporaryCredential against the real API server", () => {
     expect(error).toContain("spec is immutable");
   });
 
+  it("refuses at the API server a spec.mfa that is not one code of a named device or one assertion", async () => {
+    const assertion = { id: "AAAA", rawId: "AAAA", type: "public-key", response: { clientDataJSON: "AAAA", authenticatorData: "AAAA", signature: "AAAA" } };
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ deviceName: "bob-phone", code: "123456", assertion }, "set exactly one of code or assertion"],
+      [{ deviceName: "bob-phone" }, "set exactly one of code or assertion"],
+      [{ code: "123456" }, "deviceName is required with code"],
+      [{ deviceName: "bob-key", assertion }, "deviceName is only for code"],
+    ];
+    for (const [mfa, message] of cases) {
+      const file = JSON.stringify(session("bad-mfa-shape", { user: "bob", mfa }));
+      const error = await kubectl(["apply", "-n", ns.name, "-f", "-"], undefined, file).then(
+        () => "",
+        (e: unknown) => String(e),
+      );
+      expect(error, JSON.stringify(mfa)).toContain(message);
+    }
+    expect(await read("bad-mfa-shape")).toBeUndefined();
+  });
+
   it("issues MFA-authenticated sessions with a good code, and nothing with a bad one", async () => {
     await apply(ns, [{ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name: "phone" }, spec: { user: "bob", type: "Virtual", deviceName: "bob-phone" } }]);
     const seedData = await waitFor("the seed", () => readSecretData(ns, "phone-credentials"));
