@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RecordState } from "../keystore/record.js";
 import type { ReplayStore } from "../replay/store.js";
+import { WebAuthnCode } from "../webauthn/ceremony.js";
 
 export type Endpoint = "verify" | "forward-auth" | "owner" | "mfa" | "mfa-challenge";
 
@@ -14,6 +15,18 @@ export interface MetricSources {
 // Sub-millisecond buckets: a verification is tens of microseconds of work, and the interesting
 // tail is what the event loop adds under load.
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+// What each kind of MFA check can answer: valid, or a refusal code of a fixed set (never a value
+// from the request), so that the series are few and each exists, at 0, from the start: the first
+// cloned key or lockout is then an increase, which a series appearing at 1 would not be.
+const MFA_RESULTS = {
+  code: ["valid", "MfaDeviceNotFound", "InvalidCode", "CodeReused", "MfaLocked"],
+  assertion: ["valid", "MfaDeviceNotFound", "MfaLocked", ...Object.values(WebAuthnCode)],
+} as const;
+
+/** A TOTP code of the virtual device, or a security key's assertion. */
+export type MfaMethod = keyof typeof MFA_RESULTS;
+export type MfaResult = (typeof MFA_RESULTS)[MfaMethod][number];
 
 type AnswerLabels = { endpoint: Endpoint; scheme: string; code: string };
 
@@ -37,6 +50,7 @@ export class VerifierMetrics {
   private readonly verifications: Counter<"endpoint" | "scheme" | "code">;
   private readonly latency: Histogram<"endpoint">;
   private readonly replayClaims: Counter<"store" | "verdict">;
+  private readonly mfaChecks: Counter<"method" | "result">;
   // Counted on the request path as a plain number; added to the counter whenever it is read.
   private readonly pending = new Map<string, PendingCount>();
 
@@ -86,6 +100,13 @@ export class VerifierMetrics {
         this.set(sources.replayCacheSize() ?? 0);
       },
     });
+    this.mfaChecks = new Counter({
+      name: "keygate_verifier_mfa_checks_total",
+      help: "MFA checks answered by /v1/mfa/verify, by method (code or assertion) and result (valid or the refusal code).",
+      labelNames: ["method", "result"],
+      registers,
+    });
+    for (const [method, results] of Object.entries(MFA_RESULTS)) for (const result of results) this.mfaChecks.inc({ method, result }, 0);
     new Gauge({
       name: "keygate_verifier_index_ready",
       help: "1 once the key index has synced, 0 before.",
@@ -103,6 +124,11 @@ export class VerifierMetrics {
     if (entry) entry.count++;
     else this.pending.set(key, { labels: { endpoint, scheme, code }, count: 1 });
     this.latency.observe(ENDPOINT_LABELS[endpoint], seconds);
+  }
+
+  /** An MFA check answered: its method, and whether it was valid or the refusal's code. */
+  mfaChecked(method: MfaMethod, result: MfaResult): void {
+    this.mfaChecks.inc({ method, result });
   }
 
   /** The store, with each verdict counted, and whether it is up reported. Once per store. */

@@ -376,6 +376,7 @@ class Handler {
     if (!call) return;
     const answer =
       "code" in call ? await this.deps.mfa.verify(call.namespace, call.user, call.code) : await this.deps.securityKeys.verify(call.namespace, call.user, call.assertion);
+    this.deps.metrics.mfaChecked("code" in call ? "code" : "assertion", answer.valid ? "valid" : answer.code);
     if (answer.valid || answer.code !== "MfaLocked") return sendJson(res, 200, answer);
     const { retryAfterSeconds, ...locked } = answer;
     sendJson(res, 429, locked, { "retry-after": String(retryAfterSeconds) });

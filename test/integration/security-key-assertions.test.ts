@@ -201,6 +201,8 @@ describe("security-key assertions across verifier replicas, with Chromium's virt
     await key.setSignCount(credentials["bob-key"] ?? "", 0);
     const cloned = await verify(second, "bob", await assertWith(key, await challenge(first, "bob")));
     expect([cloned.status, cloned.json.code]).toEqual([200, "CounterNotIncreased"]);
+    const scraped = await httpSend(second.url, { method: "GET", target: "/metrics", headers: [["Host", "v"]] });
+    expect(scraped.text).toMatch(/^keygate_verifier_mfa_checks_total\{method="assertion",result="CounterNotIncreased"\} 1$/m);
     const flagged = await waitFor("the device to show the flag", async () => {
       const status = (await device("bob-key")).status;
       return status?.cloneSuspectedAt !== undefined && ready(status.conditions)?.reason === "CloneSuspected" ? status : undefined;

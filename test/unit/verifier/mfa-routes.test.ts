@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuthenticationResponse } from "../../../src/api/webauthn.js";
+import type { MfaAnswer } from "../../../src/otp/checker.js";
 import type { HttpRequestDescription } from "../../../src/signing/request.js";
 import { createVerifierServer, type ServerDeps } from "../../../src/verifier/server.js";
 import { VerifierMetrics } from "../../../src/verifier/metrics.js";
@@ -32,12 +33,19 @@ describe("the security-key routes, in-process", () => {
       return Promise.resolve(answer);
     },
   };
+  let codeAnswer: MfaAnswer = { valid: true };
+  const mfa: ServerDeps["mfa"] = {
+    verify: (namespace, user, code) => {
+      calls.push(`code ${namespace}/${user} ${code}`);
+      return Promise.resolve(codeAnswer);
+    },
+  };
   const metrics = new VerifierMetrics({ keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true });
   let server: Server;
   let url = "";
 
   beforeAll(async () => {
-    server = createVerifierServer(serverDeps({ securityKeys, metrics }));
+    server = createVerifierServer(serverDeps({ mfa, securityKeys, metrics }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -105,6 +113,63 @@ describe("the security-key routes, in-process", () => {
     const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", code: "123456", assertion });
     expect([answered.status, answered.json.code, answered.json.message]).toEqual([400, "InvalidRequest", expect.stringMatching(/^code\/assertion: give exactly one/)]);
     expect(calls.length).toBe(before);
+  });
+
+  /** Every series of the MFA check counter, by its labels as the text shows them. */
+  async function mfaChecks(): Promise<Map<string, number>> {
+    const lines = [...(await metrics.text()).matchAll(/^keygate_verifier_mfa_checks_total\{(.*)\} (\d+)$/gm)];
+    return new Map(lines.map(([, labels, count]) => [labels ?? "", Number(count)]));
+  }
+
+  // The checker's answer (a code's or an assertion's), the status sent, and the one series it must add to.
+  const checks: Array<[string, { code: MfaAnswer } | { assertion: KeyAnswer }, number, string]> = [
+    ["a valid code", { code: { valid: true } }, 200, 'method="code",result="valid"'],
+    ["a wrong code", { code: { valid: false, code: "InvalidCode" } }, 200, 'method="code",result="InvalidCode"'],
+    ["a locked virtual device", { code: { valid: false, code: "MfaLocked", retryAfterSeconds: 300 } }, 429, 'method="code",result="MfaLocked"'],
+    ["a valid assertion", { assertion: { valid: true, deviceName: "yubikey" } }, 200, 'method="assertion",result="valid"'],
+    [
+      "a key flagged as cloned",
+      { assertion: { valid: false, code: "CounterNotIncreased", message: "signature counter 0 is not above 7" } },
+      200,
+      'method="assertion",result="CounterNotIncreased"',
+    ],
+    [
+      "a locked key",
+      { assertion: { valid: false, code: "MfaLocked", message: "too many failed attempts", retryAfterSeconds: 300 } },
+      429,
+      'method="assertion",result="MfaLocked"',
+    ],
+  ];
+  it.each(checks)("counts %s once, by method and result", async (_name, checked, status, labels) => {
+    if ("code" in checked) codeAnswer = checked.code;
+    else answer = checked.assertion;
+    const before = await mfaChecks();
+    const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", ...("code" in checked ? { code: "123456" } : { assertion }) });
+    expect(answered.status).toBe(status);
+    const after = await mfaChecks();
+    const changed = [...after].filter(([series, count]) => count !== before.get(series));
+    expect(changed).toEqual([[labels, (before.get(labels) ?? Number.NaN) + 1]]);
+  });
+
+  it("counts no check for a call refused before any check is made", async () => {
+    const before = await mfaChecks();
+    await send("/v1/mfa/verify", { namespace: "team", user: "alice", code: "123456" }, { secret: "not-the-secret" });
+    await send("/v1/mfa/verify", { namespace: "team", user: "alice", code: "123456" }, { unsigned: true });
+    await send("/v1/mfa/verify", { namespace: "other", user: "alice", assertion });
+    await send("/v1/mfa/verify", { namespace: "team", user: "alice", code: "12345" });
+    await send("/v1/mfa/challenge", { namespace: "team", user: "alice" });
+    expect(await mfaChecks()).toEqual(before);
+  });
+
+  it("shows every result of each method from the start, at 0, and never whose device was checked", async () => {
+    const fresh = new VerifierMetrics({ keyCounts: () => ({ Active: 0, Inactive: 0, Recycled: 0 }), replayCacheSize: () => 0, ready: () => true });
+    const text = await fresh.text();
+    expect(text).toContain('keygate_verifier_mfa_checks_total{method="assertion",result="CounterNotIncreased"} 0');
+    expect(text).toContain('keygate_verifier_mfa_checks_total{method="assertion",result="MfaLocked"} 0');
+    expect(text).toContain('keygate_verifier_mfa_checks_total{method="code",result="MfaLocked"} 0');
+    expect(text).not.toContain('keygate_verifier_mfa_checks_total{method="code",result="CounterNotIncreased"}');
+    const series = [...(await mfaChecks()).keys()];
+    expect(series.filter((labels) => !/^method="(code|assertion)",result="[A-Za-z]+"$/.test(labels) || /alice|team|yubikey/.test(labels))).toEqual([]);
   });
 
   it("takes only POST on the challenge route", async () => {

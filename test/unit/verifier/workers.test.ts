@@ -1,3 +1,4 @@
+import { AggregatorRegistry } from "prom-client";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ReplayClaim } from "../../../src/replay/store.js";
 import { type Channel, forPod, type MetricsJson, type ToPrimary, type ToWorker, WorkerLink } from "../../../src/verifier/worker-link.js";
@@ -98,5 +99,29 @@ describe("forPod", () => {
       metric("keygate_verifier_replay_store_up", "gauge"),
     ]);
     expect(marked.map((entry) => entry.aggregator)).toEqual(["sum", "min", "max", "min"]);
+  });
+});
+
+describe("a Pod's MFA checks", () => {
+  const sources = { keyCounts: () => ({ Active: 1, Inactive: 0, Recycled: 0 }), replayCacheSize: () => undefined, ready: () => true };
+
+  // What a worker relays when the primary asks for its metrics.
+  async function relayed(channel: FakeChannel): Promise<MetricsJson> {
+    channel.deliver({ kg: "metrics-json", id: 7 });
+    await vi.waitFor(() => expect(channel.sent.some((message) => message.kg === "metrics-json")).toBe(true));
+    const answer = channel.sent.find((message) => message.kg === "metrics-json");
+    return answer?.kg === "metrics-json" ? answer.metrics : [];
+  }
+
+  it("add up across workers, as the primary aggregates them", async () => {
+    const channels = [new FakeChannel(), new FakeChannel()];
+    const [first, second] = channels.map((channel) => new WorkerLink(channel).metrics(sources));
+    first?.mfaChecked("assertion", "CounterNotIncreased");
+    second?.mfaChecked("assertion", "CounterNotIncreased");
+    second?.mfaChecked("code", "MfaLocked");
+    const pod = await AggregatorRegistry.aggregate(await Promise.all(channels.map(relayed))).metrics();
+    expect(pod).toContain('keygate_verifier_mfa_checks_total{method="assertion",result="CounterNotIncreased"} 2');
+    expect(pod).toContain('keygate_verifier_mfa_checks_total{method="code",result="MfaLocked"} 1');
+    expect(pod).toContain('keygate_verifier_mfa_checks_total{method="assertion",result="MfaLocked"} 0');
   });
 });
