@@ -209,7 +209,18 @@ describe("security-key assertions across verifier replicas, with Chromium's virt
     expect([answer.status, answer.json]).toEqual([200, { valid: true, deviceName: "alice-key" }]);
   });
 
-  it("accepts the later of two assertions judged first, refuses the earlier as StaleAssertion, and flags nothing", async () => {
+  it("accepts two assertions to two pending challenges judged in the order they were made", async () => {
+    const key = keys["alice-key"] as VirtualSecurityKey;
+    const [first, second] = replicas as [RunningVerifier, RunningVerifier];
+    const earlier = await assertWith(key, await challenge(first, "alice"));
+    const later = await assertWith(key, await challenge(second, "alice"));
+    for (const [replica, assertion] of [[second, earlier], [first, later]] as const) {
+      const answer = await verify(replica, "alice", assertion);
+      expect([answer.status, answer.json]).toEqual([200, { valid: true, deviceName: "alice-key" }]);
+    }
+  });
+
+  it("judged in reverse order, accepts the later, refuses the earlier as StaleAssertion, and flags nothing", async () => {
     const key = keys["alice-key"] as VirtualSecurityKey;
     const [first, second] = replicas as [RunningVerifier, RunningVerifier];
     const earlier = await assertWith(key, await challenge(first, "alice"));
