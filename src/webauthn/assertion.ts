@@ -15,8 +15,8 @@ export interface SignedAssertion {
 
 /**
  * Whether a resident key's user handle is the one registered with its credential. The handle is
- * neither signed nor always sent, so this proves nothing: it catches a client that sent another
- * account's answer, and a refusal by it changes no state.
+ * neither signed nor always sent, so this proves nothing: it tells a client whose answer's fields
+ * do not belong together, and a refusal by it changes no state.
  */
 export function userHandleAgrees(response: AuthenticationResponse, registered: string): boolean {
   const handle = response.response.userHandle;
