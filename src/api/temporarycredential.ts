@@ -20,7 +20,7 @@ const temporaryCredentialMfa = withKubernetes(
     deviceName: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '_' or '-'").describe("The user's bound MFA device; required with code.").optional(),
     code: z.string().regex(/^\d{6}$/, "must be a 6-digit code").describe("A current code of the virtual device named by deviceName.").optional(),
     assertion: authenticationResponse
-      .describe("A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user.")
+      .describe("A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user with purpose session.")
       .optional(),
   }),
   {

@@ -58,6 +58,12 @@ export interface MfaRecord {
   rpId?: string;
   /** The highest signature counter accepted; a lower or equal one means a cloned authenticator. */
   signCount?: number;
+  /**
+   * When the newest challenge whose assertion was accepted was issued: an assertion answering a
+   * challenge issued no later may have been signed before the accepted one, so a counter of it
+   * that did not rise is refused as stale, and is no sign of a clone.
+   */
+  acceptedChallengeIssuedAt?: string;
   cloneSuspectedAt?: string;
   usedChallenges?: UsedChallenge[];
   resourceVersion?: string;

@@ -1,5 +1,6 @@
 import { authenticationResponse, type AuthenticationResponse } from "../api/webauthn.js";
 import { parseJson } from "../json.js";
+import type { ChallengePurpose } from "../webauthn/assertion-challenge.js";
 import { type ApiError, invalidField, isApiError } from "./errors.js";
 
 /** Whose MFA device a call is about: a user of the namespace (the account) of the signing key. */
@@ -36,10 +37,19 @@ function subject(body: Body): MfaSubject | ApiError {
   return { namespace, user };
 }
 
-/** A `POST /v1/mfa/challenge` body: whose security keys are to answer. */
-export function parseChallengeCall(text: string): MfaSubject | ApiError {
-  const body = object(text, '{"namespace", "user"}');
-  return isApiError(body) ? body : subject(body);
+/** A `POST /v1/mfa/challenge` body: whose security keys are to answer, and where the answer is to be spent. */
+export type ChallengeCall = MfaSubject & { purpose: ChallengePurpose };
+
+const PURPOSES: readonly unknown[] = ["verify", "session"] satisfies ChallengePurpose[];
+
+export function parseChallengeCall(text: string): ChallengeCall | ApiError {
+  const body = object(text, '{"namespace", "user", "purpose" (optional)}');
+  if (isApiError(body)) return body;
+  const who = subject(body);
+  if (isApiError(who)) return who;
+  const purpose = body.purpose === undefined ? "verify" : body.purpose;
+  if (!PURPOSES.includes(purpose)) return invalidField("purpose", 'must be "verify" (POST /v1/mfa/verify, the default) or "session" (a TemporaryCredential)');
+  return { ...who, purpose: purpose as ChallengePurpose };
 }
 
 // The first problem only, named by its path in the body (assertion.response.signature) and the

@@ -15,8 +15,9 @@ import type { LastUsedBatcher } from "./last-used.js";
 import type { Endpoint, VerifierMetrics } from "./metrics.js";
 import { schemeOf } from "./scheme.js";
 import { directClientIp, nearestUntrustedHop, type Peer, peerOf } from "./source-ip.js";
-import type { Allowed, Outcome, Verification } from "./verification.js";
+import type { Allowed, Outcome, Principal, Verification } from "./verification.js";
 import type { MfaChecker } from "../otp/checker.js";
+import type { ChallengeSubject } from "../webauthn/assertion-challenge.js";
 import type { AssertionChecker } from "../webauthn/checker.js";
 import { type MfaSubject, parseChallengeCall, parseMfaCall } from "./mfa-call.js";
 
@@ -350,7 +351,12 @@ class Handler {
    * An MFA call's body, from a request signed by a key of the namespace it names (the namespace
    * is the account); undefined once a refusal is sent.
    */
-  private async mfaCall<T extends MfaSubject>(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, parse: (text: string) => T | ApiError): Promise<T | undefined> {
+  private async mfaCall<T extends MfaSubject>(
+    req: IncomingMessage,
+    res: ServerResponse,
+    endpoint: Endpoint,
+    parse: (text: string) => T | ApiError,
+  ): Promise<{ call: T; caller: Principal } | undefined> {
     const caller = await this.authenticated(req, res, endpoint);
     if (!caller) return undefined;
     // The body names whose device to check: unsigned, it could be swapped for any user's.
@@ -367,26 +373,34 @@ class Handler {
       sendJson(res, 403, refusalBody(apiError("AccessDenied", "MFA devices can be checked only by a key of the same namespace")));
       return undefined;
     }
-    return call;
+    return { call, caller: caller.outcome.principal };
   }
 
   /** A code of the user's virtual device, or an assertion by one of the user's security keys. */
   private async mfaVerify(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const call = await this.mfaCall(req, res, "mfa", parseMfaCall);
-    if (!call) return;
+    const checked = await this.mfaCall(req, res, "mfa", parseMfaCall);
+    if (!checked) return;
+    const { call, caller } = checked;
+    // The requester a verify challenge is bound to is the signing key, never a field of the body.
     const answer =
-      "code" in call ? await this.deps.mfa.verify(call.namespace, call.user, call.code) : await this.deps.securityKeys.verify(call.namespace, call.user, call.assertion);
+      "code" in call
+        ? await this.deps.mfa.verify(call.namespace, call.user, call.code)
+        : await this.deps.securityKeys.verify({ namespace: call.namespace, user: call.user, accessKeyId: caller.accessKeyId }, call.assertion);
     this.deps.metrics.mfaChecked("code" in call ? "code" : "assertion", answer.valid ? "valid" : answer.code);
     if (answer.valid || answer.code !== "MfaLocked") return sendJson(res, 200, answer);
     const { retryAfterSeconds, ...locked } = answer;
     sendJson(res, 429, locked, { "retry-after": String(retryAfterSeconds) });
   }
 
-  /** The options for navigator.credentials.get(): a challenge for this user only, and the user's keys. */
+  /** The options for navigator.credentials.get(): a challenge for this user and purpose only (a verify one, for the calling key only), and the user's keys. */
   private async mfaChallenge(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const call = await this.mfaCall(req, res, "mfa-challenge", parseChallengeCall);
-    if (!call) return;
-    const answer = await this.deps.securityKeys.challenge(call.namespace, call.user);
+    const checked = await this.mfaCall(req, res, "mfa-challenge", parseChallengeCall);
+    if (!checked) return;
+    const { call, caller } = checked;
+    const { namespace, user } = call;
+    const subject: ChallengeSubject =
+      call.purpose === "verify" ? { namespace, user, purpose: "verify", accessKeyId: caller.accessKeyId } : { namespace, user, purpose: "session" };
+    const answer = await this.deps.securityKeys.challenge(subject);
     if (answer.found) return sendJson(res, 200, answer.options);
     sendJson(res, 404, { code: answer.code, message: answer.message });
   }

@@ -4,35 +4,39 @@ import type { AuthenticationResponse } from "../api/webauthn.js";
 import type { MfaRecord } from "../keystore/mfa-record.js";
 import { afterFailure, lockedUntil } from "../otp/binding.js";
 import { type ValidChallenge, challengeUsed, rememberChallenge } from "./assertion-challenge.js";
-import { type CeremonyRefusal, checkAuthenticatorData, checkClientData, isRefusal, refusal, WebAuthnCode } from "./ceremony.js";
+import { type CeremonyRefusal, checkAuthenticatorData, type ClientData, clientDataProblem, isRefusal, refusal, WebAuthnCode } from "./ceremony.js";
 import type { RelyingParty } from "./relying-party.js";
 
 export interface SignedAssertion {
   ok: true;
   /** The authenticator's signature counter in this assertion. */
   counter: number;
-  challenge: string;
+}
+
+/**
+ * Whether a resident key's user handle is the one registered with its credential. The handle is
+ * neither signed nor always sent, so this proves nothing: it tells a client whose answer's fields
+ * do not belong together, and a refusal by it changes no state.
+ */
+export function userHandleAgrees(response: AuthenticationResponse, registered: string): boolean {
+  const handle = response.response.userHandle;
+  return handle === undefined || handle === registered;
 }
 
 /**
  * Everything about one assertion that does not depend on the device's replay state: our origin,
- * the user handle registered, our relying party id, the user present, and a signature by the
- * registered public key. The counter is left to judgeAssertion, which reads it against the
- * record it will write.
+ * our relying party id, the user present, and a signature by the registered public key. The
+ * client data comes decoded, as the challenge was read from it; the counter is left to
+ * judgeAssertion, which reads it against the record it will write.
  */
 export async function checkAssertion(
   rp: RelyingParty,
   response: AuthenticationResponse,
-  credential: { id: string; publicKey: string; rpId: string; userHandle?: string },
+  clientData: ClientData,
+  credential: { id: string; publicKey: string; rpId: string },
 ): Promise<SignedAssertion | CeremonyRefusal> {
-  const clientData = checkClientData(response.response.clientDataJSON, "webauthn.get", rp);
-  if (isRefusal(clientData)) return clientData;
-  // A resident key names the account it was made for (WebAuthn §7.2 step 6): it must be the one
-  // registered with this credential.
-  const handle = response.response.userHandle;
-  if (handle !== undefined && credential.userHandle !== undefined && handle !== credential.userHandle) {
-    return refusal(WebAuthnCode.UnknownCredential, "the assertion's user handle is not the one the key was registered for");
-  }
+  const problem = clientDataProblem(clientData, "webauthn.get", rp);
+  if (problem) return problem;
   const relyingParty = { ...rp, id: credential.rpId };
   const authenticatorData = checkAuthenticatorData(response.response.authenticatorData, relyingParty);
   if (isRefusal(authenticatorData)) return authenticatorData;
@@ -47,7 +51,7 @@ export async function checkAssertion(
       requireUserVerification: false,
     });
     if (!verified.verified) return refusal(WebAuthnCode.InvalidSignature, "the assertion's signature does not verify with the registered key");
-    return { ok: true, counter: verified.authenticationInfo.newCounter, challenge: clientData.challenge };
+    return { ok: true, counter: verified.authenticationInfo.newCounter };
   } catch (error) {
     return refusal(WebAuthnCode.InvalidSignature, `the assertion does not verify: ${(error as Error).message}`);
   }
@@ -72,8 +76,7 @@ function counterIncreased(stored: number, presented: number): boolean {
 /**
  * Judges one assertion against a registered key's record, purely. A locked or flagged key
  * refuses without counting. The challenge is used by the first assertion judged with it,
- * accepted or not. A counter not above the last one means two authenticators hold the key: the
- * key is flagged and verifies no more. Other failures count toward the lockout, as codes do.
+ * accepted or not. Failures count toward the lockout, as codes do; the counter is judgeCounter's.
  */
 export function judgeAssertion(record: MfaRecord, check: SignedAssertion | CeremonyRefusal, challenge: ValidChallenge, now: Date): AssertionJudgement {
   const nowMs = now.getTime();
@@ -85,16 +88,33 @@ export function judgeAssertion(record: MfaRecord, check: SignedAssertion | Cerem
   if (record.cloneSuspectedAt !== undefined) {
     return { answer: refused(WebAuthnCode.AuthenticatorCloned, `security key ${record.deviceName} was flagged as cloned at ${record.cloneSuspectedAt}; register it again`) };
   }
-  const usedChallenges = rememberChallenge(record, challenge, now);
   if (challengeUsed(record, challenge)) return failed(record, refusal(WebAuthnCode.ChallengeUsed, "this challenge was already answered; ask for a new one"), now);
-  if (!check.ok) return failed({ ...record, usedChallenges }, check, now);
-  const stored = record.signCount ?? 0;
-  if (!counterIncreased(stored, check.counter)) {
-    const message = `signature counter ${check.counter} is not above ${stored}: another authenticator holds this key; security key ${record.deviceName} is flagged and verifies no more`;
-    return { answer: refused(WebAuthnCode.CounterNotIncreased, message), next: { ...record, usedChallenges, cloneSuspectedAt: now.toISOString() } };
+  const spent: MfaRecord = { ...record, usedChallenges: rememberChallenge(record, challenge, now) };
+  if (!check.ok) return failed(spent, check, now);
+  return judgeCounter(spent, check.counter, challenge, now);
+}
+
+/**
+ * A counter above the last one is accepted. One that did not rise answering a challenge issued
+ * no later than the newest accepted one may be an assertion the user made earlier, judged late:
+ * it is refused as stale, without counting toward the lockout (its signature is good: nothing is
+ * being guessed) and without flagging. One that did not rise answering a newer challenge is
+ * taken for a second holder of the key: the key is flagged for good.
+ */
+function judgeCounter(spent: MfaRecord, counter: number, challenge: ValidChallenge, now: Date): AssertionJudgement {
+  const stored = spent.signCount ?? 0;
+  const newest = spent.acceptedChallengeIssuedAt;
+  if (counterIncreased(stored, counter)) {
+    const acceptedChallengeIssuedAt = newest !== undefined && Date.parse(newest) > Date.parse(challenge.issuedAt) ? newest : challenge.issuedAt;
+    const next: MfaRecord = { ...spent, signCount: counter, acceptedChallengeIssuedAt, failedAttempts: 0, lockedUntil: undefined };
+    return { answer: { valid: true, deviceName: spent.deviceName }, next };
   }
-  const next: MfaRecord = { ...record, usedChallenges, signCount: check.counter, failedAttempts: 0, lockedUntil: undefined };
-  return { answer: { valid: true, deviceName: record.deviceName }, next };
+  if (newest !== undefined && Date.parse(challenge.issuedAt) <= Date.parse(newest)) {
+    const message = `signature counter ${counter} is not above ${stored}, and its challenge is no newer than the one last accepted: an assertion made before that one; ask for a new challenge`;
+    return { answer: refused(WebAuthnCode.StaleAssertion, message), next: spent };
+  }
+  const message = `signature counter ${counter} is not above ${stored}: another authenticator holds this key; security key ${spent.deviceName} is flagged and verifies no more`;
+  return { answer: refused(WebAuthnCode.CounterNotIncreased, message), next: { ...spent, cloneSuspectedAt: now.toISOString() } };
 }
 
 function refused(code: WebAuthnCode, message: string): AssertionAnswer {

@@ -12,6 +12,7 @@ export const WebAuthnCode = {
   ChallengeMismatch: "ChallengeMismatch",
   ChallengeExpired: "ChallengeExpired",
   ChallengeUsed: "ChallengeUsed",
+  StaleAssertion: "StaleAssertion",
   AttestationInvalid: "AttestationInvalid",
   CredentialAlreadyRegistered: "CredentialAlreadyRegistered",
   UnknownCredential: "UnknownCredential",
@@ -32,15 +33,14 @@ export function refusal(code: WebAuthnCode, message: string): CeremonyRefusal {
 }
 
 export interface ClientData {
+  type: string;
   challenge: string;
   origin: string;
+  crossOrigin: boolean;
 }
 
-/**
- * The client data, read before any signature is checked so that a refusal can say exactly what
- * was wrong; the library checks the same fields again, with the signature, afterwards.
- */
-export function checkClientData(clientDataJSON: string, type: "webauthn.create" | "webauthn.get", rp: RelyingParty): ClientData | CeremonyRefusal {
+/** The client data, decoded once: an assertion's challenge is read from it before anything else is judged. */
+export function readClientData(clientDataJSON: string): ClientData | CeremonyRefusal {
   let data: ReturnType<typeof decodeClientDataJSON>;
   try {
     data = decodeClientDataJSON(clientDataJSON);
@@ -50,12 +50,27 @@ export function checkClientData(clientDataJSON: string, type: "webauthn.create" 
   if (typeof data.type !== "string" || typeof data.challenge !== "string" || typeof data.origin !== "string") {
     return refusal(WebAuthnCode.MalformedResponse, "response.clientDataJSON lacks type, challenge or origin");
   }
+  return { type: data.type, challenge: data.challenge, origin: data.origin, crossOrigin: data.crossOrigin === true };
+}
+
+/**
+ * What is wrong with decoded client data, read before any signature is checked so that a refusal
+ * can say exactly what; the library checks the same fields again, with the signature, afterwards.
+ */
+export function clientDataProblem(data: ClientData, type: "webauthn.create" | "webauthn.get", rp: RelyingParty): CeremonyRefusal | undefined {
   if (data.type !== type) return refusal(WebAuthnCode.WrongCeremony, `the response is of a ${data.type} ceremony, not ${type}`);
   if (!originAllowed(data.origin, rp)) {
     return refusal(WebAuthnCode.OriginNotAllowed, `origin ${JSON.stringify(data.origin)} is not one keygate accepts (${rp.origins.join(", ")})`);
   }
-  if (data.crossOrigin === true) return refusal(WebAuthnCode.OriginNotAllowed, "the ceremony ran in a cross-origin frame");
-  return { challenge: data.challenge, origin: data.origin };
+  if (data.crossOrigin) return refusal(WebAuthnCode.OriginNotAllowed, "the ceremony ran in a cross-origin frame");
+  return undefined;
+}
+
+/** The client data of a response, decoded and checked. */
+export function checkClientData(clientDataJSON: string, type: "webauthn.create" | "webauthn.get", rp: RelyingParty): ClientData | CeremonyRefusal {
+  const data = readClientData(clientDataJSON);
+  if (isRefusal(data)) return data;
+  return clientDataProblem(data, type, rp) ?? data;
 }
 
 /** Authenticator data of an assertion: made for our relying party id, with the user present. */

@@ -5,7 +5,7 @@ import type { MfaRecord } from "../../src/keystore/mfa-record.js";
 import type { AuthenticationResponse } from "../../src/api/webauthn.js";
 import { checkAssertionChallenge, issueAssertionChallenge, type ValidChallenge } from "../../src/webauthn/assertion-challenge.js";
 import { checkAssertion, judgeAssertion } from "../../src/webauthn/assertion.js";
-import { isRefusal } from "../../src/webauthn/ceremony.js";
+import { type ClientData, isRefusal, readClientData } from "../../src/webauthn/ceremony.js";
 import { startRegistration, verifyRegistration } from "../../src/webauthn/registration.js";
 import type { RelyingParty } from "../../src/webauthn/relying-party.js";
 import { launchChromium, type BlankSite, type RunningBrowser, serveBlankSite, VirtualSecurityKey } from "../support/browser.js";
@@ -49,13 +49,19 @@ describe("WebAuthn ceremonies with Chromium's virtual authenticator", () => {
   }
 
   async function assertWith(key: VirtualSecurityKey, credential: { id: string }) {
-    const challenge = issueAssertionChallenge(keks, subject, new Date());
+    const challenge = issueAssertionChallenge(keks, { ...subject, purpose: "session" }, new Date());
     return key.get({ challenge, rpId: rp.id, allowCredentials: [{ id: credential.id, type: "public-key" }], userVerification: "preferred" });
+  }
+
+  function clientDataOf(assertion: AuthenticationResponse): ClientData {
+    const clientData = readClientData(assertion.response.clientDataJSON);
+    if (isRefusal(clientData)) throw new Error(clientData.message);
+    return clientData;
   }
 
   function challengeOf(assertion: AuthenticationResponse): ValidChallenge {
     const { challenge } = JSON.parse(Buffer.from(assertion.response.clientDataJSON, "base64url").toString("utf8")) as { challenge: string };
-    const valid = checkAssertionChallenge(keks, challenge, subject, new Date());
+    const valid = checkAssertionChallenge(keks, challenge, { ...subject, purpose: "session" }, new Date());
     if (isRefusal(valid)) throw new Error(valid.message);
     return valid;
   }
@@ -64,7 +70,7 @@ describe("WebAuthn ceremonies with Chromium's virtual authenticator", () => {
     const key = await VirtualSecurityKey.plugIn(chromium.browser, { residentKey }, site.origin);
     const credential = await register(key);
     const assertion = await assertWith(key, credential);
-    const check = await checkAssertion(rp, assertion, { ...credential, rpId: rp.id });
+    const check = await checkAssertion(rp, assertion, clientDataOf(assertion), { ...credential, rpId: rp.id });
     expect(check).toMatchObject({ ok: true });
     const judged = judgeAssertion(recordOf(credential, credential.counter), check, challengeOf(assertion), new Date());
     expect(judged.answer).toEqual({ valid: true, deviceName: "yubi" });
@@ -75,12 +81,13 @@ describe("WebAuthn ceremonies with Chromium's virtual authenticator", () => {
     const key = await VirtualSecurityKey.plugIn(chromium.browser, { residentKey: false }, site.origin);
     const credential = await register(key);
     await key.goto(other.origin);
-    const elsewhere = await checkAssertion(rp, await assertWith(key, credential), { ...credential, rpId: rp.id });
+    const away = await assertWith(key, credential);
+    const elsewhere = await checkAssertion(rp, away, clientDataOf(away), { ...credential, rpId: rp.id });
     expect(elsewhere).toMatchObject({ ok: false, code: "OriginNotAllowed" });
     await key.goto(site.origin);
     await key.setSignCount(credential.id, 0);
     const assertion = await assertWith(key, credential);
-    const check = await checkAssertion(rp, assertion, { ...credential, rpId: rp.id });
+    const check = await checkAssertion(rp, assertion, clientDataOf(assertion), { ...credential, rpId: rp.id });
     const judged = judgeAssertion(recordOf(credential, 5), check, challengeOf(assertion), new Date());
     expect(judged.answer).toMatchObject({ valid: false, code: "CounterNotIncreased" });
     expect(judged.next?.cloneSuspectedAt).toBeDefined();

@@ -13,7 +13,7 @@ function refuseCodeForKey(spec: TemporaryCredentialSpec, devices: readonly MfaDe
     allowed: false,
     message:
       `MFA device ${named.spec.deviceName} of user ${spec.user} is a security key, which takes no code: ` +
-      "set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge",
+      "set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge with purpose session",
   };
 }
 
@@ -25,7 +25,7 @@ function refuseWithoutMfa(namespace: string, spec: TemporaryCredentialSpec, devi
     message:
       `AccountPolicy default of namespace ${namespace} requires MFA for temporary credentials of users with a bound MFA device, ` +
       `and user ${spec.user} has ${bound.join(", ")}: set spec.mfa {deviceName, code} with a current code of a virtual device, ` +
-      "or spec.mfa {assertion} with a security key's answer to a challenge from the verifier's POST /v1/mfa/challenge",
+      "or spec.mfa {assertion} with a security key's answer to a challenge from the verifier's POST /v1/mfa/challenge with purpose session",
   };
 }
 

@@ -19,7 +19,7 @@ import { isApiStatus } from "../../runtime/errors.js";
 import type { EventSink } from "../../runtime/events.js";
 import { controllerReference, createOwnedSecret, type KindClient, observationOf, readSecret } from "../../runtime/kube.js";
 import type { KindLogic } from "../../runtime/reconcile.js";
-import type { AssertionChecker } from "../../webauthn/checker.js";
+import { type AssertionChecker, keyNamedBy } from "../../webauthn/checker.js";
 import { decideTemporary, type Issuance, type IssuedFacts, type TemporaryObservation, type TemporaryOutcome, type TemporaryStep } from "./decide.js";
 import { buildSessionSecret } from "./issued-secret.js";
 import { ISSUANCE_ANNOTATION, Reason } from "./reasons.js";
@@ -113,10 +113,11 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
     const user = credential.spec.user;
     const bound = await this.deps.mfaRecords.bound(namespace, user);
     if (mfa.assertion) {
-      const assertion = mfa.assertion;
-      const record = bound.find((candidate) => isSecurityKey(candidate) && candidate.credentialId === assertion.id);
+      const record = keyNamedBy(bound, mfa.assertion);
       if (!record) return {};
-      return { keyAssertion: { deviceName: record.deviceName, judgement: await this.deps.assertions.judge(record, namespace, user, assertion) } };
+      // A session spends only a challenge asked for one: a verify challenge is its requester's.
+      const judgement = await this.deps.assertions.judge(record, { namespace, user, purpose: "session" }, mfa.assertion);
+      return { keyAssertion: { deviceName: record.deviceName, judgement } };
     }
     const record = bound.find((candidate) => candidate.deviceName === mfa.deviceName);
     if (record && isSecurityKey(record)) return { codeForSecurityKey: true };

@@ -93,11 +93,11 @@ export async function startServer(maxBodyBytes: number, logs?: Writable): Promis
     verification: new Verification(keys, nonces, () => new Date()),
     owners: keys,
     securityKeys: {
-      challenge: (namespace, user) => {
+      challenge: ({ namespace, user }) => {
         keyCalls.push({ namespace, user });
         return Promise.resolve({ found: false, ...notFound });
       },
-      verify: (namespace, user, assertion) => {
+      verify: ({ namespace, user }, assertion) => {
         keyCalls.push({ namespace, user, assertion });
         return Promise.resolve({ valid: false, ...notFound });
       },

@@ -239,7 +239,7 @@ describe("requireMfa", () => {
     const verdict = await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "yubikey", code: "123456" })), fakeContext({ objects: { mfadevices: [bound, key] } }));
     expect(verdict).toEqual({
       allowed: false,
-      message: "MFA device yubikey of user alice is a security key, which takes no code: set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge",
+      message: "MFA device yubikey of user alice is a security key, which takes no code: set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge with purpose session",
     });
     expect((await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects: { mfadevices: [bound, key] } }))).allowed).toBe(true);
   });

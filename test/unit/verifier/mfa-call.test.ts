@@ -52,12 +52,20 @@ describe("a POST /v1/mfa/verify body", () => {
 });
 
 describe("a POST /v1/mfa/challenge body", () => {
-  it("names a user of a namespace", () => {
-    expect(parseChallengeCall(text({ namespace: "team", user: "alice" }))).toEqual({ namespace: "team", user: "alice" });
+  it("names a user of a namespace, for /v1/mfa/verify unless the purpose says a session", () => {
+    expect(parseChallengeCall(text({ namespace: "team", user: "alice" }))).toEqual({ namespace: "team", user: "alice", purpose: "verify" });
+    expect(parseChallengeCall(text({ namespace: "team", user: "alice", purpose: "verify" }))).toEqual({ namespace: "team", user: "alice", purpose: "verify" });
+    expect(parseChallengeCall(text({ namespace: "team", user: "alice", purpose: "session" }))).toEqual({ namespace: "team", user: "alice", purpose: "session" });
   });
 
-  it("refuses a body without a user, or not an object", () => {
+  it("refuses a body without a user, with another purpose, or not an object", () => {
     expect(parseChallengeCall(text({ namespace: "team" }))).toMatchObject(refused("user"));
-    expect(parseChallengeCall("[]")).toMatchObject({ message: 'body: must be a JSON object {"namespace", "user"}' });
+    for (const purpose of ["Session", "login", null, ["session"]]) {
+      expect(parseChallengeCall(text({ namespace: "team", user: "alice", purpose }))).toMatchObject({
+        code: "InvalidRequest",
+        message: 'purpose: must be "verify" (POST /v1/mfa/verify, the default) or "session" (a TemporaryCredential)',
+      });
+    }
+    expect(parseChallengeCall("[]")).toMatchObject({ message: 'body: must be a JSON object {"namespace", "user", "purpose" (optional)}' });
   });
 });

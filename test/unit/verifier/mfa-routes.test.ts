@@ -24,12 +24,13 @@ describe("the security-key routes, in-process", () => {
   const calls: string[] = [];
   let answer: KeyAnswer = { valid: true, deviceName: "yubikey" };
   const securityKeys: ServerDeps["securityKeys"] = {
-    challenge: (namespace, user) => {
-      calls.push(`challenge ${namespace}/${user}`);
+    challenge: (subject) => {
+      const { namespace, user } = subject;
+      calls.push(`challenge ${namespace}/${user} ${subject.purpose === "verify" ? `verify for ${subject.accessKeyId}` : "session"}`);
       return Promise.resolve(user === "alice" ? { found: true, options: OPTIONS } : { found: false, code: "MfaDeviceNotFound", message: `user ${user} has no registered security key` });
     },
-    verify: (namespace, user, sent) => {
-      calls.push(`verify ${namespace}/${user} ${sent.id}`);
+    verify: ({ namespace, user, accessKeyId }, sent) => {
+      calls.push(`verify ${namespace}/${user} by ${accessKeyId} ${sent.id}`);
       return Promise.resolve(answer);
     },
   };
@@ -63,10 +64,30 @@ describe("the security-key routes, in-process", () => {
     return httpSend(url, { method: "POST", target: path, headers: signed.headers, body: text });
   }
 
-  it("answers a challenge with the options for navigator.credentials.get()", async () => {
+  it("answers a challenge with the options for navigator.credentials.get(), for /v1/mfa/verify by the signing key unless told otherwise", async () => {
     const answered = await send("/v1/mfa/challenge", { namespace: "team", user: "alice" });
     expect([answered.status, answered.json]).toEqual([200, OPTIONS]);
-    expect(calls.at(-1)).toBe("challenge team/alice");
+    expect(calls.at(-1)).toBe(`challenge team/alice verify for ${KEY_ID}`);
+  });
+
+  it("binds a verify challenge to the signing key, whatever key id the body names", async () => {
+    await send("/v1/mfa/challenge", { namespace: "team", user: "alice", purpose: "verify", accessKeyId: "KGAKOTHERKEYOTHERKEY" });
+    expect(calls.at(-1)).toBe(`challenge team/alice verify for ${KEY_ID}`);
+  });
+
+  it("asks for a session challenge, bound to no key, with purpose session", async () => {
+    const answered = await send("/v1/mfa/challenge", { namespace: "team", user: "alice", purpose: "session" });
+    expect(answered.status).toBe(200);
+    expect(calls.at(-1)).toBe("challenge team/alice session");
+  });
+
+  it("refuses another purpose, naming the field", async () => {
+    const before = calls.length;
+    for (const purpose of ["login", 1, null]) {
+      const answered = await send("/v1/mfa/challenge", { namespace: "team", user: "alice", purpose });
+      expect([answered.status, answered.json.code, answered.json.message]).toEqual([400, "InvalidRequest", expect.stringMatching(/^purpose: must be "verify" .* or "session"/)]);
+    }
+    expect(calls.length).toBe(before);
   });
 
   it("answers 404 MfaDeviceNotFound for a user without a registered key", async () => {
@@ -93,7 +114,7 @@ describe("the security-key routes, in-process", () => {
     answer = { valid: true, deviceName: "yubikey" };
     const answered = await send("/v1/mfa/verify", { namespace: "team", user: "alice", assertion });
     expect([answered.status, answered.json]).toEqual([200, { valid: true, deviceName: "yubikey" }]);
-    expect(calls.at(-1)).toBe(`verify team/alice ${assertion.id}`);
+    expect(calls.at(-1)).toBe(`verify team/alice by ${KEY_ID} ${assertion.id}`);
   });
 
   it("answers a refused assertion with 200, its code and message", async () => {

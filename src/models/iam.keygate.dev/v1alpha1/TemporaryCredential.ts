@@ -44,7 +44,7 @@ export interface ITemporaryCredential {
        */
       "code"?: string;
       /**
-       * A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user.
+       * A security key's answer to a challenge from the verifier's POST /v1/mfa/challenge for this user with purpose session.
        */
       "assertion"?: {
         /**
