@@ -59,11 +59,12 @@ export interface MfaRecord {
   /** The highest signature counter accepted; a lower or equal one means a cloned authenticator. */
   signCount?: number;
   /**
-   * When the newest challenge whose assertion was accepted was issued: an assertion answering a
-   * challenge issued no later may have been signed before the accepted one, so a counter of it
-   * that did not rise is refused as stale, and is no sign of a clone.
+   * When an assertion was last accepted. An assertion answering a challenge issued no later was
+   * possibly signed before the accepted one (two tabs, a session waiting in a queue), so a
+   * counter of it that did not rise is refused as stale and is no sign of a clone; a challenge
+   * issued after it can only have been signed after the accepted assertion was.
    */
-  acceptedChallengeIssuedAt?: string;
+  lastAssertionAcceptedAt?: string;
   cloneSuspectedAt?: string;
   usedChallenges?: UsedChallenge[];
   resourceVersion?: string;

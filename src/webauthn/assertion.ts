@@ -95,22 +95,22 @@ export function judgeAssertion(record: MfaRecord, check: SignedAssertion | Cerem
 }
 
 /**
- * A counter above the last one is accepted. One that did not rise answering a challenge issued
- * no later than the newest accepted one may be an assertion the user made earlier, judged late:
- * it is refused as stale, without counting toward the lockout (its signature is good: nothing is
- * being guessed) and without flagging. One that did not rise answering a newer challenge is
- * taken for a second holder of the key: the key is flagged for good.
+ * A counter above the last one is accepted. One that did not rise answering a challenge that
+ * was already out when an assertion was last accepted may have been signed before that one and
+ * judged late: it is refused as stale, without counting toward the lockout (its signature is
+ * good: nothing is being guessed) and without flagging. One that did not rise answering a
+ * challenge issued after that acceptance was signed after the accepted assertion, so by a second
+ * holder of the key: the key is flagged for good.
  */
 function judgeCounter(spent: MfaRecord, counter: number, challenge: ValidChallenge, now: Date): AssertionJudgement {
   const stored = spent.signCount ?? 0;
-  const newest = spent.acceptedChallengeIssuedAt;
+  const lastAccepted = spent.lastAssertionAcceptedAt;
   if (counterIncreased(stored, counter)) {
-    const acceptedChallengeIssuedAt = newest !== undefined && Date.parse(newest) > Date.parse(challenge.issuedAt) ? newest : challenge.issuedAt;
-    const next: MfaRecord = { ...spent, signCount: counter, acceptedChallengeIssuedAt, failedAttempts: 0, lockedUntil: undefined };
+    const next: MfaRecord = { ...spent, signCount: counter, lastAssertionAcceptedAt: now.toISOString(), failedAttempts: 0, lockedUntil: undefined };
     return { answer: { valid: true, deviceName: spent.deviceName }, next };
   }
-  if (newest !== undefined && Date.parse(challenge.issuedAt) <= Date.parse(newest)) {
-    const message = `signature counter ${counter} is not above ${stored}, and its challenge is no newer than the one last accepted: an assertion made before that one; ask for a new challenge`;
+  if (lastAccepted !== undefined && Date.parse(challenge.issuedAt) <= Date.parse(lastAccepted)) {
+    const message = `signature counter ${counter} is not above ${stored}, and its challenge was issued before the last accepted assertion: possibly signed before it; ask for a new challenge`;
     return { answer: refused(WebAuthnCode.StaleAssertion, message), next: spent };
   }
   const message = `signature counter ${counter} is not above ${stored}: another authenticator holds this key; security key ${spent.deviceName} is flagged and verifies no more`;

@@ -40,30 +40,39 @@ describe("judging a security key's assertion", () => {
     expect(judged.next).toEqual({
       ...key(),
       signCount: 8,
-      acceptedChallengeIssuedAt: challenge.issuedAt,
+      lastAssertionAcceptedAt: NOW.toISOString(),
       failedAttempts: 0,
       lockedUntil: undefined,
       usedChallenges: [{ id: challenge.id, expiresAt: challenge.expiresAt }],
     });
   });
 
-  it("keeps the issue time of the newest challenge accepted, when an older one's higher counter is accepted after it", () => {
-    const judged = judgeAssertion(key({ acceptedChallengeIssuedAt: at(MINUTE) }), signed(8), issuedAt(-MINUTE), NOW);
+  it("accepts a rising counter on a challenge older than the last acceptance, and notes when", () => {
+    const judged = judgeAssertion(key({ lastAssertionAcceptedAt: at(-MINUTE) }), signed(8), issuedAt(-2 * MINUTE), NOW);
     expect(judged.answer).toEqual({ valid: true, deviceName: "yubikey" });
-    expect(judged.next).toMatchObject({ signCount: 8, acceptedChallengeIssuedAt: at(MINUTE) });
+    expect(judged.next).toMatchObject({ signCount: 8, lastAssertionAcceptedAt: NOW.toISOString() });
+  });
+
+  it("takes two challenges answered in the reverse order for late answers, not a clone: B signed first, A judged first", () => {
+    // Challenges A then B are issued; the key signs B (counter 6) then A (counter 7); A is accepted first.
+    const a = judgeAssertion(key({ signCount: 5 }), signed(7), issuedAt(-2 * MINUTE, "a"), NOW);
+    expect(a.answer).toMatchObject({ valid: true });
+    const b = judgeAssertion(a.next ?? key(), signed(6), issuedAt(-MINUTE, "b"), new Date(NOW.getTime() + 1000));
+    expect(b.answer).toMatchObject({ valid: false, code: "StaleAssertion" });
+    expect(b.next?.cloneSuspectedAt).toBeUndefined();
   });
 
   it.each([
     ["before", -MINUTE],
     ["at the same instant as", 0],
-  ])("refuses as stale, without flagging or counting, a counter that did not rise on a challenge issued %s the one last accepted", (_name, offset) => {
-    const record = key({ acceptedChallengeIssuedAt: at(0), failedAttempts: 2 });
+  ])("refuses as stale, without flagging or counting, a counter that did not rise on a challenge issued %s the last acceptance", (_name, offset) => {
+    const record = key({ lastAssertionAcceptedAt: at(0), failedAttempts: 2 });
     const older = issuedAt(offset);
     const judged = judgeAssertion(record, signed(6), older, NOW);
     expect(judged.answer).toEqual({
       valid: false,
       code: "StaleAssertion",
-      message: "signature counter 6 is not above 7, and its challenge is no newer than the one last accepted: an assertion made before that one; ask for a new challenge",
+      message: "signature counter 6 is not above 7, and its challenge was issued before the last accepted assertion: possibly signed before it; ask for a new challenge",
     });
     expect(judged.next).toEqual({ ...record, usedChallenges: [{ id: older.id, expiresAt: older.expiresAt }] });
   });
@@ -79,8 +88,8 @@ describe("judging a security key's assertion", () => {
     expect(late?.next?.cloneSuspectedAt).toBeUndefined();
   });
 
-  it("flags the key when a counter did not rise on a challenge issued after the one last accepted", () => {
-    const judged = judgeAssertion(key({ acceptedChallengeIssuedAt: at(-MINUTE) }), signed(7), issuedAt(1), NOW);
+  it("flags the key when a counter did not rise on a challenge issued after the last acceptance", () => {
+    const judged = judgeAssertion(key({ lastAssertionAcceptedAt: at(-MINUTE) }), signed(7), issuedAt(1 - MINUTE), NOW);
     expect(judged.answer).toMatchObject({ valid: false, code: "CounterNotIncreased" });
     expect(judged.next?.cloneSuspectedAt).toBe(NOW.toISOString());
   });
