@@ -4,7 +4,14 @@ import type { KekSet } from "./kek.js";
 import { RECORD_KIND_LABEL, RECORD_OWNER_LABEL } from "./record.js";
 import { open, seal } from "./seal.js";
 
+// A security key's record is a kind of its own, sealed under an AAD of its own: a keygate from
+// before security keys lists `mfa-device` records and opens each as a TOTP seed, and a key's sealed
+// plaintext is rebuildable from the MfaDevice. Such a keygate (mid-upgrade, or rolled back) never
+// lists a key's record, and one that reads it by name fails to open it.
 export const MFA_DEVICE_RECORD = "mfa-device";
+export const MFA_SECURITY_KEY_RECORD = "mfa-security-key";
+/** Both kinds of MFA device record, for a label selector that lists them in one call. */
+export const MFA_RECORD_KINDS: readonly string[] = [MFA_DEVICE_RECORD, MFA_SECURITY_KEY_RECORD];
 const PREFIX = "keystore.keygate.dev/";
 const SEALED_KEY = "sealed";
 
@@ -47,7 +54,7 @@ export interface MfaRecord {
   issuedSecret?: string;
   /** When the seed Secret was removed after binding: from then on the seed lives here only. */
   seedSecretRemovedAt?: string;
-  /** Absent on virtual devices' records, which came first. */
+  /** Absent on virtual devices' records, which came first; follows the record kind label. */
   deviceType?: "SecurityKey";
   /** The MfaDevice's name, for a verifier to flag a cloned key on its status. */
   objectName?: string;
@@ -74,7 +81,13 @@ export function isSecurityKey(record: MfaRecord): boolean {
   return record.deviceType === "SecurityKey";
 }
 
-/** The secret part of a security key's record: the WebAuthn user handle, and once registered the public key (COSE, base64url). */
+/**
+ * The sealed part of a security key's record: the WebAuthn user handle, and once registered the
+ * public key (COSE, base64url). Neither is secret (the handle is in status.registration.options,
+ * the key in spec.registration's attestationObject); they are sealed for integrity: AES-GCM under
+ * the record's AAD binds them to this device, so without the KEK no other key can be put in, and a
+ * blob copied from another record does not open.
+ */
 export interface SecurityKeySecrets {
   userId: string;
   publicKey?: string;
@@ -84,34 +97,41 @@ export function mfaRecordName(ownerUid: string): string {
   return `kgmfa-${ownerUid}`;
 }
 
-function aad(record: Pick<MfaRecord, "namespace" | "ownerUid">): string {
-  return `mfa-device/${record.namespace}/${record.ownerUid}`;
+type RecordIdentity = Pick<MfaRecord, "namespace" | "ownerUid">;
+
+function seedAad(record: RecordIdentity): string {
+  return `${MFA_DEVICE_RECORD}/${record.namespace}/${record.ownerUid}`;
 }
 
-export function sealSeed(keks: KekSet, record: Pick<MfaRecord, "namespace" | "ownerUid">, seed: Buffer): string {
-  return seal(seed, keks.current, aad(record));
+function securityKeyAad(record: RecordIdentity): string {
+  return `${MFA_SECURITY_KEY_RECORD}/${record.namespace}/${record.ownerUid}`;
+}
+
+export function sealSeed(keks: KekSet, record: RecordIdentity, seed: Buffer): string {
+  return seal(seed, keks.current, seedAad(record));
 }
 
 export function openSeed(keks: KekSet, record: MfaRecord): Buffer {
-  return open(record.sealed, keks.ring, aad(record));
+  return open(record.sealed, keks.ring, seedAad(record));
 }
 
-export function sealSecurityKey(keks: KekSet, record: Pick<MfaRecord, "namespace" | "ownerUid">, secrets: SecurityKeySecrets): string {
-  return seal(Buffer.from(JSON.stringify(secrets), "utf8"), keks.current, aad(record));
+export function sealSecurityKey(keks: KekSet, record: RecordIdentity, secrets: SecurityKeySecrets): string {
+  return seal(Buffer.from(JSON.stringify(secrets), "utf8"), keks.current, securityKeyAad(record));
 }
 
 export function openSecurityKey(keks: KekSet, record: MfaRecord): SecurityKeySecrets {
-  const secrets = JSON.parse(open(record.sealed, keks.ring, aad(record)).toString("utf8")) as Partial<SecurityKeySecrets>;
+  const secrets = JSON.parse(open(record.sealed, keks.ring, securityKeyAad(record)).toString("utf8")) as Partial<SecurityKeySecrets>;
   if (typeof secrets.userId !== "string") throw new Error(`the security key record of ${record.namespace}/${record.deviceName} holds no user handle`);
   return { userId: secrets.userId, publicKey: typeof secrets.publicKey === "string" ? secrets.publicKey : undefined };
 }
 
 // Everything but the seed is plain state, kept as one JSON annotation: one field to read and
-// write atomically with the resourceVersion.
-type StateFields = Omit<MfaRecord, "ownerUid" | "sealed" | "resourceVersion">;
+// write atomically with the resourceVersion. The device type is the record kind label's.
+type StateFields = Omit<MfaRecord, "ownerUid" | "sealed" | "resourceVersion" | "deviceType">;
 
 export function mfaRecordToSecret(record: MfaRecord, operatorNamespace: string): V1Secret {
-  const { ownerUid, sealed, resourceVersion, ...state } = record;
+  const { ownerUid, sealed, resourceVersion, deviceType, ...state } = record;
+  const kind = deviceType === "SecurityKey" ? MFA_SECURITY_KEY_RECORD : MFA_DEVICE_RECORD;
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -120,7 +140,7 @@ export function mfaRecordToSecret(record: MfaRecord, operatorNamespace: string):
       name: mfaRecordName(ownerUid),
       namespace: operatorNamespace,
       resourceVersion,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_KIND_LABEL]: MFA_DEVICE_RECORD, [RECORD_OWNER_LABEL]: ownerUid },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [RECORD_KIND_LABEL]: kind, [RECORD_OWNER_LABEL]: ownerUid },
       annotations: { [`${PREFIX}state`]: JSON.stringify(state) },
     },
     data: { [SEALED_KEY]: Buffer.from(sealed, "utf8").toString("base64") },
@@ -137,12 +157,19 @@ function parseState(text: string | undefined): StateFields | undefined {
   }
 }
 
+// The kind label says which device the record is of; any other kind is no MFA record.
+function deviceTypeOf(kind: string | undefined): Pick<MfaRecord, "deviceType"> | undefined {
+  if (kind === MFA_SECURITY_KEY_RECORD) return { deviceType: "SecurityKey" };
+  return kind === MFA_DEVICE_RECORD ? {} : undefined;
+}
+
 export function secretToMfaRecord(secret: V1Secret): MfaRecord | undefined {
   const metadata = secret.metadata ?? {};
   const labels = metadata.labels ?? {};
   const ownerUid = labels[RECORD_OWNER_LABEL];
   const sealed = (secret.data ?? {})[SEALED_KEY];
   const state = parseState((metadata.annotations ?? {})[`${PREFIX}state`]);
-  if (labels[RECORD_KIND_LABEL] !== MFA_DEVICE_RECORD || !ownerUid || !sealed || !state) return undefined;
-  return { ...state, ownerUid, sealed: Buffer.from(sealed, "base64").toString("utf8"), resourceVersion: metadata.resourceVersion };
+  const deviceType = deviceTypeOf(labels[RECORD_KIND_LABEL]);
+  if (!deviceType || !ownerUid || !sealed || !state) return undefined;
+  return { ...state, ...deviceType, ownerUid, sealed: Buffer.from(sealed, "base64").toString("utf8"), resourceVersion: metadata.resourceVersion };
 }

@@ -1,6 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
 import {
-  MFA_DEVICE_RECORD,
+  MFA_RECORD_KINDS,
   type MfaRecord,
   mfaRecordName,
   mfaRecordToSecret,
@@ -25,11 +25,11 @@ export class MfaRecordStore {
     }
   }
 
-  /** The bound devices of a user, read consistently (MFA checks are rare; correctness first). */
+  /** The bound devices of a user, virtual and security keys, read consistently (MFA checks are rare; correctness first). */
   async bound(namespace: string, user: string): Promise<MfaRecord[]> {
     const list = await this.core.listNamespacedSecret({
       namespace: this.namespace,
-      labelSelector: `${RECORD_KIND_LABEL}=${MFA_DEVICE_RECORD}`,
+      labelSelector: `${RECORD_KIND_LABEL} in (${MFA_RECORD_KINDS.join(",")})`,
     });
     return list.items
       .map(secretToMfaRecord)

@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
 import type { KekSet } from "../keystore/kek.js";
-import { isSecurityKey, type MfaRecord, openSeed } from "../keystore/mfa-record.js";
+import { type MfaRecord, openSeed } from "../keystore/mfa-record.js";
 import { isApiStatus } from "../runtime/errors.js";
 import { afterFailure, checkCode, lockedUntil } from "./binding.js";
+import { deviceForCode, recordCandidate } from "./code-device.js";
 import type { MfaRecordStore } from "../keystore/mfa-store.js";
 
 export type MfaAnswer =
@@ -29,15 +30,13 @@ const MAX_ATTEMPTS = 5;
 export class MfaChecker {
   constructor(private readonly options: MfaCheckerOptions) {}
 
-  /** Checks a code of the user's bound device (the one named, when a name is given). */
-  async verify(namespace: string, user: string, code: string, deviceName?: string): Promise<MfaAnswer> {
+  /** Checks a code of the user's bound virtual device. */
+  async verify(namespace: string, user: string, code: string): Promise<MfaAnswer> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const bound = await this.options.records.bound(namespace, user);
-      // Codes come from the virtual device; a security key answers with an assertion instead.
-      const record = bound.find((candidate) => !isSecurityKey(candidate) && (deviceName === undefined || candidate.deviceName === deviceName));
-      if (!record) return { valid: false, code: "MfaDeviceNotFound" };
+      const target = deviceForCode(await this.options.records.bound(namespace, user), recordCandidate);
+      if (!target.found) return { valid: false, code: "MfaDeviceNotFound" };
       try {
-        return await this.decide(record, code);
+        return await this.decide(target.device, code);
       } catch (error) {
         if (!isApiStatus(error, 409)) throw error;
       }

@@ -146,6 +146,19 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     expect(await eventReasons(ns, name)).toContain("Bound");
   });
 
+  // An older keygate lists `keystore.keygate.dev/kind=mfa-device` records and opens each as a
+  // TOTP seed: a key's record must never be among them, yet the user's bound devices hold it.
+  it("keeps registered keys' records out of the mfa-device records an older keygate lists", async () => {
+    const keys = await Promise.all(["resident", "nonresident"].map(async (name) => mfaRecordName((await read(name))?.metadata.uid ?? "")));
+    const core = ns.kc.makeApiClient(k8s.CoreV1Api);
+    const seedRecords = await core.listNamespacedSecret({ namespace: op.namespace, labelSelector: "keystore.keygate.dev/kind=mfa-device" });
+    const listed = seedRecords.items.map((secret) => secret.metadata?.name);
+    for (const name of keys) expect(listed).not.toContain(name);
+    const bound = await new MfaRecordStore(core, op.namespace).bound(ns.name, "alice");
+    expect(bound.map((record) => mfaRecordName(record.ownerUid)).sort()).toEqual([...keys].sort());
+    expect(bound.every((record) => record.deviceType === "SecurityKey")).toBe(true);
+  });
+
   it("refuses a ninth key at admission, naming the eight and the rule", async () => {
     await apply(ns, Array.from({ length: 6 }, (_, index) => securityKey(`spare-${index + 1}`, "alice")));
     // Reconciled means seen by the operator's cache, which the webhook counts from.

@@ -10,6 +10,9 @@ import { signHuawei } from "../support/signers/huawei.js";
 import type { HttpRequestDescription } from "../../src/signing/request.js";
 import { signSigV4 } from "../support/signers/sigv4.js";
 import type { RunningVerifier } from "../../src/verifier/verifier.js";
+import { loadOrCreateKek } from "../../src/keystore/kek.js";
+import { sealSecurityKey } from "../../src/keystore/mfa-record.js";
+import { MfaRecordStore } from "../../src/keystore/mfa-store.js";
 import { apply, manifest, readSecretData } from "../support/accesskeys.js";
 import { kubectl, useNamespace } from "../support/cluster.js";
 import { createOperatorNamespace, OffsetClock, startTestOperator, startTestVerifier, type TestOperator } from "../support/operator.js";
@@ -230,18 +233,25 @@ describe("TemporaryCredential against the real API server", () => {
     expect(await read("bad-mfa-shape")).toBeUndefined();
   });
 
-  it("issues MFA-authenticated sessions with a good code, and nothing with a bad one", async () => {
-    await apply(ns, [{ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name: "phone" }, spec: { user: "bob", type: "Virtual", deviceName: "bob-phone" } }]);
-    const seedData = await waitFor("the seed", () => readSecretData(ns, "phone-credentials"));
+  /** Creates and binds a virtual device; its codes, by instant. */
+  async function bindVirtualDevice(name: string, user: string, deviceName: string): Promise<(ms: number) => string> {
+    await apply(ns, [{ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name }, spec: { user, type: "Virtual", deviceName } }]);
+    const seedData = await waitFor("the seed", () => readSecretData(ns, `${name}-credentials`));
     const seed = seedData.seed ?? "";
     const code = (ms: number): string => generateSync({ secret: seed, epoch: Math.floor(ms / 1000) });
     const now = clock.now();
     const verification = { code1: code(now - 30_000), code2: code(now) };
-    await kubectl(["patch", "mfadevice", "phone", "-n", ns.name, "--type=merge", "-p", JSON.stringify({ spec: { verification } })]);
+    await kubectl(["patch", "mfadevice", name, "-n", ns.name, "--type=merge", "-p", JSON.stringify({ spec: { verification } })]);
     await waitFor("the device to bind", async () => {
-      const device = (await ns.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: "mfadevices", name: "phone" })) as { status?: { bound?: boolean } };
+      const device = (await ns.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: "mfadevices", name })) as { status?: { bound?: boolean } };
       return device.status?.bound ? true : undefined;
     });
+    return code;
+  }
+
+  it("issues MFA-authenticated sessions with a good code, and nothing with a bad one", async () => {
+    const code = await bindVirtualDevice("phone", "bob", "bob-phone");
+    const now = clock.now();
     await apply(ns, [session("with-mfa", { user: "bob", mfa: { deviceName: "bob-phone", code: code(now + 30_000) } })]);
     const s = await issued("with-mfa");
     expect((await read("with-mfa"))?.status?.mfaAuthenticated).toBe(true);
@@ -252,6 +262,33 @@ describe("TemporaryCredential against the real API server", () => {
     const refused = await reason("bad-mfa", "MfaFailed");
     expect(refused.status?.conditions?.[0]?.message).toContain("refused");
     expect(await readSecretData(ns, "bad-mfa-credentials")).toBeUndefined();
+  });
+
+  // Nothing makes device names unique per user. The key's record is made to list first (its name
+  // sorts first): a code must name the virtual device whichever the API server lists first.
+  it("checks a code against the virtual device when a security key has the same device name", async () => {
+    const code = await bindVirtualDevice("dave-phone", "dave", "dave-phone");
+    const core = ns.kc.makeApiClient(k8s.CoreV1Api);
+    const records = new MfaRecordStore(core, operatorNamespace);
+    const identity = { namespace: ns.name, ownerUid: "00000000-0000-4000-8000-000000000000" };
+    await records.create({
+      ...identity,
+      user: "dave",
+      deviceName: "dave-phone",
+      deviceType: "SecurityKey",
+      createdAt: new Date(clock.now()).toISOString(),
+      sealed: sealSecurityKey(await loadOrCreateKek(core, operatorNamespace), identity, { userId: "AAAAAAAAAAAAAAAAAAAAAA" }),
+      bound: true,
+      lastAcceptedStep: 0,
+      failedAttempts: 0,
+      credentialId: "AAAAAAAAAAAAAAAAAAAAAA",
+      rpId: "localhost",
+      signCount: 0,
+    });
+    expect((await records.bound(ns.name, "dave")).map((record) => record.deviceType)).toEqual(["SecurityKey", undefined]);
+    await apply(ns, [session("shared-name", { user: "dave", mfa: { deviceName: "dave-phone", code: code(clock.now() + 30_000) } })]);
+    await issued("shared-name");
+    expect((await read("shared-name"))?.status?.mfaAuthenticated).toBe(true);
   });
 
   it("issues 100 sessions for one user: there is no count limit", async () => {

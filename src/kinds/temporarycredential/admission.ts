@@ -1,18 +1,27 @@
 import { MFA_DEVICE_PLURAL, type MfaDevice, parseMfaDevice } from "../../api/mfadevice.js";
 import { peersOf } from "../../api/peers.js";
 import { parseTemporaryCredential, type TemporaryCredentialSpec } from "../../api/temporarycredential.js";
+import { type CodeCandidate, deviceForCode } from "../../otp/code-device.js";
 import { ALLOW, type AdmissionContext, type AdmissionRequest, type AdmissionVerdict, clusterDeleting } from "../../runtime/admission.js";
 import { accountSettingsIn } from "../account-policy-of.js";
 import { ownersChanged, refuseActingFor, refuseForRawUser } from "../acting-for.js";
 
-// A code is checked against the virtual device it names; a security key answers with an assertion.
+function deviceCandidate(device: MfaDevice): CodeCandidate {
+  return { deviceName: device.spec.deviceName, securityKey: device.spec.type === "SecurityKey" };
+}
+
+// A code is checked against the virtual device it names, picked among the bound devices as the
+// controller picks it; a name only security keys have is refused, since a key answers with an assertion.
 function refuseCodeForKey(spec: TemporaryCredentialSpec, devices: readonly MfaDevice[]): AdmissionVerdict | undefined {
-  const named = spec.mfa?.code === undefined ? undefined : devices.find((device) => device.spec.deviceName === spec.mfa?.deviceName);
-  if (named?.spec.type !== "SecurityKey") return undefined;
+  const deviceName = spec.mfa?.code === undefined ? undefined : spec.mfa.deviceName;
+  if (deviceName === undefined) return undefined;
+  const bound = devices.filter((device) => device.status?.bound === true);
+  const target = deviceForCode(bound, deviceCandidate, deviceName);
+  if (target.found || !target.securityKey) return undefined;
   return {
     allowed: false,
     message:
-      `MFA device ${named.spec.deviceName} of user ${spec.user} is a security key, which takes no code: ` +
+      `MFA device ${deviceName} of user ${spec.user} is a security key, which takes no code: ` +
       "set spec.mfa {assertion} with its answer to a challenge from the verifier's POST /v1/mfa/challenge with purpose session",
   };
 }

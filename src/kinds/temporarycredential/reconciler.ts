@@ -14,6 +14,7 @@ import { accountPolicyIn, type ObjectLookup } from "../../api/accountpolicy.js";
 import type { KekSet } from "../../keystore/kek.js";
 import { isSecurityKey, openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
 import type { MfaRecordStore } from "../../keystore/mfa-store.js";
+import { deviceForCode, recordCandidate } from "../../otp/code-device.js";
 import { sealSessionToken } from "../../keystore/session-token.js";
 import { isApiStatus } from "../../runtime/errors.js";
 import type { EventSink } from "../../runtime/events.js";
@@ -119,9 +120,9 @@ export class TemporaryCredentialLogic implements KindLogic<TemporaryCredential, 
       const judgement = await this.deps.assertions.judge(record, { namespace, user, purpose: "session" }, mfa.assertion);
       return { keyAssertion: { deviceName: record.deviceName, judgement } };
     }
-    const record = bound.find((candidate) => candidate.deviceName === mfa.deviceName);
-    if (record && isSecurityKey(record)) return { codeForSecurityKey: true };
-    return record ? { mfaDevice: { record, seed: openSeed(this.deps.keks, record) } } : {};
+    const target = deviceForCode(bound, recordCandidate, mfa.deviceName ?? "");
+    if (target.found) return { mfaDevice: { record: target.device, seed: openSeed(this.deps.keks, target.device) } };
+    return target.securityKey ? { codeForSecurityKey: true } : {};
   }
 
   desiredStatus(observation: TemporaryObservation, outcome: TemporaryOutcome): TemporaryCredentialStatus {

@@ -244,6 +244,12 @@ describe("requireMfa", () => {
     expect((await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects: { mfadevices: [bound, key] } }))).allowed).toBe(true);
   });
 
+  it("checks a code against the virtual device when a security key has the same device name", async () => {
+    const twin = { ...bound, metadata: { name: "phone-key", namespace: "ns" }, spec: { user: "alice", type: "SecurityKey", deviceName: "phone" } };
+    const verdict = await admitTemporaryCredential(request("CREATE", "alice", session({ deviceName: "phone", code: "123456" })), fakeContext({ objects: { mfadevices: [twin, bound] } }));
+    expect(verdict.allowed).toBe(true);
+  });
+
   it("allows a session without a code to a user with no bound device", async () => {
     const objects = { accountpolicies: [policy({ requireMfa: true })] };
     expect((await admitTemporaryCredential(request("CREATE", "alice", session()), fakeContext({ objects }))).allowed).toBe(true);
