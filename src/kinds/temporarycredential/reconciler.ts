@@ -12,7 +12,7 @@ import { generateAccessKeyId, generateSecretAccessKey } from "../../credentials/
 import { parseJson } from "../../json.js";
 import { accountPolicyIn, type ObjectLookup } from "../../api/accountpolicy.js";
 import type { KekSet } from "../../keystore/kek.js";
-import { isSecurityKey, openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
+import { openSeed, type MfaRecord } from "../../keystore/mfa-record.js";
 import type { MfaRecordStore } from "../../keystore/mfa-store.js";
 import { deviceForCode, recordCandidate } from "../../otp/code-device.js";
 import { sealSessionToken } from "../../keystore/session-token.js";
