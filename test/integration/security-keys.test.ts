@@ -114,7 +114,7 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     const terminal = await Terminal.start(controlPlane().kubeconfigPath, ["-n", ns.name, "mfa", "add-key", "alice", ...args]);
     terminals.push(terminal);
     const screen = await terminal.waitForText("in a browser on this machine", 60_000);
-    const url = /Open (http:\/\/localhost:\d+\/)/.exec(screen)?.[1] ?? "";
+    const url = /Open (http:\/\/localhost:\d+\/[\w-]{43}\/) /.exec(screen)?.[1] ?? "";
     const key = await VirtualSecurityKey.plugIn(chromium.browser, { residentKey }, url);
     authenticators.push(key);
     await key.page.click("#register");
@@ -141,6 +141,9 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     if (!credential) throw new Error("the authenticator holds no credential");
     expect(credential.isResidentCredential).toBe(residentKey);
     expect(device.status?.credentialId).toBe(Buffer.from(credential.credentialId, "base64").toString("base64url"));
+    // The terminal names the registered credential; the page, the one the touched key made.
+    expect(terminal.screen()).toContain(`Registered credential: ${device.status?.credentialId}.`);
+    expect(shown).toContain(`The key you touched made credential ${device.status?.credentialId}:`);
 
     await expectSealedRecord(device, credential);
     expect(await eventReasons(ns, name)).toContain("Bound");
