@@ -119,4 +119,21 @@ describe("the page mfa add-key serves", () => {
     expect(second.status).toBe(409);
     expect(received).toHaveLength(1);
   });
+
+  it("counts the answer as settled when the page goes away while it is judged, so the command never hangs on it", async () => {
+    let judged = (): void => undefined;
+    page = await serveRegistrationPage(0, "Security key alice-key for user alice.", {
+      options: () => Promise.resolve("{}"),
+      answer: () => new Promise((resolve) => (judged = () => resolve({ ok: true, message: "registered" }))),
+    });
+    const url = page.url;
+    const req = request(new URL("registration", loopback(url)), { method: "POST", headers: asBrowser(url, { origin: new URL(url).origin, "content-type": "application/json" }) });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify(answer));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    req.destroy();
+    const settled = await Promise.race([page.answered.then(() => true), new Promise((resolve) => setTimeout(resolve, 2_000, false))]);
+    judged();
+    expect(settled).toBe(true);
+  });
 });
