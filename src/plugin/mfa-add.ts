@@ -7,12 +7,14 @@ import { keyNamePrefix } from "./access-keys.js";
 import { withExamples } from "./command.js";
 import { errorLine } from "./errors.js";
 import { PluginError } from "./exit.js";
+import { mfaCodeAnnotations, mfaCodeFor, NEXT_CODE_WANTED, withMfaCode } from "./mfa-code.js";
 import { bindingOutcome, defaultDeviceName, seedIssuance } from "./mfa-devices.js";
 import { SecretFile } from "./downloads.js";
 import { ask, canAsk } from "./prompt.js";
 import { type KeygateObject, Kind } from "./resources.js";
 import { userOrSelf } from "./self.js";
 import { type Session, sessionOf } from "./session.js";
+import { removeUnbound } from "./unbound-device.js";
 import { printWarnings } from "./warnings.js";
 import { waitForObject } from "./watch.js";
 
@@ -20,17 +22,18 @@ interface MfaAddOptions {
   name?: string;
   deviceName?: string;
   png?: string;
+  mfaCode?: string;
   timeout: string;
 }
 
 const CODE = /^\d{6}$/;
 
-function manifest(session: Session, user: string, options: MfaAddOptions): KeygateObject {
+function manifest(session: Session, user: string, options: MfaAddOptions, code: string | undefined): KeygateObject {
   const naming = options.name === undefined ? { generateName: `${keyNamePrefix(user)}mfa-` } : { name: options.name };
   return {
     apiVersion: API_VERSION,
     kind: MFA_DEVICE_KIND,
-    metadata: { ...naming, namespace: session.namespace },
+    metadata: { ...naming, namespace: session.namespace, annotations: mfaCodeAnnotations(code) },
     spec: { user, type: "Virtual", deviceName: options.deviceName ?? defaultDeviceName(user) },
   };
 }
@@ -60,23 +63,15 @@ async function showSeed(session: Session, name: string, options: MfaAddOptions, 
 async function bind(session: Session, name: string, options: MfaAddOptions): Promise<string> {
   const code1 = await askCode("Code shown by the app: ");
   const code2 = await askCode("Next code, once the app shows a new one: ");
+  const annotations = mfaCodeAnnotations(await mfaCodeFor(session, undefined, NEXT_CODE_WANTED));
   const devices = new Kind(session, MFA_DEVICE_PLURAL);
-  printWarnings((await devices.mergePatch(name, { spec: { verification: { code1, code2 } } })).warnings);
+  printWarnings((await devices.mergePatch(name, { metadata: { annotations }, spec: { verification: { code1, code2 } } })).warnings);
   const bound = await waitForObject(session, { plural: MFA_DEVICE_PLURAL, name }, bindingOutcome, parseDuration(options.timeout, "--timeout"));
   return `MFA device ${bound.spec.deviceName} (mfadevice/${name}) is bound to user ${bound.spec.user} in namespace ${session.namespace}.\n`;
 }
 
-// A device that was not bound is removed again: a failed `mfa add` leaves the account as it was,
-// and the next attempt starts with a new seed the app has not half-learnt.
-async function removeUnbound(session: Session, name: string): Promise<string> {
-  try {
-    await new Kind(session, MFA_DEVICE_PLURAL).delete(name);
-    return `mfadevice/${name} was removed again; run mfa add once more`;
-  } catch (error) {
-    return `mfadevice/${name} could not be removed (${errorLine(error)})`;
-  }
-}
-
+// A device that was not bound is removed again: the next attempt starts with a new seed the app
+// has not half-learnt.
 async function mfaAdd(userArgument: string | undefined, options: MfaAddOptions, command: Command): Promise<void> {
   if (!canAsk()) throw new PluginError("mfa add asks for two codes of the app: run it in a terminal");
   parseDuration(options.timeout, "--timeout");
@@ -85,7 +80,8 @@ async function mfaAdd(userArgument: string | undefined, options: MfaAddOptions, 
   const file = options.png === undefined ? undefined : await SecretFile.claim(options.png);
   let name: string | undefined;
   try {
-    const created = await new Kind(session, MFA_DEVICE_PLURAL).create(manifest(session, user, options));
+    const code = await mfaCodeFor(session, options.mfaCode);
+    const created = await new Kind(session, MFA_DEVICE_PLURAL).create(manifest(session, user, options, code));
     printWarnings(created.warnings);
     name = created.object.metadata?.name ?? "";
     process.stderr.write(`Waiting for mfadevice/${name}'s seed...\n`);
@@ -94,7 +90,7 @@ async function mfaAdd(userArgument: string | undefined, options: MfaAddOptions, 
   } catch (error) {
     await file?.abandon();
     if (name === undefined) throw error;
-    throw new PluginError(`${errorLine(error)}; ${await removeUnbound(session, name)}`);
+    throw new PluginError(`${errorLine(error)}; ${await removeUnbound(session, name, "mfa add")}`);
   }
 }
 
@@ -107,10 +103,12 @@ export function registerMfaAdd(mfa: Command): void {
     .option("--name <name>", "the MfaDevice's name (default: generated from the user name)")
     .option("--png <file>", "also write the QR code to FILE (PNG, mode 0600, never overwriting)")
     .option("--timeout <duration>", "how long to wait for the seed, and for the binding", "60s");
-  withExamples(command, [
+  withExamples(withMfaCode(command), [
     "# your own phone: scan, then type the code shown and the next one",
     "kubectl keygate mfa add",
     "# for bob, keeping the QR code as an image too",
     "kubectl keygate mfa add bob -n team-a --device-name bob-pixel --png ./bob-mfa.png",
+    "# bob's phone under operation protection: a code of your own device; a later one is asked for to bind",
+    "kubectl keygate mfa add bob -n team-a --mfa-code 123456",
   ]).action(mfaAdd);
 }

@@ -33,14 +33,18 @@ async function operationProtected(session: Session): Promise<boolean> {
 /**
  * The code to send: the flag's, else, under operation protection and at a terminal, one the
  * person types (empty for none: an automation granted `bypass` needs none). Without either the
- * change goes without, and the webhook's refusal says what is missing.
+ * change goes without, and the webhook's refusal says what is missing. A command that makes a
+ * second protected change asks again, naming the code it wants: a code is used up once checked.
  */
-export async function mfaCodeFor(session: Session, flag: string | undefined): Promise<string | undefined> {
+export async function mfaCodeFor(session: Session, flag: string | undefined, wanted = "MFA code"): Promise<string | undefined> {
   if (flag !== undefined) return checkMfaCode(flag);
   if (!canAsk() || !(await operationProtected(session))) return undefined;
-  const typed = await ask(`Operation protection is on in ${session.namespace}: MFA code (empty for none): `);
+  const typed = await ask(`Operation protection is on in ${session.namespace}: ${wanted} (empty for none): `);
   return typed === "" ? undefined : checkMfaCode(typed);
 }
+
+/** What a device's ceremony answer needs under operation protection: a code the create did not use. */
+export const NEXT_CODE_WANTED = "a new code of an MFA device you already have, not the one being added";
 
 /** The annotations that carry the code with the change; none without a code. */
 export function mfaCodeAnnotations(code: string | undefined): Record<string, string> {

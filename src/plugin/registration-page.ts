@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { readRequestBody } from "../http/body.js";
 import { type RegistrationResponse, registrationResponse } from "../api/webauthn.js";
@@ -44,7 +44,7 @@ async function register() {
     show("Checking the key's answer.", "");
     const sent = await fetch("registration", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(answer) });
     const verdict = await sent.json();
-    show(verdict.message, verdict.ok ? "ok" : "refused");
+    show(verdict.message + " The key you touched made credential " + json.id + ": the terminal names the one registered.", verdict.ok ? "ok" : "refused");
   } catch (error) {
     show(error.message + " Try again.", "refused");
     button.disabled = false;
@@ -84,7 +84,7 @@ function page(heading: string): string {
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { "content-type": type, "cache-control": "no-store", "content-security-policy": CONTENT_SECURITY_POLICY });
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", "content-security-policy": CONTENT_SECURITY_POLICY, "referrer-policy": "no-referrer" });
   res.end(body);
 }
 
@@ -106,13 +106,30 @@ async function readAnswer(req: IncomingMessage): Promise<RegistrationResponse | 
   return parsed.success ? parsed.data : `the answer is not a registration response: ${parsed.error.issues[0]?.message ?? ""}`;
 }
 
+// The page's path: whoever does not know it gets the same 404 as for any other path.
+function pathTokenRoutes(): { base: string; routeOf(url: string | undefined): string | undefined } {
+  const base = `/${randomBytes(32).toString("base64url")}/`;
+  const expected = Buffer.from(base);
+  return {
+    base,
+    routeOf(url) {
+      const given = Buffer.from((url ?? "").slice(0, base.length));
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      return (url ?? "").slice(base.length);
+    },
+  };
+}
+
 /**
  * The page a person registers a key on, served on loopback: `http://localhost` is a secure
- * context, so the browser runs the ceremony there. Requests naming another host are refused (a
- * web page elsewhere cannot rebind a name onto this port), and answers must come from this
- * page's own origin. The first answer is the only one taken.
+ * context, so the browser runs the ceremony there. Any local process can reach the port, so the
+ * page lives under a random path only the terminal prints: without it there is nothing to fetch
+ * and no answer to post. Requests naming another host are refused (a web page elsewhere cannot
+ * rebind a name onto this port), and answers must come from this page's own origin. The first
+ * answer is the only one taken.
  */
 export async function serveRegistrationPage(port: number, heading: string, handlers: RegistrationPageHandlers): Promise<RegistrationPage> {
+  const routes = pathTokenRoutes();
   let answered = false;
   let origin = "";
   let verdictSent = (): void => undefined;
@@ -123,16 +140,18 @@ export async function serveRegistrationPage(port: number, heading: string, handl
     if (typeof answer === "string") return sendVerdict(res, 400, { ok: false, message: answer });
     if (answered) return sendVerdict(res, 409, { ok: false, message: "an answer was already sent; see the terminal" });
     answered = true;
-    const verdict = await handlers.answer(answer);
+    // Settles on the verdict sent, or on the page going away while the answer is judged.
     res.once("close", verdictSent);
-    sendVerdict(res, 200, verdict);
+    sendVerdict(res, 200, await handlers.answer(answer));
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (req.headers.host !== new URL(origin).host) return send(res, 421, "text/plain", `open ${origin}/`);
-    const route = `${req.method ?? ""} ${req.url ?? ""}`;
-    if (route === "GET /") return send(res, 200, "text/html; charset=utf-8", page(heading));
-    if (route === "POST /registration") return takeAnswer(req, res);
-    if (route !== "GET /options") return send(res, 404, "text/plain", "not found");
+    const path = routes.routeOf(req.url);
+    if (path === undefined) return send(res, 404, "text/plain", "not found");
+    if (req.headers.host !== new URL(origin).host) return send(res, 421, "text/plain", "open the address kubectl keygate printed");
+    const route = `${req.method ?? ""} ${path}`;
+    if (route === "GET ") return send(res, 200, "text/html; charset=utf-8", page(heading));
+    if (route === "POST registration") return takeAnswer(req, res);
+    if (route !== "GET options") return send(res, 404, "text/plain", "not found");
     const options = await handlers.options();
     if (options === undefined) return send(res, 503, "text/plain", "the challenge is being renewed; try again in a moment.");
     send(res, 200, "application/json", options);
@@ -149,7 +168,7 @@ export async function serveRegistrationPage(port: number, heading: string, handl
   const address = server.address();
   origin = `http://localhost:${typeof address === "object" && address ? address.port : port}`;
   return {
-    url: `${origin}/`,
+    url: `${origin}${routes.base}`,
     answered: sent,
     // The browser keeps its connections open; the page has nothing more to say on them.
     close: () =>

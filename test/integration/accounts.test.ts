@@ -236,6 +236,35 @@ describe("who may act for which user, with real identities", () => {
     expect((await waitForReason(ns, "bob-key-2", "Issued")).metadata.annotations?.[CREATED_BY]).toBe(`system:serviceaccount:${ns.name}:argocd-application-controller`);
   });
 
+  it("under operation protection, adding an MFA device and answering its ceremony need a fresh code; a person with no device has none to give", async () => {
+    await setPolicy({ operationProtection: true });
+    const key = (name: string, user: string, annotations?: Record<string, string>) => doc("MfaDevice", name, { user, type: "SecurityKey", deviceName: name }, annotations);
+    const missing = await waitFor("operation protection to reach the webhook", async () => {
+      const output = await refusal(applyAs(alice, [key("alice-key", "alice")])).catch(() => undefined);
+      return output?.includes("operation protection is on") ? output : undefined;
+    });
+    expect(missing).toContain(`adding a security key needs a fresh code of an MFA device of user alice: add the annotation ${MFA_CODE}=<code>`);
+    const firstDevice = await refusal(applyAs(carol, [doc("MfaDevice", "carol-phone", { user: "carol", type: "Virtual", deviceName: "phone" }, { [MFA_CODE]: "123456" })]));
+    expect(firstDevice).toContain("the MFA code of user carol was refused (MfaDeviceNotFound)");
+
+    const created = await nextCode();
+    await applyAs(alice, [key("alice-key", "alice", { [MFA_CODE]: created })]);
+    const stored = (await ns.custom.getNamespacedCustomObject({ group: "iam.keygate.dev", version: "v1alpha1", namespace: ns.name, plural: "mfadevices", name: "alice-key" })) as {
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(Object.keys(stored.metadata.annotations ?? {})).not.toContain(MFA_CODE);
+    expect(JSON.stringify(stored)).not.toContain(created);
+
+    const registration = { id: "AAAA", rawId: "AAAA", type: "public-key", response: { clientDataJSON: "eyJ9", attestationObject: "o2Nm" } };
+    const answer = (annotations: Record<string, string>) => JSON.stringify({ metadata: { annotations }, spec: { registration } });
+    const unprotected = await refusal(kubectlAs(alice, ["patch", "mfadevice", "alice-key", "--type=merge", "-p", answer({})]));
+    expect(unprotected).toContain("registering a security key needs a fresh code of an MFA device of user alice");
+    await kubectlAs(alice, ["patch", "mfadevice", "alice-key", "--type=merge", "-p", answer({ [MFA_CODE]: "123456" }), "--dry-run=server"]);
+
+    await applyAs(gitops, [key("bob-key", "bob")]);
+    await kubectlAs(admin, ["delete", "mfadevice", "alice-key", "bob-key"]);
+  });
+
   it("with requireMfa, refuses a session without a code to a user with a bound device, and only to such a user", async () => {
     await setPolicy({ requireMfa: true });
     const refused = await waitFor("requireMfa to reach the webhook", async () => {

@@ -52,6 +52,8 @@ function scanPng(png: Buffer): string {
   return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data ?? "";
 }
 
+const MERGE_PATCH = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+
 const codeAt = (secret: string, unixMs: number): string => generateSync({ secret, epoch: Math.floor(unixMs / 1000) });
 
 describe("kubectl keygate mfa, session and rotate, the real executable in a terminal against the real API server and operator", () => {
@@ -176,6 +178,59 @@ describe("kubectl keygate mfa, session and rotate, the real executable in a term
       const run = await runPlugin(admin(), ["-n", ns.name, "mfa", "add", "bob"]);
       expectOneLineRefusal(run, "mfa add asks for two codes of the app: run it in a terminal");
       expect(await devicesOf("bob")).toHaveLength(0);
+    });
+    it("under operation protection, takes a code of the person acting for the create and asks for a later one to bind", async () => {
+      const carol = await certificateIdentity("oidc:carol");
+      const rbac = ns.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+      const rules: k8s.V1PolicyRule[] = [
+        { apiGroups: [GROUP], resources: ["mfadevices"], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+        { apiGroups: [GROUP], resources: ["accountpolicies"], verbs: ["get"] },
+        { apiGroups: [GROUP], resources: ["users"], resourceNames: ["bob"], verbs: ["manage"] },
+        { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
+      ];
+      await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: "carol" }, rules } });
+      const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "carol" };
+      await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: { metadata: { name: "carol" }, roleRef, subjects: [{ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: "oidc:carol" }] } });
+      // Carol's phone, bound with codes of the two steps before now: the steps from now on stay hers to use.
+      const mfaDevice = (name: string, user: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name }, spec: { user, type: "Virtual", deviceName: name } });
+      await ns.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, body: mfaDevice("carol-phone", "carol") });
+      const carolSeed = (await waitFor("carol's seed", () => readSecretData(ns, "carol-phone-credentials"))).seed ?? "";
+      const step = Math.floor(Date.now() / 30_000);
+      const carolCode = (at: number): string => generateSync({ secret: carolSeed, epoch: at * 30 });
+      const verification = { code1: carolCode(step - 2), code2: carolCode(step - 1) };
+      await ns.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, name: "carol-phone", body: { spec: { verification } } }, MERGE_PATCH);
+      await waitFor("carol's phone to be bound", async () => ((await devicesOf("carol"))[0]?.status?.bound === true ? true : undefined));
+      const policy = { apiVersion: `${GROUP}/${VERSION}`, kind: "AccountPolicy", metadata: { name: "default" }, spec: { operationProtection: true } };
+      await ns.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "accountpolicies", namespace: ns.name, body: policy });
+      await waitFor("operation protection to reach the webhook", () =>
+        carol.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, body: mfaDevice("probe", "bob"), dryRun: "All" }).then(
+          () => undefined,
+          (error: unknown) => (error instanceof k8s.ApiException && String(error.body).includes("operation protection is on") ? true : undefined),
+        ),
+      );
+
+      try {
+        const tty = await terminal(carol.kubeconfigPath, ["-n", ns.name, "mfa", "add", "bob", "--name", "bob-phone", "--mfa-code", carolCode(step)]);
+        await tty.waitForText("Code shown by the app:");
+        const bobSeed = (await readSecretData(ns, "bob-phone-credentials"))?.seed ?? "";
+        const now = Date.now();
+        tty.type(codeAt(bobSeed, now - 30_000));
+        await tty.waitForText("Next code, once the app shows a new one:");
+        tty.type(codeAt(bobSeed, now));
+        await tty.waitForText("a new code of an MFA device you already have, not the one being added (empty for none):");
+        tty.type(carolCode(step + 1));
+        expect(await tty.exitCode(), tty.screen()).toBe(0);
+        expect(tty.screen()).toContain(`MFA device bob-phone (mfadevice/bob-phone) is bound to user bob in namespace ${ns.name}.`);
+        const [bound] = await devicesOf("bob");
+        expect(bound?.metadata.annotations?.["iam.keygate.dev/created-by"]).toBe("oidc:carol");
+        expect(Object.keys(bound?.metadata.annotations ?? {})).not.toContain("iam.keygate.dev/mfa-code");
+      } finally {
+        await ns.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "accountpolicies", namespace: ns.name, name: "default" });
+        const confirm = { metadata: { annotations: { "iam.keygate.dev/confirm-delete": "YES" } } };
+        await ns.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, name: "bob-phone", body: confirm }, MERGE_PATCH).catch(() => undefined);
+        await ns.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "mfadevices", namespace: ns.name, name: "bob-phone" }).catch(() => undefined);
+      }
+      await waitFor("bob's device to go", async () => ((await devicesOf("bob")).length === 0 ? true : undefined));
     });
   });
 

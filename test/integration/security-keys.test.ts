@@ -2,14 +2,16 @@ import { createPrivateKey, createPublicKey } from "node:crypto";
 import { createServer } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import { cose, decodeCredentialPublicKey, isoBase64URL } from "@simplewebauthn/server/helpers";
+import { generateSync } from "otplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MfaDevice } from "../../src/api/mfadevice.js";
 import { loadOrCreateKek } from "../../src/keystore/kek.js";
 import { mfaRecordName, openSecurityKey, secretToMfaRecord } from "../../src/keystore/mfa-record.js";
 import { MfaRecordStore } from "../../src/keystore/mfa-store.js";
-import { apply, eventReasons, GROUP, VERSION } from "../support/accesskeys.js";
+import { apply, eventReasons, GROUP, readSecretData, VERSION } from "../support/accesskeys.js";
 import { launchChromium, type RunningBrowser, type VirtualCredential, VirtualSecurityKey } from "../support/browser.js";
 import { controlPlane, kubectl, useNamespace } from "../support/cluster.js";
+import { serviceAccountIdentity } from "../support/identities.js";
 import { startTestOperator, type TestOperator } from "../support/operator.js";
 import { Terminal } from "../support/plugin.js";
 import { waitFor } from "../support/wait.js";
@@ -114,7 +116,7 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     const terminal = await Terminal.start(controlPlane().kubeconfigPath, ["-n", ns.name, "mfa", "add-key", "alice", ...args]);
     terminals.push(terminal);
     const screen = await terminal.waitForText("in a browser on this machine", 60_000);
-    const url = /Open (http:\/\/localhost:\d+\/)/.exec(screen)?.[1] ?? "";
+    const url = /Open (http:\/\/localhost:\d+\/[\w-]{43}\/) /.exec(screen)?.[1] ?? "";
     const key = await VirtualSecurityKey.plugIn(chromium.browser, { residentKey }, url);
     authenticators.push(key);
     await key.page.click("#register");
@@ -141,6 +143,9 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     if (!credential) throw new Error("the authenticator holds no credential");
     expect(credential.isResidentCredential).toBe(residentKey);
     expect(device.status?.credentialId).toBe(Buffer.from(credential.credentialId, "base64").toString("base64url"));
+    // The terminal names the registered credential; the page, the one the touched key made.
+    expect(terminal.screen()).toContain(`Registered credential: ${device.status?.credentialId}.`);
+    expect(shown).toContain(`The key you touched made credential ${device.status?.credentialId}:`);
 
     await expectSealedRecord(device, credential);
     expect(await eventReasons(ns, name)).toContain("Bound");
@@ -210,6 +215,49 @@ describe("security keys registered through kubectl keygate mfa add-key's page, i
     );
     await waitFor("the refused key to be gone", async () => ((await read("elsewhere")) === undefined ? true : undefined));
     expect(await eventReasons(ns, "elsewhere")).toContain("RegistrationFailed");
+  });
+
+  it("under operation protection, registers a key as its person with a code for the create and a later one for the answer", async () => {
+    const alice = await serviceAccountIdentity(ns.name, "alice");
+    const rbac = ns.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+    const rules = [
+      { apiGroups: [GROUP], resources: [PLURAL], verbs: ["get", "list", "watch", "create", "patch", "delete"] },
+      { apiGroups: [GROUP], resources: ["accountpolicies"], verbs: ["get"] },
+    ];
+    await rbac.createNamespacedRole({ namespace: ns.name, body: { metadata: { name: "alice-mfa" }, rules } });
+    const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "alice-mfa" };
+    await rbac.createNamespacedRoleBinding({ namespace: ns.name, body: { metadata: { name: "alice-mfa" }, roleRef, subjects: [{ kind: "ServiceAccount", name: "alice", namespace: ns.name }] } });
+    // Alice's phone, bound with codes of the two steps before now: the steps from now on stay free.
+    await apply(ns, [{ apiVersion: `${GROUP}/${VERSION}`, kind: "MfaDevice", metadata: { name: "phone" }, spec: { user: "alice", type: "Virtual", deviceName: "alice-phone" } }]);
+    const seed = (await waitFor("the phone's seed", () => readSecretData(ns, "phone-credentials"))).seed ?? "";
+    const code = (step: number): string => generateSync({ secret: seed, epoch: step * 30 });
+    const now = Math.floor(op.clock.now() / 30_000);
+    await kubectl(["patch", "mfadevice", "phone", "-n", ns.name, "--type=merge", "-p", JSON.stringify({ spec: { verification: { code1: code(now - 2), code2: code(now - 1) } } })]);
+    await reason("phone", "Bound");
+    const policy = (operationProtection: boolean) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "AccountPolicy", metadata: { name: "default" }, spec: { operationProtection } });
+    await apply(ns, [policy(true)]);
+    await waitFor("operation protection to reach the webhook", () =>
+      alice.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, body: securityKey("probe", "alice"), dryRun: "All" }).then(
+        () => undefined,
+        (error: unknown) => (error instanceof k8s.ApiException && String(error.body).includes("operation protection is on") ? true : undefined),
+      ),
+    );
+
+    const terminal = await Terminal.start(alice.kubeconfigPath, ["-n", ns.name, "mfa", "add-key", "alice", "--name", "protected", "--port", String(allowedPort), "--mfa-code", code(now)]);
+    terminals.push(terminal);
+    const url = /Open (http:\/\/localhost:\d+\/[\w-]{43}\/) /.exec(await terminal.waitForText("in a browser on this machine", 60_000))?.[1] ?? "";
+    const key = await VirtualSecurityKey.plugIn(chromium.browser, { residentKey: false }, url);
+    authenticators.push(key);
+    await key.page.click("#register");
+    await terminal.waitForText("Operation protection is on in", 60_000);
+    expect(terminal.screen()).toContain("a new code of an MFA device you already have, not the one being added (empty for none):");
+    terminal.type(code(now + 1));
+    await key.page.waitForSelector("#result.ok", { timeout: 60_000 });
+    expect(await terminal.exitCode()).toBe(0);
+    const device = await reason("protected", "Bound");
+    expect(device.metadata.annotations?.["iam.keygate.dev/created-by"]).toBe(`system:serviceaccount:${ns.name}:alice`);
+    expect(Object.keys(device.metadata.annotations ?? {})).not.toContain("iam.keygate.dev/mfa-code");
+    await apply(ns, [policy(false)]);
   });
 
   it("refuses a registration replayed onto another device", async () => {

@@ -87,22 +87,42 @@ export function admitMfaDevice(request: AdmissionRequest, context: AdmissionCont
   return Promise.resolve(ALLOW);
 }
 
-function confirmsBoundRemoval(request: AdmissionRequest): boolean {
-  if (request.operation !== "UPDATE") return false;
-  const before = parseMfaDevice(request.oldObject);
+// Whether an update answers the device's ceremony: the codes that bind a virtual device, or a
+// security key's registration; a fresh answer each time it changes.
+function answersCeremony(before: MfaDevice, after: MfaDevice): boolean {
+  const answer = (device: MfaDevice) => JSON.stringify([device.spec.verification, device.spec.registration]);
+  const given = after.spec.verification !== undefined || after.spec.registration !== undefined;
+  return given && answer(before) !== answer(after);
+}
+
+// What an update does that operation protection covers, in words; undefined: nothing.
+function protectedUpdate(before: MfaDevice, after: MfaDevice): string | undefined {
+  if (before.status?.bound === true && confirming(before, after)) return "confirming the removal of a bound MFA device";
+  if (!answersCeremony(before, after)) return undefined;
+  return after.spec.type === "SecurityKey" ? "registering a security key" : "binding an MFA device";
+}
+
+/** What operation protection covers in a request for an MFA device, in words; undefined: nothing. */
+function protectedOperation(request: AdmissionRequest, context: AdmissionContext): string | undefined {
   const after = parseMfaDevice(request.object);
-  return before.ok && after.ok && before.value.status?.bound === true && confirming(before.value, after.value);
+  if (!after.ok || !accountSettingsIn(context, request.namespace ?? after.value.metadata.namespace ?? "").operationProtection) return undefined;
+  if (request.operation === "CREATE") return after.value.spec.type === "SecurityKey" ? "adding a security key" : "adding an MFA device";
+  const before = parseMfaDevice(request.oldObject);
+  return request.operation === "UPDATE" && before.ok ? protectedUpdate(before.value, after.value) : undefined;
 }
 
 /**
- * Who created the device, recorded unforgeably; and under operation protection, confirming the
- * removal of a bound device needs a fresh MFA code of the person confirming, as key changes do:
- * whoever holds only someone's session cannot strip their MFA.
+ * Who created the device, recorded unforgeably; and operation protection. Whoever holds only
+ * someone's session must neither strip their MFA nor add a device of their own to it, so under
+ * the protection adding a device, answering its ceremony and confirming the removal of a bound
+ * one each need a fresh MFA code of the person acting, as key changes do.
  */
 export async function mutateMfaDevice(request: AdmissionRequest, context: AdmissionContext): Promise<AdmissionVerdict> {
   const stamped = await stampIdentity(request, context);
-  if (!confirmsBoundRemoval(request) || !accountSettingsIn(context, request.namespace ?? "").operationProtection) return stamped;
+  const doing = protectedOperation(request, context);
+  if (doing === undefined) return stamped;
+  // A code is used up once checked: whatever the validation would refuse is refused first.
   const validated = await admitMfaDevice(request, context);
   if (!validated.allowed) return validated;
-  return (await refuseUnprotected(request, context, "confirming the removal of a bound MFA device")) ?? stamped;
+  return (await refuseUnprotected(request, context, doing)) ?? stamped;
 }

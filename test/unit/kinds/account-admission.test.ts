@@ -217,6 +217,79 @@ describe("deleting a bound MFA device", () => {
   });
 });
 
+describe("operation protection of MFA devices", () => {
+  const objects = { accountpolicies: [policy({ operationProtection: true })] };
+  const code = (annotations: Record<string, string> = {}, value = "123456") => ({ ...annotations, "iam.keygate.dev/mfa-code": value });
+  const device = (type: "Virtual" | "SecurityKey", annotations?: Record<string, string>, spec: Partial<MfaDevice["spec"]> = {}): MfaDevice => ({
+    apiVersion: API,
+    kind: "MfaDevice",
+    metadata: { name: "d", namespace: "ns", annotations },
+    spec: { user: "alice", type, deviceName: "d", ...spec },
+  });
+  const verification = { code1: "111111", code2: "222222" };
+  const registration = { id: "AAAA", rawId: "AAAA", type: "public-key" as const, response: { clientDataJSON: "eyJ9", attestationObject: "o2Nm" } };
+
+  it("asks for a code to add a device of either type, naming the annotation", async () => {
+    for (const [type, doing] of [
+      ["Virtual", "adding an MFA device needs"],
+      ["SecurityKey", "adding a security key needs"],
+    ] as const) {
+      const verdict = await mutateMfaDevice(request("CREATE", "alice", device(type)), fakeContext({ objects }));
+      expect(verdict.allowed).toBe(false);
+      expect(verdict.message).toContain(doing);
+      expect(verdict.message).toContain("a fresh code of an MFA device of user alice");
+      expect(verdict.message).toContain("iam.keygate.dev/mfa-code=<code>");
+    }
+  });
+
+  it("adds a device with a valid code, uses it up, and never stores it", async () => {
+    const context = fakeContext({ objects, validCode: "123456" });
+    const verdict = await mutateMfaDevice(request("CREATE", "alice", device("SecurityKey", code())), context);
+    expect(verdict.allowed).toBe(true);
+    expect(context.consumed).toEqual(["alice 123456"]);
+    expect(verdict.patch).toEqual([{ op: "add", path: "/metadata/annotations", value: { "iam.keygate.dev/created-by": "alice" } }]);
+  });
+
+  it("asks for a new code to answer the ceremony: the codes that bind a phone, a key's registration", async () => {
+    const bind = await mutateMfaDevice(request("UPDATE", "alice", device("Virtual", undefined, { verification }), device("Virtual")), fakeContext({ objects }));
+    expect(bind.message).toContain("binding an MFA device needs a fresh code");
+    const register = await mutateMfaDevice(request("UPDATE", "alice", device("SecurityKey", undefined, { registration }), device("SecurityKey")), fakeContext({ objects }));
+    expect(register.message).toContain("registering a security key needs a fresh code");
+    const again = { ...registration, id: "BBBB", rawId: "BBBB" };
+    const changed = request("UPDATE", "alice", device("SecurityKey", undefined, { registration: again }), device("SecurityKey", undefined, { registration }));
+    expect((await mutateMfaDevice(changed, fakeContext({ objects }))).allowed).toBe(false);
+    const context = fakeContext({ objects, validCode: "654321" });
+    const answered = request("UPDATE", "alice", device("SecurityKey", code({}, "654321"), { registration }), device("SecurityKey"));
+    expect((await mutateMfaDevice(answered, context)).allowed).toBe(true);
+    expect(context.consumed).toEqual(["alice 654321"]);
+  });
+
+  it("lets other updates, the operator's writes and the protection being off through without a code", async () => {
+    const labelled = { ...device("SecurityKey", undefined, { registration }), metadata: { name: "d", namespace: "ns", labels: { team: "a" } } };
+    expect((await mutateMfaDevice(request("UPDATE", "alice", labelled, device("SecurityKey", undefined, { registration })), fakeContext({ objects }))).allowed).toBe(true);
+    expect((await mutateMfaDevice(request("UPDATE", OPERATOR, device("Virtual", undefined, { verification }), device("Virtual")), fakeContext({ objects }))).allowed).toBe(true);
+    expect((await mutateMfaDevice(request("CREATE", "alice", device("Virtual")), fakeContext())).allowed).toBe(true);
+  });
+
+  it("follows the key rules: a dry run checks the form only, bypass exempts, validation refuses first", async () => {
+    const context = fakeContext({ objects, validCode: "123456" });
+    expect((await mutateMfaDevice(dryRun(request("CREATE", "alice", device("Virtual", code({}, "000000")))), context)).allowed).toBe(true);
+    expect((await mutateMfaDevice(dryRun(request("CREATE", "alice", device("Virtual", code({}, "12345")))), context)).message).toContain("must be a 6-digit code");
+    const forBob = { ...device("SecurityKey", code()), spec: { user: "bob", type: "SecurityKey" as const, deviceName: "d" } };
+    expect((await mutateMfaDevice(request("CREATE", "alice", forBob), context)).message).toContain("alice may not add an MFA device for user bob");
+    expect(context.consumed).toEqual([]);
+    const gitops = "system:serviceaccount:argocd:argocd-application-controller";
+    const grants = [`${gitops} manage users/alice`, `${gitops} bypass operationprotection`];
+    expect((await mutateMfaDevice(request("CREATE", gitops, device("SecurityKey")), fakeContext({ objects, grants }))).allowed).toBe(true);
+  });
+
+  it("refuses the first device of a person who has none: there is no code to give", async () => {
+    const context = { ...fakeContext({ objects }), checkMfaCode: () => Promise.resolve({ valid: false as const, reason: "MfaDeviceNotFound" }) };
+    const verdict = await mutateMfaDevice(request("CREATE", "alice", device("Virtual", code())), context);
+    expect(verdict.message).toContain("the MFA code of user alice was refused (MfaDeviceNotFound); nothing was changed");
+  });
+});
+
 describe("requireMfa", () => {
   const session = (mfa?: { deviceName: string; code: string }): TemporaryCredential => ({
     apiVersion: API,

@@ -36,7 +36,7 @@ export interface IAccountPolicy {
      */
     "requireMfa"?: boolean;
     /**
-     * Creating an access key or changing its state needs a fresh MFA code of the acting user, given in the annotation iam.keygate.dev/mfa-code; it is checked once at admission and never stored.
+     * Creating an access key or changing its state, adding an MFA device or answering its ceremony, and confirming the removal of a bound one need a fresh MFA code of the acting user, given in the annotation iam.keygate.dev/mfa-code; it is checked once at admission and never stored.
      */
     "operationProtection"?: boolean;
     /**
