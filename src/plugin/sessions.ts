@@ -50,7 +50,14 @@ export function sessionIssuance(object: KeygateObject): Progress<IssuedSession> 
 /** The device a code goes with: the one named, else the user's bound one; unchecked when the devices could not be read. */
 export function mfaDeviceFor(user: string, bound: readonly MfaDevice[] | undefined, named: string | undefined): string | undefined {
   if (bound === undefined) return named;
-  const names = bound.map((device) => device.spec.deviceName);
+  // Codes come from the virtual device only; a security key answers a challenge, in a browser.
+  const names = bound.filter((device) => device.spec.type === "Virtual").map((device) => device.spec.deviceName);
+  if (named !== undefined && !names.includes(named) && bound.some((device) => device.spec.deviceName === named)) {
+    throw new PluginError(
+      `MFA device ${named} of user ${user} is a security key, which takes no code; kubectl keygate session takes codes only: ` +
+        "request a TemporaryCredential with spec.mfa.assertion instead (docs/temporarycredentials.md); nothing changed",
+    );
+  }
   if (named !== undefined) {
     if (!names.includes(named)) {
       throw new PluginError(`user ${user} has no bound MFA device ${named} (bound: ${names.length === 0 ? "none" : names.join(", ")}); nothing changed`);

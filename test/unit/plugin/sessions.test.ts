@@ -117,10 +117,17 @@ describe("a session's duration and issuance", () => {
 });
 
 describe("the MFA device a session's code goes with", () => {
-  const phone = { spec: { deviceName: "alice-phone" } } as MfaDevice;
-  it("is the user's bound device unless one is named", () => {
+  const phone = { spec: { deviceName: "alice-phone", type: "Virtual" } } as MfaDevice;
+  const key = { spec: { deviceName: "alice-key", type: "SecurityKey" } } as MfaDevice;
+  it("is the user's bound virtual device unless one is named", () => {
     expect(mfaDeviceFor("alice", [phone], undefined)).toBe("alice-phone");
+    expect(mfaDeviceFor("alice", [key, phone], undefined)).toBe("alice-phone");
     expect(mfaDeviceFor("alice", [], undefined)).toBeUndefined();
+    expect(mfaDeviceFor("alice", [key], undefined)).toBeUndefined();
+  });
+
+  it("refuses a security key named for a code, pointing to the assertion", () => {
+    expect(() => mfaDeviceFor("alice", [key, phone], "alice-key")).toThrow("MFA device alice-key of user alice is a security key, which takes no code");
   });
 
   it("refuses a named device the user has not bound, naming the bound ones", () => {
