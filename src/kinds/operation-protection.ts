@@ -9,10 +9,11 @@ export const OPERATION_PROTECTION_RESOURCE = "operationprotection";
 
 const SIX_DIGITS = /^\d{6}$/;
 
+// Said for every kind: the same request carries the code, whatever it creates or changes.
 const HOW =
-  `add the annotation ${MFA_CODE_ANNOTATION}=<code> to the same request, e.g. ` +
-  `kubectl patch accesskey <name> --type merge -p '{"metadata":{"annotations":{"${MFA_CODE_ANNOTATION}":"123456"}},"spec":{"state":"Inactive"}}'; ` +
-  "the code is checked once and removed before the object is stored";
+  `add the annotation ${MFA_CODE_ANNOTATION}=<code> to the same request (in metadata.annotations of the object sent, ` +
+  `e.g. kubectl patch … -p '{"metadata":{"annotations":{"${MFA_CODE_ANNOTATION}":"123456"}},"spec":{…}}'; ` +
+  "kubectl keygate takes --mfa-code); the code is checked once and removed before the object is stored";
 
 function refusal(message: string): AdmissionVerdict {
   return { allowed: false, message: `operation protection is on (AccountPolicy default): ${message}` };
