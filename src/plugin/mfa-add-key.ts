@@ -14,7 +14,7 @@ import { serveRegistrationPage, type Verdict } from "./registration-page.js";
 import { type KeygateObject, Kind } from "./resources.js";
 import { userOrSelf } from "./self.js";
 import { type Session, sessionOf } from "./session.js";
-import { removeUnbound } from "./unbound-device.js";
+import { withNewDevice } from "./unbound-device.js";
 import { printWarnings } from "./warnings.js";
 import { waitForObject } from "./watch.js";
 
@@ -117,21 +117,14 @@ async function mfaAddKey(userArgument: string | undefined, options: MfaAddKeyOpt
   const port = parsePort(options.port);
   const session = sessionOf(command);
   const user = await userOrSelf(session, userArgument);
-  let name: string | undefined;
-  try {
-    const code = await mfaCodeFor(session, options.mfaCode);
-    const created = await new Kind(session, MFA_DEVICE_PLURAL).create(manifest(session, user, options, code));
-    printWarnings(created.warnings);
-    name = created.object.metadata?.name ?? "";
+  const code = await mfaCodeFor(session, options.mfaCode);
+  await withNewDevice(session, manifest(session, user, options, code), "mfa add-key", async (name, created) => {
     process.stderr.write(`Waiting for mfadevice/${name}'s registration challenge...\n`);
     await waitForObject(session, { plural: MFA_DEVICE_PLURAL, name }, registrationOffer, timeoutMs);
-    const device = asMfaDevice((await new Kind(session, MFA_DEVICE_PLURAL).get(name)) ?? created.object);
+    const device = asMfaDevice((await new Kind(session, MFA_DEVICE_PLURAL).get(name)) ?? created);
     const registered = await runCeremony(session, device, port, timeoutMs);
     process.stdout.write(`${registeredLine(session, registered)}\n${credentialLine(registered)}\n`);
-  } catch (error) {
-    if (name === undefined) throw error;
-    throw new PluginError(`${errorLine(error)}; ${await removeUnbound(session, name, "mfa add-key")}`);
-  }
+  });
 }
 
 export function registerMfaAddKey(mfa: Command): void {

@@ -5,7 +5,6 @@ import { MFA_DEVICE_KIND, MFA_DEVICE_PLURAL } from "../api/mfadevice.js";
 import { parseDuration } from "../duration.js";
 import { keyNamePrefix } from "./access-keys.js";
 import { withExamples } from "./command.js";
-import { errorLine } from "./errors.js";
 import { PluginError } from "./exit.js";
 import { mfaCodeAnnotations, mfaCodeFor, NEXT_CODE_WANTED, withMfaCode } from "./mfa-code.js";
 import { bindingOutcome, defaultDeviceName, seedIssuance } from "./mfa-devices.js";
@@ -14,7 +13,7 @@ import { ask, canAsk } from "./prompt.js";
 import { type KeygateObject, Kind } from "./resources.js";
 import { userOrSelf } from "./self.js";
 import { type Session, sessionOf } from "./session.js";
-import { removeUnbound } from "./unbound-device.js";
+import { withNewDevice } from "./unbound-device.js";
 import { printWarnings } from "./warnings.js";
 import { waitForObject } from "./watch.js";
 
@@ -78,19 +77,16 @@ async function mfaAdd(userArgument: string | undefined, options: MfaAddOptions, 
   const session = sessionOf(command);
   const user = await userOrSelf(session, userArgument);
   const file = options.png === undefined ? undefined : await SecretFile.claim(options.png);
-  let name: string | undefined;
   try {
     const code = await mfaCodeFor(session, options.mfaCode);
-    const created = await new Kind(session, MFA_DEVICE_PLURAL).create(manifest(session, user, options, code));
-    printWarnings(created.warnings);
-    name = created.object.metadata?.name ?? "";
-    process.stderr.write(`Waiting for mfadevice/${name}'s seed...\n`);
-    await showSeed(session, name, options, file);
-    process.stdout.write(await bind(session, name, options));
+    await withNewDevice(session, manifest(session, user, options, code), "mfa add", async (name) => {
+      process.stderr.write(`Waiting for mfadevice/${name}'s seed...\n`);
+      await showSeed(session, name, options, file);
+      process.stdout.write(await bind(session, name, options));
+    });
   } catch (error) {
     await file?.abandon();
-    if (name === undefined) throw error;
-    throw new PluginError(`${errorLine(error)}; ${await removeUnbound(session, name, "mfa add")}`);
+    throw error;
   }
 }
 

@@ -1,15 +1,17 @@
 import { MFA_DEVICE_PLURAL } from "../api/mfadevice.js";
 import { errorLine } from "./errors.js";
+import { PluginError } from "./exit.js";
 import { asMfaDevice } from "./mfa-devices.js";
-import { Kind } from "./resources.js";
+import { type KeygateObject, Kind } from "./resources.js";
 import type { Session } from "./session.js";
+import { printWarnings } from "./warnings.js";
 
 /**
  * Removes a device whose ceremony failed, so that a failed `mfa add` or `mfa add-key` leaves the
  * account as it was. A device bound after all (its verdict came after the command gave up) stays:
  * it is the person's, and the webhook would refuse deleting it unconfirmed anyway.
  */
-export async function removeUnbound(session: Session, name: string, again: string): Promise<string> {
+async function removeUnbound(session: Session, name: string, again: string): Promise<string> {
   const devices = new Kind(session, MFA_DEVICE_PLURAL);
   try {
     const found = await devices.get(name);
@@ -23,5 +25,20 @@ export async function removeUnbound(session: Session, name: string, again: strin
     return `mfadevice/${name} was removed again; run ${again} once more`;
   } catch (error) {
     return `mfadevice/${name} could not be removed (${errorLine(error)})`;
+  }
+}
+
+/**
+ * Creates the device and runs its ceremony (`mfa add`, `mfa add-key`): a failure before the
+ * device exists is passed on as it is; one after it says what became of the device.
+ */
+export async function withNewDevice<T>(session: Session, device: KeygateObject, again: string, ceremony: (name: string, created: KeygateObject) => Promise<T>): Promise<T> {
+  const created = await new Kind(session, MFA_DEVICE_PLURAL).create(device);
+  printWarnings(created.warnings);
+  const name = created.object.metadata?.name ?? "";
+  try {
+    return await ceremony(name, created.object);
+  } catch (error) {
+    throw new PluginError(`${errorLine(error)}; ${await removeUnbound(session, name, again)}`);
   }
 }

@@ -90,9 +90,14 @@ function accepted(obs: MfaObservation, record: MfaRecord, credential: Registered
   return { kind: "registerKey", record: bound, publicKey: credential.publicKey, event: { type: "Normal", reason: Reason.Bound, message } };
 }
 
+// Locked after five refusals: looked at again when the lock ends (or, waiting, when the challenge does).
+function lockedOut(locked: string, requeueAt: number): MfaStep {
+  return settled(false, Reason.BindingLocked, `too many failed attempts: registration is locked until ${locked}`, requeueAt);
+}
+
 function judge(obs: MfaObservation, record: MfaRecord): MfaStep {
   const locked = lockedUntil(record, obs.now.getTime());
-  if (locked) return settled(false, Reason.BindingLocked, `too many failed attempts: registration is locked until ${locked}`, Date.parse(locked));
+  if (locked) return lockedOut(locked, Date.parse(locked));
   const check = obs.registrationCheck ?? refusal(WebAuthnCode.ChallengeExpired, "no registration challenge was pending; answer the one now in status.registration");
   return check.ok ? accepted(obs, record, check) : refused(obs, record, check);
 }
@@ -103,7 +108,7 @@ function awaitAnswer(obs: MfaObservation, record: MfaRecord): MfaStep {
   if (!registration || expired(registration, obs.now)) return { kind: "renewRegistration", record, exclude: exclusions(obs) };
   const expiry = Date.parse(registration.expiresAt);
   const locked = lockedUntil(record, obs.now.getTime());
-  if (locked) return settled(false, Reason.BindingLocked, `too many failed attempts: registration is locked until ${locked}`, Math.min(expiry, Date.parse(locked)));
+  if (locked) return lockedOut(locked, Math.min(expiry, Date.parse(locked)));
   if (obs.device.spec.registration !== undefined) {
     return settled(false, Reason.RegistrationFailed, record.lastAttemptMessage ?? "the answer in spec.registration was refused", expiry);
   }
